@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from mloop.cli import render
+from mloop.cli.errors import handle_errors
+
+app = typer.Typer(no_args_is_help=True, help="Inspect artifacts and their lineage.")
+console = Console(highlight=False)
+
+
+@app.command("list")
+@handle_errors
+def list_artifacts(limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 20) -> None:
+    """The newest artifacts."""
+    from mloop.stores.workspace import get_workspace
+
+    table = Table()
+    for column in ("artifact", "kind", "type", "size", "summary"):
+        table.add_column(column)
+    for record in get_workspace().metadata.list_artifacts(limit):
+        table.add_row(record.id[:16], record.kind, record.type_name, render.size(record.size),
+                      render.summary(record.summary))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def show(artifact_id: Annotated[str, typer.Argument(help="Artifact id (a unique prefix is enough).")]) -> None:
+    """One artifact: type, size, where it is stored, its summary."""
+    from mloop import get_artifact
+
+    artifact = get_artifact(artifact_id)
+    console.print(f"artifact [bold]{artifact.id}[/]")
+    for label, value in (("kind", artifact.kind), ("type", artifact.type_name), ("materializer", artifact.materializer),
+                         ("size", render.size(artifact.size)), ("uri", artifact.uri),
+                         ("created", render.when(artifact.created_at))):
+        console.print(f"  {label:<13}{value}")
+    for key, value in artifact.summary.items():
+        console.print(f"  {key:<13}{value}")
+
+
+@app.command()
+@handle_errors
+def lineage(artifact_id: Annotated[str, typer.Argument(help="Artifact id (a unique prefix is enough).")]) -> None:
+    """Upstream (the data and code that produced it) and downstream (what consumed it)."""
+    from mloop import get_artifact
+
+    result = get_artifact(artifact_id).lineage()
+    for title, nodes, upstream in (("upstream", result.upstream, True), ("downstream", result.downstream, False)):
+        tree = Tree(f"[bold]{title}[/] of {result.root.id[:12]} ({result.root.type_name})")
+        known = {node.id: node for node in nodes}
+        children: dict[str, list[tuple[str, str]]] = {}
+        for source, target, name in result.edges:
+            parent, child = (target, source) if upstream else (source, target)
+            children.setdefault(parent, []).append((child, name))
+        _grow(tree, result.root.id, known, children, {result.root.id})
+        console.print(tree if nodes else f"{title}: none")
+
+
+def _grow(branch: Tree, node_id: str, known: dict[str, Any], children: dict[str, list[tuple[str, str]]],
+          seen: set[str]) -> None:
+    for child_id, name in sorted(children.get(node_id, [])):
+        node = known.get(child_id)
+        if node is None or child_id in seen:
+            continue
+        if node.kind == "step":
+            label = (f"step [bold]{node.label}[/] {render.status(node.detail['status'])} "
+                     f"run {node.detail['run_id']} code {render.short(node.detail['source_hash'])}")
+        else:
+            source = f" from {node.detail['source']}" if node.detail.get("source") else ""
+            label = f"{name}: {node.detail['kind']} {node.id[:12]} {node.label}{source}"
+        _grow(branch.add(label), child_id, known, children, seen | {child_id})

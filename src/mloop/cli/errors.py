@@ -1,0 +1,45 @@
+"""One boundary for errors: an MloopError is one line and exit code 2 (traceback with --debug)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from mloop.core.errors import MloopError, RunFailed
+
+F = TypeVar("F", bound=Callable[..., Any])
+err_console = Console(stderr=True, highlight=False)
+DEBUG = {"on": False}
+
+
+def handle_errors(function: F) -> F:
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except RunFailed as exc:
+            _report(exc, code=1)
+        except MloopError as exc:
+            _report(exc, code=2)
+        except KeyboardInterrupt:
+            err_console.print("[red]interrupted[/red]")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _report(exc: BaseException, code: int) -> None:
+    if DEBUG["on"]:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    from rich.markup import escape
+
+    # continuation lines (e.g. a caret under a filter token) stay aligned under the first line
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}".replace("\n", "\n" + " " * len("error: ")), soft_wrap=True)
+    raise typer.Exit(code)

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mloop.cli import artifacts as artifacts_cli
+from mloop.cli import models as models_cli
+from mloop.cli import render
+from mloop.cli import runs as runs_cli
+from mloop.cli import tracking as tracking_cli
+from mloop.cli.errors import DEBUG, handle_errors
+from mloop.core.errors import ValidationError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="mloop: pipelines, lineage and caching for the whole ML loop.")
+tracking_cli.register(runs_cli.app)  # runs search | compare | metrics
+app.add_typer(runs_cli.app, name="runs")
+app.add_typer(artifacts_cli.app, name="artifacts")
+app.add_typer(models_cli.app, name="models")
+console = Console(highlight=False)
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
+    DEBUG["on"] = debug
+
+
+@app.command()
+@handle_errors
+def init(folder: Annotated[Path, typer.Argument(help="Project folder.")] = Path(".")) -> None:
+    """Create mloop.yaml and .mloop/ in a project folder."""
+    from mloop.core.config import write_default_config
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_default_config(folder.resolve())
+    console.print(f"initialised {folder.resolve()} (settings: {path.name}, state: .mloop/)")
+
+
+def parse_params(values: list[str]) -> dict[str, Any]:
+    import yaml
+
+    params: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValidationError(f"parameter {item!r} is not key=value; write e.g. -p n_estimators=200")
+        try:
+            params[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            params[key.strip()] = raw
+    return params
+
+
+@app.command()
+@handle_errors
+def run(
+    target: Annotated[str, typer.Argument(help="pipeline.yaml, file.py[:name] or package.module:name")],
+    param: Annotated[list[str], typer.Option("-p", "--param", help="Parameter key=value (repeatable).")] = [],  # noqa: B006
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Execute every step.")] = False,
+    plan: Annotated[bool, typer.Option("--plan", help="Show what would run or be reused, run nothing.")] = False,
+    executor: Annotated[str | None, typer.Option(help="thread, process or dask (default from settings).")] = None,
+    max_workers: Annotated[int | None, typer.Option("--max-workers", help="Steps run at once.")] = None,
+    address: Annotated[str | None, typer.Option(help="Dask scheduler, e.g. tcp://host:8786.")] = None,
+) -> None:
+    """Run a pipeline (or show its --plan)."""
+    from mloop.pipeline.loading import load_pipeline
+    from mloop.pipeline.runner import RunOptions
+    from mloop.stores.workspace import get_workspace
+
+    definition = load_pipeline(target)
+    params = parse_params(param)
+    workspace = get_workspace()
+    if plan:
+        print_plan(definition.plan(cache=not no_cache, workspace=workspace, **params))
+        return
+    with RunProgress(console) as progress:
+        options = RunOptions(cache=not no_cache, executor=executor, max_workers=max_workers, address=address,
+                             on_event=progress.event)
+        result = definition.execute(options, workspace, **params)
+    runs_cli.print_run(result)
+    if result.status != "succeeded":
+        console.print(f"resume after a fix with: [bold]mloop runs resume {result.id}[/]")
+        raise typer.Exit(1)
+
+
+def print_plan(plan: Any) -> None:
+    table = Table(title=f"plan for {plan.pipeline}", title_justify="left")
+    table.add_column("step")
+    table.add_column("action")
+    table.add_column("why")
+    for item in plan.steps:
+        action = render.status("cached") if item.action == "cached" else "[yellow]run[/]"
+        table.add_row(item.node, action, item.reason)
+    console.print(table)
+    console.print(f"{len(plan.cached)} step(s) reused from cache, {len(plan.to_run)} to execute")
+
+
+class RunProgress:
+    """A live line per run: how many steps are done, which are running."""
+
+    def __init__(self, out: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=out, transient=True)
+        self.task: Any = None
+        self.running: set[str] = set()
+
+    def __enter__(self) -> RunProgress:
+        self.progress.__enter__()
+        self.task = self.progress.add_task("starting", total=None)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def event(self, node: str, status: str) -> None:
+        if status == "running":
+            self.running.add(node)
+        else:
+            self.running.discard(node)
+        advance = 1 if status in ("succeeded", "cached", "failed", "skipped") else 0
+        label = ", ".join(sorted(self.running)[:3]) or status
+        self.progress.update(self.task, advance=advance, description=f"running {label}")
+
+
+@app.command()
+@handle_errors
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the demo keeps its data and state.")] = Path("mloop-demo"),
+) -> None:
+    """Run the whole example loop on the embedded defaults (SQLite + local folder)."""
+    from mloop.demo import run_demo
+
+    run_demo(folder, console)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared foundations: configuration, errors, ids, hashing and clocks. Imports nothing above it."""

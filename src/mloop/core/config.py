@@ -1,0 +1,112 @@
+"""Where mloop keeps its state: `mloop.yaml` in the project folder, overridden by MLOOP_* variables.
+
+The project folder is the nearest folder, from the current one upwards, that holds `mloop.yaml`
+or `.mloop/`; without one, the current folder. Embedded defaults: SQLite at `.mloop/mloop.db`,
+artifacts in `.mloop/artifacts`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from mloop.core.errors import ConfigError
+
+CONFIG_FILE = "mloop.yaml"
+STATE_DIR = ".mloop"
+_KEYS = {"db_url", "artifacts_url", "online_url", "tracking_uri", "executor", "max_workers", "address",
+         "s3_endpoint_url"}
+_ENV = {
+    "db_url": "MLOOP_DB_URL",
+    "artifacts_url": "MLOOP_ARTIFACTS_URL",
+    "online_url": "MLOOP_ONLINE_URL",
+    "tracking_uri": "MLOOP_TRACKING_URI",
+    "executor": "MLOOP_EXECUTOR",
+    "max_workers": "MLOOP_MAX_WORKERS",
+    "address": "MLOOP_ADDRESS",
+    "s3_endpoint_url": "MLOOP_S3_ENDPOINT_URL",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    db_url: str
+    artifacts_url: str
+    online_url: str = ""
+    tracking_uri: str = ""
+    executor: str = "thread"
+    max_workers: int = field(default_factory=lambda: max(2, os.cpu_count() or 2))
+    address: str = ""
+    #: S3-compatible endpoint (MinIO, Ceph, ...); default: AWS_ENDPOINT_URL or AWS itself
+    s3_endpoint_url: str = ""
+
+    @property
+    def artifacts_options(self) -> dict[str, str]:
+        return {"endpoint_url": self.s3_endpoint_url} if self.s3_endpoint_url else {}
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def find_root(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file() or (folder / STATE_DIR).is_dir():
+            return folder
+    return here
+
+
+def load_settings(start: Path | None = None) -> Settings:
+    root = Path(os.environ["MLOOP_HOME"]).resolve() if os.environ.get("MLOOP_HOME") else find_root(start)
+    values: dict[str, Any] = {}
+    config_path = root / CONFIG_FILE
+    if config_path.is_file():
+        values.update(_read_config(config_path))
+    for key, variable in _ENV.items():
+        if os.environ.get(variable):
+            values[key] = os.environ[variable]
+    state = root / STATE_DIR
+    values.setdefault("db_url", f"sqlite:///{state / 'mloop.db'}")
+    values.setdefault("artifacts_url", str(state / "artifacts"))
+    if "max_workers" in values:
+        try:
+            values["max_workers"] = int(values["max_workers"])
+        except ValueError:
+            raise ConfigError(f"max_workers must be a whole number, got {values['max_workers']!r}") from None
+    return Settings(root=root, **values)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping of settings, e.g. 'db_url: sqlite:///.mloop/mloop.db'")
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(_KEYS))}")
+    return {k: str(v) if k != "max_workers" else v for k, v in data.items() if v is not None}
+
+
+def write_default_config(root: Path) -> Path:
+    path = root / CONFIG_FILE
+    if not path.exists():
+        path.write_text(
+            "# mloop settings; each can be overridden by an MLOOP_* environment variable.\n"
+            "# db_url: postgresql+psycopg://user@host:5432/mloop   # default: sqlite:///.mloop/mloop.db\n"
+            "# artifacts_url: s3://bucket/prefix                   # default: .mloop/artifacts\n"
+            "# executor: thread                                    # thread | process\n"
+            "# max_workers: 4\n"
+        )
+    (root / STATE_DIR).mkdir(exist_ok=True)
+    return path

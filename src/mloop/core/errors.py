@@ -1,0 +1,71 @@
+"""The one exception hierarchy of mloop.
+
+    MloopError                    every error mloop raises on purpose
+    ├── ConfigError               bad configuration, URL, CLI option or missing extra
+    ├── NotFoundError             a run, step, artifact or pipeline that does not exist
+    ├── ConflictError             a write that lost a race or breaks a uniqueness rule
+    ├── ValidationError           a user input (graph, YAML, parameters, data) that is invalid
+    │   └── GraphError            a pipeline graph that cannot run (cycle, missing input, ...)
+    ├── IntegrityError            stored bytes whose hash is not the recorded one
+    ├── BackendError              a storage backend failed (database, filesystem, network)
+    ├── StepFailed                a user's step raised; chained to the original exception
+    │   └── StepTimeoutError      a step ran longer than its timeout
+    └── RunFailed                 a pipeline run finished with failed steps
+
+A message is one line that names the problem and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+
+class MloopError(Exception):
+    """Base class of every error mloop raises on purpose."""
+
+
+class ConfigError(MloopError):
+    pass
+
+
+class NotFoundError(MloopError):
+    pass
+
+
+class ConflictError(MloopError):
+    pass
+
+
+class ValidationError(MloopError):
+    pass
+
+
+class GraphError(ValidationError):
+    pass
+
+
+class IntegrityError(MloopError):
+    pass
+
+
+class BackendError(MloopError):
+    pass
+
+
+class StepFailed(MloopError):
+    def __init__(self, message: str, *, step: str = "", run_id: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+        self.run_id = run_id
+
+
+class StepTimeoutError(StepFailed):
+    pass
+
+
+class RunFailed(MloopError):
+    def __init__(self, message: str, *, run: object = None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+def missing_extra(package: str, extra: str) -> ConfigError:
+    return ConfigError(f"{package} is not installed; install it with: pip install 'mloop[{extra}]'")

@@ -1,0 +1,79 @@
+"""Finding user code again by reference ('module:qualname'), also in another process."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from mloop.core.errors import ConfigError, NotFoundError
+
+
+def reference(obj: Any) -> tuple[str, str | None]:
+    """('module:qualname', source file of a script module or None) for a function or object."""
+    module_name = obj.__module__
+    module = sys.modules.get(module_name)
+    source_file = getattr(module, "__file__", None) if module_name == "__main__" or _loaded_from_file(module) else None
+    return f"{module_name}:{obj.__qualname__}", source_file
+
+
+def _loaded_from_file(module: ModuleType | None) -> bool:
+    return bool(module is not None and getattr(module, "__mloop_file__", False))
+
+
+def resolve(uses: str, source_file: str | None = None) -> Any:
+    """Import 'module:attr.path'; fall back to loading `source_file` (a script) as that module."""
+    module_name, _, qualname = uses.partition(":")
+    if not qualname:
+        raise ConfigError(f"{uses!r} is not a reference; write it as 'package.module:function'")
+    module: ModuleType | None = None
+    if module_name == "__main__" and source_file:
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        if main_file and os.path.abspath(main_file) == os.path.abspath(source_file):
+            module = sys.modules["__main__"]
+        else:
+            module = load_file(source_file, "__mloop_main__")
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not source_file or exc.name != module_name:
+                raise NotFoundError(f"cannot import {module_name!r} for {uses!r}: {exc}; "
+                                    "run from the project folder or install the package") from exc
+            module = load_file(source_file, module_name)
+    target: Any = module
+    for part in qualname.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise NotFoundError(f"{module_name!r} has no {qualname!r} (from {uses!r})") from None
+    return target
+
+
+def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> ModuleType:
+    """Import a Python file as a module (its folder goes on sys.path, so its own imports work)."""
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise NotFoundError(f"no such file: {path}")
+    name = module_name or file.stem
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(file):
+        return sys.modules[name]
+    folder = str(file.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot load {file} as Python")
+    module = importlib.util.module_from_spec(spec)
+    module.__mloop_file__ = True  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module

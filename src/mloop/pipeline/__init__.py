@@ -1,0 +1,1 @@
+"""The pipeline engine: steps, pipelines (Python and YAML), the graph IR, caching and execution."""

@@ -1,0 +1,119 @@
+"""`@pipeline`: a function whose step calls define a graph; and what every pipeline can do."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from mloop.core.errors import GraphError, RunFailed
+from mloop.pipeline.builder import GraphBuilder
+from mloop.pipeline.graph import Graph
+from mloop.pipeline.runner import RunOptions, start_run
+from mloop.stores.workspace import Workspace, get_workspace
+
+RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace")
+
+
+class PipelineDefinition:
+    """What a Python or YAML pipeline shares: compile to the graph IR, plan, run."""
+
+    name: str
+    description: str
+
+    def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+        """(graph, resolved parameters, step objects by node) for these parameters."""
+        raise NotImplementedError
+
+    def run(self, *, cache: bool = True, executor: str | None = None, max_workers: int | None = None,
+            address: str | None = None, workspace: Workspace | None = None, **params: Any) -> Any:
+        """Run the pipeline to the end and return the Run; raises RunFailed (with `.run`) when a step failed.
+
+        `executor` is "thread" (default), "process" or "dask" (`address` of a scheduler, or a
+        LocalCluster when none is given)."""
+        options = RunOptions(cache=cache, executor=executor, max_workers=max_workers, address=address)
+        run = self.execute(options, workspace or get_workspace(), **params)
+        if run.status != "succeeded":
+            raise RunFailed(f"run {run.id} of {self.name!r} failed: {run.error}; after a fix, finish it with: "
+                            f"mloop runs resume {run.id}", run=run)
+        return run
+
+    __call__ = run
+
+    def execute(self, options: RunOptions, workspace: Workspace, **params: Any) -> Any:
+        """Compile and run with explicit options; returns the Run whatever its status."""
+        from mloop.pipeline.runs import Run
+
+        graph, resolved, functions = self.compile(**params)
+        return Run.load(start_run(workspace, graph, resolved, options, functions), workspace)
+
+    def plan(self, *, cache: bool = True, workspace: Workspace | None = None, **params: Any) -> Any:
+        """What a run with these parameters would do, step by step, without running anything."""
+        from mloop.pipeline.plan import make_plan
+
+        graph, _, _ = self.compile(**params)
+        return make_plan(workspace or get_workspace(), graph, cache=cache)
+
+
+class Pipeline(PipelineDefinition):
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, description: str | None = None,
+                 isolation: str | None = None) -> None:
+        if isolation not in (None, "none", "venv"):
+            raise GraphError(f"pipeline {name or fn.__name__!r}: isolation must be 'none' or 'venv', got {isolation!r}")
+        self.fn = fn
+        self.isolation = isolation
+        self.name = name or fn.__name__
+        self.description = description or (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
+        self.signature = inspect.signature(fn)
+        clash = set(self.signature.parameters) & set(RUN_OPTIONS)
+        if clash:
+            raise GraphError(f"pipeline {self.name!r}: parameter name {sorted(clash)[0]!r} is reserved for run options; "
+                             "rename it")
+
+    def defaults(self) -> dict[str, Any]:
+        return {n: p.default for n, p in self.signature.parameters.items() if p.default is not inspect.Parameter.empty}
+
+    def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+        try:
+            bound = self.signature.bind(**params)
+        except TypeError as exc:
+            known = ", ".join(self.signature.parameters) or "none"
+            raise GraphError(f"pipeline {self.name!r}: {exc} (parameters: {known})") from None
+        bound.apply_defaults()
+        builder = GraphBuilder()
+        with builder.active():
+            self.fn(*bound.args, **bound.kwargs)
+        params = _json_params(self.name, dict(bound.arguments))
+        graph = Graph(self.name, builder.nodes, self.description, params).validate().settle_isolation(self.isolation)
+        functions = {name: builder.step_for(name) for name in graph.nodes}
+        return graph, params, functions
+
+    def __repr__(self) -> str:
+        return f"<pipeline {self.name}>"
+
+
+def _json_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    from mloop.core.hashing import canonical_json
+    from mloop.pipeline.data import Data
+
+    clean = {}
+    for key, value in params.items():
+        value = value.path if isinstance(value, Data) else value
+        try:
+            canonical_json(value)
+        except (TypeError, ValueError):
+            raise GraphError(f"pipeline {name!r}: parameter {key!r} is a {type(value).__name__}, which cannot be "
+                             "recorded; pass JSON values (numbers, strings, lists, dicts) or mloop.Data(path)") from None
+        clean[key] = value
+    return clean
+
+
+def pipeline(fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
+             description: str | None = None, isolation: str | None = None) -> Any:
+    """Make a function a pipeline: its step calls define the graph; `.run(**params)` executes it.
+
+    `isolation="venv"` runs every step that did not choose otherwise in a uv environment built
+    from its requirements."""
+    if fn is not None:
+        return Pipeline(fn, name, description, isolation)
+    return lambda function: Pipeline(function, name, description, isolation)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+
+from mloop.pipeline.graph import Node
+from mloop.pipeline.requirements import check_requirements
+from mloop.pipeline.task import StepTask, TaskResult, execute_task
+
+
+def _preflight(nodes: list[Node]) -> None:
+    check_requirements((n.name, n.spec.requirements) for n in nodes if n.spec.isolation == "none")
+
+
+class ThreadExecutor:
+    """Steps in a thread pool of this process: no start-up cost, steps share memory."""
+
+    name = "thread"
+    in_process = True
+    remote = False
+
+    def __init__(self, max_workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="mloop-step")
+
+    def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
+                  artifacts_options: dict[str, str] | None = None) -> None:
+        _preflight(nodes)
+
+    def submit(self, task: StepTask, resources: dict[str, float] | None = None) -> Future[TaskResult]:
+        return self._pool.submit(execute_task, task)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class ProcessExecutor:
+    """Steps in worker processes: true CPU parallelism; steps must be importable module functions."""
+
+    name = "process"
+    in_process = False
+    remote = False
+
+    def __init__(self, max_workers: int) -> None:
+        # Not fork: a process forked while another thread holds a lock (a database driver's, the
+        # logging module's, a tracking writer's) inherits that lock held forever. Workers start
+        # from a clean server process instead, with mloop's engine imported once up front.
+        if sys.platform == "linux":
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["mloop.pipeline.task"])
+        else:
+            context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=context)
+
+    def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
+                  artifacts_options: dict[str, str] | None = None) -> None:
+        _preflight(nodes)
+
+    def submit(self, task: StepTask, resources: dict[str, float] | None = None) -> Future[TaskResult]:
+        return self._pool.submit(execute_task, task)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)

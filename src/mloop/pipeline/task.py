@@ -1,0 +1,252 @@
+"""One execution of one step, self-contained so it can run in a thread, a process or on a
+remote worker: inputs arrive as artifact references and outputs leave as references."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import ctypes
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mloop.core.errors import MloopError, StepFailed, StepTimeoutError
+from mloop.core.hashing import hash_file
+from mloop.core.imports import resolve
+from mloop.pipeline import logs
+from mloop.stores.artifacts import ArtifactStore, StoredObject, load_object, open_artifact_store, save_object
+
+_STORES: dict[str, ArtifactStore] = {}
+_METADATA: dict[str, Any] = {}
+#: called as hook(task, result) after a step's function returned or raised, inside the task's
+#: context; higher layers (tracking) register here to flush what the step recorded
+TASK_END_HOOKS: list[Callable[[StepTask, TaskResult], None]] = []
+_CURRENT_TASK: contextvars.ContextVar[StepTask | None] = contextvars.ContextVar("mloop_task", default=None)
+
+
+@dataclass
+class StepTask:
+    run_id: str
+    step_run_id: str
+    node: str
+    uses: str
+    source_file: str | None
+    artifacts_url: str
+    #: input name -> (digest, materializer) or a list of them, or ("data", digest)
+    inputs: dict[str, Any]
+    params: dict[str, Any]
+    outputs: tuple[str, ...]
+    materializers: dict[str, str]
+    timeout: float | None
+    log_path: str
+    attempt: int = 1
+    #: where the run's metadata lives, for code in the step that records things (tracking)
+    metadata_url: str = ""
+    isolation: str = "none"
+    requirements: tuple[str, ...] = ()
+    artifacts_options: dict[str, str] = field(default_factory=dict)
+    #: remote executors: the worker records its own execution (so one lost with its worker shows)
+    record_execution: bool = False
+    function: Any = field(default=None, repr=False)  # the Step itself when running in-process
+    #: in-process only: input objects handed over directly by their producer (skips a load)
+    preloaded: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["function"] = None  # resolved again by reference in the other process
+        state["preloaded"] = {}
+        return state
+
+
+@dataclass
+class TaskResult:
+    """What came of a task. A step that raised is a result with `error` set, not an exception:
+    the log and the message must reach the orchestrator from any worker."""
+
+    outputs: dict[str, StoredObject]
+    started: float
+    ended: float
+    error: str | None = None
+    traceback: str | None = None
+    log_digest: str | None = None
+    #: the environment an isolated step ran in (packages), recorded with its attempt
+    environment: dict[str, Any] | None = None
+    #: where it ran (host:pid), recorded with its attempt
+    worker: str = ""
+    #: in-process only: the output objects themselves, so a sole consumer can skip loading them
+    objects: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["objects"] = {}
+        return state
+
+
+def current_task() -> StepTask | None:
+    """The step execution this code runs inside, if any (for tracking calls in a step)."""
+    return _CURRENT_TASK.get()
+
+
+def artifact_store(url: str, options: dict[str, str] | None = None) -> ArtifactStore:
+    key = url + repr(sorted((options or {}).items()))
+    store = _STORES.get(key)
+    if store is None:
+        store = _STORES[key] = open_artifact_store(url, options)
+    return store
+
+
+def execute_task(task: StepTask) -> TaskResult:
+    """Load inputs, run the step's function with its log captured, store its outputs."""
+    if task.isolation == "venv":
+        return _execute_isolated(task)
+    started = time.time()
+    store = artifact_store(task.artifacts_url, task.artifacts_options)
+    result = TaskResult(outputs={}, started=started, ended=started, worker=f"{socket.gethostname()}:{os.getpid()}")
+    execution = _start_execution(task, result.worker) if task.record_execution else None
+    logs.install()
+    try:
+        with logs.capture(Path(task.log_path)) as log:
+            token = _CURRENT_TASK.set(task)
+            try:
+                function = task.function or resolve(task.uses, task.source_file)
+                function = getattr(function, "fn", function)
+                kwargs = {name: task.preloaded[name] if name in task.preloaded else _load_input(store, ref)
+                          for name, ref in task.inputs.items()}
+                kwargs.update(task.params)
+                value = _call(function, kwargs, task)
+                outputs = _split_outputs(value, task)
+                result.outputs = {
+                    name: save_object(store, obj, task.materializers.get(name)) for name, obj in outputs.items()
+                }
+                if task.function is not None:
+                    result.objects = outputs
+            except Exception as exc:
+                result.error = describe_failure(exc, task)
+                result.traceback = "".join(traceback.format_exception(exc))
+                log.write(result.traceback)
+            finally:
+                for hook in TASK_END_HOOKS:
+                    try:
+                        hook(task, result)
+                    except Exception as exc:  # a bookkeeping failure must not hide the step's outcome
+                        log.write(f"mloop: task end hook {hook!r} failed: {exc}\n")
+                _CURRENT_TASK.reset(token)
+        result.log_digest = _store_log(store, log)
+    finally:
+        logs.uninstall()
+        if execution is not None:
+            _end_execution(task, execution, result)
+    result.ended = time.time()
+    return result
+
+
+def _start_execution(task: StepTask, worker: str) -> str | None:
+    from mloop.core.clock import utcnow
+    from mloop.core.ids import new_id
+    from mloop.stores.metadata import StepExecutionRecord
+
+    execution_id = new_id()
+    try:
+        metadata_store(task.metadata_url).start_execution(
+            StepExecutionRecord(execution_id, task.step_run_id, task.attempt, worker, "running", utcnow()))
+    except Exception:  # bookkeeping must not stop the step; the orchestrator still records the attempt
+        return None
+    return execution_id
+
+
+def _end_execution(task: StepTask, execution_id: str, result: TaskResult) -> None:
+    with contextlib.suppress(Exception):
+        metadata_store(task.metadata_url).end_execution(
+            execution_id, "failed" if result.error else "succeeded", result.error)
+
+
+def metadata_store(url: str) -> Any:
+    store = _METADATA.get(url)
+    if store is None:
+        from mloop.stores.metadata import open_metadata_store
+
+        store = _METADATA[url] = open_metadata_store(url)
+    return store
+
+
+def _execute_isolated(task: StepTask) -> TaskResult:
+    from mloop.pipeline.isolation import run_isolated
+
+    started = time.time()
+    try:
+        result: TaskResult = run_isolated(task, list(task.requirements))
+    except Exception as exc:
+        return TaskResult(outputs={}, started=started, ended=time.time(), error=describe_failure(exc, task))
+    return result
+
+
+def _store_log(store: ArtifactStore, log: logs.StepLog) -> str | None:
+    if not log.has_output:
+        log.close(None)
+        return None
+    staging = store.staging_dir()
+    target = staging / "log.gz"
+    log.close(target)
+    digest = hash_file(target)
+    store.put(target, digest)
+    return digest
+
+
+def _load_input(store: ArtifactStore, ref: Any) -> Any:
+    kind = ref[0]
+    if kind == "data":
+        return store.local_path(ref[1])
+    if kind == "list":
+        return [_load_input(store, item) for item in ref[1]]
+    return load_object(store, ref[1], ref[2])
+
+
+def _call(function: Any, kwargs: dict[str, Any], task: StepTask) -> Any:
+    if task.timeout is None:
+        return function(**kwargs)
+    # Run in a helper thread so the deadline can be enforced; on expiry the thread is asked to
+    # stop by an asynchronous exception (delivered when it next runs Python bytecode).
+    outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome["value"] = context.run(function, **kwargs)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"mloop-step-{task.node}", daemon=True)
+    worker.start()
+    worker.join(task.timeout)
+    if worker.is_alive():
+        if worker.ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(SystemExit))
+        raise StepTimeoutError(f"step {task.node!r} timed out after {task.timeout:g} s", step=task.node)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _split_outputs(value: Any, task: StepTask) -> dict[str, Any]:
+    if len(task.outputs) == 1:
+        return {task.outputs[0]: value}
+    if not isinstance(value, (tuple, list)) or len(value) != len(task.outputs):
+        got = f"{type(value).__name__} of length {len(value)}" if isinstance(value, (tuple, list)) else type(value).__name__
+        raise StepFailed(
+            f"step {task.node!r} ({task.uses.replace(':', '.')}) declares outputs {list(task.outputs)} but returned "
+            f"a {got}; return a tuple of {len(task.outputs)} values", step=task.node)
+    return dict(zip(task.outputs, value, strict=True))
+
+
+def describe_failure(exc: BaseException, task: StepTask) -> str:
+    if isinstance(exc, StepFailed):
+        return str(exc)
+    if isinstance(exc, MloopError):  # mloop's own check on what the step did, e.g. an unstorable output
+        return f"step {task.node!r} ({task.uses.replace(':', '.')}): {exc}"
+    return f"step {task.node!r} ({task.uses.replace(':', '.')}) raised {type(exc).__name__}: {exc}"

@@ -1,0 +1,266 @@
+"""Pipelines written in YAML compile, through the same builder as `@pipeline`, to the same IR.
+
+    name: fraud-training
+    parameters: {path: data/tx.parquet, n_estimators: 100}
+    steps:
+      - name: ingest
+        uses: fraud.steps:ingest          # a @step or a plain function, module:attribute
+        inputs: {raw: {type: data, path: ${params.path}}}
+      - name: split
+        uses: fraud.steps:split
+        inputs: {df: ingest.output}       # <step>.<output> is an edge; anything else a value
+        outputs: [train, test]
+      - name: train
+        uses: fraud.steps:train
+        inputs: {train: split.train}
+        parameters: {n_estimators: ${params.n_estimators}}
+        retries: 2
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
+
+from mloop.core.errors import GraphError, ValidationError
+from mloop.core.imports import resolve
+from mloop.pipeline.builder import GraphBuilder, OutputHandle
+from mloop.pipeline.data import Data
+from mloop.pipeline.definition import PipelineDefinition, _json_params
+from mloop.pipeline.graph import CycleError, Graph, topological_order
+from mloop.pipeline.spec import make_spec
+from mloop.pipeline.step import Step
+
+_PARAM = re.compile(r"\$\{params\.([A-Za-z_]\w*)\}")
+_REF = re.compile(r"^([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataInput(_Strict):
+    type: Literal["data"]
+    path: str
+
+
+class StepDoc(_Strict):
+    name: str
+    uses: str
+    description: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    outputs: list[str] | None = None
+    resources: dict[str, Any] | None = None
+    compute: dict[str, Any] | None = None  # alias of resources, as in task descriptions
+    requirements: list[str] | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    retries: int | None = None
+    retry_delay: float | None = None
+    timeout: float | None = None
+    cache: bool | None = None
+    materializer: str | dict[str, str] | None = None
+    isolation: str | None = None
+
+
+class PipelineDoc(_Strict):
+    name: str
+    description: str = ""
+    isolation: Literal["none", "venv"] | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    steps: list[StepDoc]
+
+
+class YamlPipeline(PipelineDefinition):
+    def __init__(self, doc: PipelineDoc, source: Path) -> None:
+        self.doc = doc
+        self.source = source
+        self.name = doc.name
+        self.description = doc.description
+
+    def defaults(self) -> dict[str, Any]:
+        return dict(self.doc.parameters)
+
+    def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+        unknown = set(params) - set(self.doc.parameters)
+        if unknown:
+            raise GraphError(f"{self.source}: unknown parameter {sorted(unknown)[0]!r}; "
+                             f"declared: {', '.join(self.doc.parameters) or 'none'}")
+        values = {**self.doc.parameters, **params}
+        steps = {s.name: s for s in self.doc.steps}
+        if len(steps) != len(self.doc.steps):
+            raise GraphError(f"{self.source}: two steps share a name; step names must be unique")
+        builder = GraphBuilder()
+        handles: dict[str, Any] = {}
+        with builder.active():
+            for doc in _order(self.source, steps):
+                handles[doc.name] = self._add(builder, doc, steps, values, handles)
+        graph = Graph(self.name, builder.nodes, self.description, _json_params(self.name, values)).validate()
+        graph.settle_isolation(self.doc.isolation)
+        return graph, graph.params, {name: builder.step_for(name) for name in graph.nodes}
+
+    def _add(self, builder: GraphBuilder, doc: StepDoc, steps: dict[str, StepDoc], values: dict[str, Any],
+             handles: dict[str, Any]) -> Any:
+        where = f"{self.source}: step {doc.name!r}"
+        step = self._load_step(doc, where)
+        kwargs: dict[str, Any] = {}
+        for name, raw in {**doc.inputs, **doc.parameters}.items():
+            kwargs[name] = self._value(where, name, _substitute(where, raw, values), steps, handles)
+        after = [handles[d] for d in doc.depends_on]
+        return builder.add(step, (), {**kwargs, "after": after} if after else kwargs)
+
+    def _load_step(self, doc: StepDoc, where: str) -> Step[Any, Any]:
+        target = resolve(doc.uses, None)
+        base = target if isinstance(target, Step) else None
+        if base is None and not callable(target):
+            raise GraphError(f"{where}: {doc.uses!r} is not a function or @step")
+        spec = base.spec.to_json() if base else {}
+        resources = doc.resources if doc.resources is not None else doc.compute
+        options: dict[str, Any] = {
+            "description": doc.description if doc.description is not None else spec.get("description", ""),
+            "outputs": doc.outputs or spec.get("outputs"),
+            "resources": resources if resources is not None else spec.get("resources"),
+            "requirements": doc.requirements if doc.requirements is not None else spec.get("requirements"),
+            "retries": doc.retries if doc.retries is not None else spec.get("retries", 0),
+            "retry_delay": doc.retry_delay if doc.retry_delay is not None else spec.get("retry_delay", 1.0),
+            "timeout": doc.timeout if doc.timeout is not None else spec.get("timeout"),
+            "cache": doc.cache if doc.cache is not None else spec.get("cache", True),
+            "materializer": doc.materializer if doc.materializer is not None else spec.get("materializers"),
+            "isolation": doc.isolation if doc.isolation is not None else spec.get("isolation"),
+            "retry_backoff": spec.get("retry_backoff", 2.0),
+        }
+        try:
+            step_spec = make_spec(doc.name, **options)
+        except ValidationError as exc:
+            raise GraphError(f"{where}: {exc}") from None
+        function = base.fn if base else target
+        step = Step(function, step_spec)
+        if base:
+            step.uses, step.source_file = base.uses, base.source_file
+        return step
+
+    def _value(self, where: str, name: str, raw: Any, steps: dict[str, StepDoc], handles: dict[str, Any]) -> Any:
+        if isinstance(raw, dict) and raw.get("type") == "data":
+            try:
+                data = DataInput.model_validate(raw)
+            except PydanticError as exc:
+                raise GraphError(f"{where}: input {name!r}: {_first_error(exc)}") from None
+            path = Path(data.path)
+            return Data(path if path.is_absolute() else Path.cwd() / path)
+        if isinstance(raw, list) and raw and all(isinstance(r, str) and _ref(r, steps) for r in raw):
+            return [self._handle(where, r, handles) for r in raw]
+        if isinstance(raw, str):
+            match = _REF.match(raw)
+            if match and match.group(1) in steps:
+                return self._handle(where, raw, handles)
+            if match and not _PARAM.search(raw):
+                close = difflib.get_close_matches(match.group(1), steps, n=1)
+                if close:
+                    raise GraphError(f"{where}: input {name!r} names unknown step {match.group(1)!r}; "
+                                     f"did you mean {close[0]!r}?")
+        return raw
+
+    def _handle(self, where: str, ref: str, handles: dict[str, Any]) -> OutputHandle:
+        node, output = ref.split(".", 1)
+        produced = handles[node]
+        options = produced if isinstance(produced, tuple) else (produced,)
+        for handle in options:
+            if handle.output == output:
+                return handle
+        names = ", ".join(h.output for h in options)
+        raise GraphError(f"{where}: step {node!r} has no output {output!r} (outputs: {names})")
+
+
+def _ref(value: str, steps: dict[str, StepDoc]) -> bool:
+    match = _REF.match(value)
+    return bool(match and match.group(1) in steps)
+
+
+def _substitute(where: str, raw: Any, values: dict[str, Any]) -> Any:
+    if isinstance(raw, str):
+        whole = _PARAM.fullmatch(raw.strip())
+        if whole:
+            return _param(where, whole.group(1), values)
+        return _PARAM.sub(lambda m: str(_param(where, m.group(1), values)), raw)
+    if isinstance(raw, list):
+        return [_substitute(where, item, values) for item in raw]
+    if isinstance(raw, dict):
+        return {key: _substitute(where, item, values) for key, item in raw.items()}
+    return raw
+
+
+def _param(where: str, name: str, values: dict[str, Any]) -> Any:
+    if name not in values:
+        raise GraphError(f"{where}: ${{params.{name}}} is not a declared parameter; add it under 'parameters:'")
+    return values[name]
+
+
+def _order(source: Path, steps: dict[str, StepDoc]) -> list[StepDoc]:
+    deps: dict[str, set[str]] = {}
+    for doc in steps.values():
+        needed = set(doc.depends_on)
+        for name in needed - set(steps):
+            raise GraphError(f"{source}: step {doc.name!r} depends_on unknown step {name!r}")
+        for raw in doc.inputs.values():
+            for item in raw if isinstance(raw, list) else [raw]:
+                if isinstance(item, str) and _ref(item, steps):
+                    needed.add(item.split(".", 1)[0])
+        deps[doc.name] = needed
+    try:
+        return [steps[name] for name in topological_order(deps)]
+    except CycleError as exc:
+        raise GraphError(f"{source}: the steps {exc} depend on each other in a cycle") from None
+
+
+def _first_error(exc: PydanticError) -> str:
+    error = exc.errors()[0]
+    location = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {location!r}"
+    return f"{location}: {error['msg']}"
+
+
+def load_yaml_pipeline(path: str | Path) -> YamlPipeline:
+    """Read and validate a pipeline YAML file (nothing runs)."""
+    source = Path(path)
+    try:
+        data = yaml.safe_load(source.read_text())
+    except FileNotFoundError:
+        raise ValidationError(f"no such pipeline file: {source}") from None
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source}: a pipeline file is a mapping with name, parameters and steps")
+    try:
+        doc = PipelineDoc.model_validate(data)
+    except PydanticError as exc:
+        raise GraphError(f"{source}: {_describe(exc, data)}") from None
+    folder = str(source.resolve().parent)
+    import sys
+
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return YamlPipeline(doc, source)
+
+
+def _describe(exc: PydanticError, data: dict[str, Any]) -> str:
+    error = exc.errors()[0]
+    loc = list(error["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        steps = data.get("steps") or []
+        name = steps[loc[1]].get("name") if loc[1] < len(steps) and isinstance(steps[loc[1]], dict) else None
+        where = f"steps[{loc[1]}]" + (f" ({name})" if name else "") + ": "
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc)
+    if error["type"] == "extra_forbidden":
+        return f"{where}unknown key {field!r}"
+    if error["type"] == "missing":
+        return f"{where}missing required key {field!r}"
+    return f"{where}{field}: {error['msg']}"

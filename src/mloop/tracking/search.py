@@ -1,0 +1,135 @@
+"""Reading tracked values back: search, best run, side-by-side comparison, metric history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mloop.core.errors import NotFoundError, ValidationError, missing_extra
+from mloop.pipeline.runs import Artifact
+from mloop.stores.metadata import RunRecord
+from mloop.stores.metadata.run_query import RunQuery
+from mloop.stores.metadata.tracking_records import RunValues
+from mloop.stores.workspace import Workspace, get_workspace
+from mloop.tracking.filters import parse_field, parse_filter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RUN_COLUMNS = ("run_id", "pipeline", "kind", "status", "start_time", "end_time")
+
+
+@dataclass
+class RunData:
+    """A run's record with what it tracked: params, tags, the latest value of each metric, and
+    logged artifacts by name."""
+
+    record: RunRecord
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+
+    id = property(lambda self: self.record.id)
+    pipeline = property(lambda self: self.record.pipeline)
+    status = property(lambda self: self.record.status)
+
+
+def search_runs(filter: str = "", order_by: str | None = None, descending: bool = False, limit: int = 1000,
+                workspace: Workspace | None = None) -> pd.DataFrame:
+    """Runs matching `filter` (see the filter language in mloop.tracking.filters), ordered by a field
+    (runs without it last; then newest first), as a DataFrame: run_id, pipeline, kind, status,
+    start_time, end_time, then params.*, metrics.* (latest values) and tags.* columns."""
+    pd = _pandas()
+    metadata = (workspace or get_workspace()).metadata
+    records = metadata.search_runs(_query(filter, order_by, descending, limit))
+    values = metadata.run_values([r.id for r in records])
+    rows = [_row(record, values.get(record.id, RunValues())) for record in records]
+    columns = list(RUN_COLUMNS) + sorted({k for row in rows for k in row if k not in RUN_COLUMNS}, key=_column_order)
+    frame = pd.DataFrame(rows, columns=columns)
+    for name in ("start_time", "end_time"):
+        frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
+
+
+def best_run(metric: str, filter: str = "", maximize: bool = True, workspace: Workspace | None = None) -> RunData:
+    """The run with the highest (or, with maximize=False, lowest) latest value of `metric` among
+    those matching `filter`; NotFoundError when none logged it."""
+    metadata = (workspace or get_workspace()).metadata
+    records = metadata.search_runs(_query(filter, f"metrics.`{metric}`", maximize, 1))
+    found = get_run_data(records[0].id, workspace) if records else None
+    if found is None or metric not in found.metrics:
+        where = f" among runs matching {filter!r}" if filter else ""
+        raise NotFoundError(f"no run logged metric {metric!r}{where}; see what runs logged with: mloop runs search")
+    return found
+
+
+def get_run_data(run_id: str, workspace: Workspace | None = None) -> RunData:
+    """A run (id or unique prefix) with its params, latest metrics, tags and logged artifacts."""
+    workspace = workspace or get_workspace()
+    metadata = workspace.metadata
+    record = metadata.get_run(run_id)
+    values = metadata.run_values([record.id]).get(record.id, RunValues())
+    artifacts = {name: Artifact(artifact, workspace) for name, (artifact, _) in metadata.logged_artifacts(record.id).items()}
+    return RunData(record, values.params, values.metrics, values.tags, artifacts)
+
+
+def compare_runs(run_ids: Iterable[str], workspace: Workspace | None = None) -> pd.DataFrame:
+    """Runs side by side: one column per run (its id), one row per attribute, param, metric and tag."""
+    pd = _pandas()
+    run_ids = list(run_ids)  # a list, or a column of search_runs' result
+    if not run_ids:
+        raise ValidationError("compare_runs needs at least one run id")
+    runs = [get_run_data(run_id, workspace) for run_id in run_ids]
+    rows = [_row(run.record, RunValues(run.params, run.metrics, run.tags)) for run in runs]
+    names = [n for n in RUN_COLUMNS if n != "run_id"]
+    names += sorted({k for row in rows for k in row if k not in RUN_COLUMNS}, key=_column_order)
+    return pd.DataFrame({run.id: [row.get(name) for name in names] for run, row in zip(runs, rows, strict=True)},
+                        index=pd.Index(names, name="field"))
+
+
+def get_metric_history(run_id: str, key: str, workspace: Workspace | None = None) -> pd.DataFrame:
+    """Every point of a run's metric `key`: step, value, timestamp (UTC) and the step run that
+    logged it, ordered by step then time."""
+    pd = _pandas()
+    metadata = (workspace or get_workspace()).metadata
+    record = metadata.get_run(run_id)
+    history = metadata.metric_history(record.id, key)
+    if not len(history):
+        logged = metadata.run_values([record.id]).get(record.id, RunValues()).metrics
+        raise NotFoundError(f"run {record.id} has no metric {key!r}; its metrics: {', '.join(sorted(logged)) or 'none'}")
+    return pd.DataFrame({
+        "step": history.steps, "value": history.values,
+        "timestamp": pd.to_datetime(history.timestamps, unit="s", utc=True).round("us"),
+        "step_run_id": history.step_run_ids,
+    })
+
+
+def _query(filter: str, order_by: str | None, descending: bool, limit: int) -> RunQuery:
+    if not isinstance(limit, int) or limit < 1:
+        raise ValidationError(f"limit must be a positive integer, not {limit!r}")
+    return RunQuery(parse_filter(filter or ""), parse_field(order_by) if order_by else None, descending, limit)
+
+
+def _row(record: RunRecord, values: RunValues) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run_id": record.id, "pipeline": record.pipeline, "kind": record.kind, "status": record.status,
+        "start_time": record.started_at, "end_time": record.ended_at,
+    }
+    row.update({f"params.{k}": v for k, v in values.params.items()})
+    row.update({f"metrics.{k}": v for k, v in values.metrics.items()})
+    row.update({f"tags.{k}": v for k, v in values.tags.items()})
+    return row
+
+
+def _column_order(name: str) -> tuple[int, str]:
+    return ({"params": 0, "metrics": 1, "tags": 2}[name.partition(".")[0]], name)
+
+
+def _pandas() -> Any:
+    try:
+        import pandas
+    except ModuleNotFoundError as exc:
+        raise missing_extra("pandas", "pandas") from exc
+    return pandas

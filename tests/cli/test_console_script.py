@@ -1,0 +1,71 @@
+"""The installed `mloop` console script in a child process, exactly as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_project import Project
+
+import mloop
+
+
+def mloop_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("mloop")
+    return subprocess.run([str(script), *args], cwd=cwd, env=dict(os.environ), text=True, capture_output=True,
+                          timeout=60, check=False)
+
+
+def test_run_yaml_then_list_runs(project: Project) -> None:
+    ran = mloop_script("run", project.yaml, "-p", "n=4", cwd=project.root)
+    assert ran.returncode == 0, ran.stderr
+    [record] = mloop.list_runs()
+    assert (record.status, record.params) == ("succeeded", {"n": 4, "factor": 2})
+    assert mloop.get_run(record.id).output("total").load() == 12
+
+    listing = mloop_script("runs", "list", cwd=project.root)
+    assert listing.returncode == 0, listing.stderr
+    assert record.id in listing.stdout and "succeeded" in listing.stdout
+
+
+def test_error_is_one_line_on_stderr_with_exit_code_2(project: Project) -> None:
+    result = mloop_script("run", project.yaml, "-p", "n", cwd=project.root)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["error: parameter 'n' is not key=value; write e.g. -p n_estimators=200"]
+    assert mloop.list_runs() == []
+
+
+def test_unknown_run_with_and_without_debug(project: Project) -> None:
+    plain = mloop_script("runs", "show", "nope", cwd=project.root)
+    debug = mloop_script("--debug", "runs", "show", "nope", cwd=project.root)
+
+    assert plain.returncode == debug.returncode == 2
+    assert plain.stderr.splitlines() == ["error: no run 'nope'; list them with: mloop runs list"]
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.splitlines()[-1] == plain.stderr.splitlines()[0]
+
+
+def test_missing_pipeline_file(project: Project) -> None:
+    result = mloop_script("run", "nowhere.yaml", cwd=project.root)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["error: no such pipeline file: nowhere.yaml"]
+
+
+def test_failed_run_resumes_in_a_new_process(project: Project) -> None:
+    (project.root / "BROKEN").touch()
+    failed = mloop_script("run", project.python, cwd=project.root)
+    assert failed.returncode == 1
+    [record] = mloop.list_runs()
+    assert f"mloop runs resume {record.id}" in failed.stdout
+
+    (project.root / "BROKEN").unlink()
+    resumed = mloop_script("runs", "resume", record.id, cwd=project.root)  # steps found again from the file
+
+    assert resumed.returncode == 0, resumed.stderr
+    run = mloop.get_run(record.id)
+    assert run.status == "succeeded"
+    assert [len(s.attempts) for s in run.steps] == [1, 2, 1, 1, 1]
+    assert run.output("total").load() == 6
