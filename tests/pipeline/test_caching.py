@@ -120,6 +120,70 @@ def test_changing_a_step_s_code_reruns_that_step_and_downstream_only(
     monkeypatch.delitem(sys.modules, name)
 
 
+HELPERS = '''
+OFFSET = 1
+
+
+def shift(x):
+    return x + OFFSET
+
+
+def scale(x):
+    return x * 2
+
+
+def unused():
+    return "not called by any step"
+'''
+
+USES_HELPERS = '''
+from mloop import pipeline, step
+import {helpers}
+from {helpers} import shift
+
+LIMIT = 100
+
+
+@step
+def transform(xs: list) -> list:
+    return [min({helpers}.scale(shift(x)), LIMIT) for x in xs]
+
+
+@pipeline
+def pipe(n: int = 3):
+    return transform(list(range(n)))
+'''
+
+
+def test_changing_project_code_a_step_calls_reruns_it_and_nothing_else_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tag = uuid.uuid4().hex[:8]
+    helpers, name = f"helpers_{tag}", f"uses_helpers_{tag}"
+    (tmp_path / f"{name}.py").write_text(USES_HELPERS.format(helpers=helpers))
+
+    def run_with(helper_code: str, step_code: str = USES_HELPERS) -> tuple[str, list[int]]:
+        (tmp_path / f"{helpers}.py").write_text(helper_code)
+        (tmp_path / f"{name}.py").write_text(step_code.format(helpers=helpers))
+        import_fresh(helpers)
+        run = import_fresh(name).pipe.run(n=3)
+        return run.step("transform").status, run.output("transform").load()
+
+    assert run_with(HELPERS) == ("succeeded", [2, 4, 6])
+    assert run_with(HELPERS + "\n# a comment elsewhere\n") == ("cached", [2, 4, 6])
+    assert run_with(HELPERS.replace('"not called by any step"', '"still not called"')) == ("cached", [2, 4, 6])
+    # a helper imported by name, the constant it reads, a helper reached through its module,
+    # and a constant of the step's own module: each change reruns the step
+    assert run_with(HELPERS.replace("OFFSET = 1", "OFFSET = 2")) == ("succeeded", [4, 6, 8])
+    assert run_with(HELPERS.replace("return x + OFFSET", "return x + OFFSET + 2")) == ("succeeded", [6, 8, 10])
+    assert run_with(HELPERS.replace("return x * 2", "return x * 3")) == ("succeeded", [3, 6, 9])
+    assert run_with(HELPERS.replace("return x * 2", "return x * 3"), USES_HELPERS.replace("LIMIT = 100", "LIMIT = 5")) \
+        == ("succeeded", [3, 5, 5])
+    for module in (helpers, name):
+        monkeypatch.delitem(sys.modules, module)
+
+
 def test_step_with_cache_false_always_executes() -> None:
     @pipeline
     def counted(n: int = 3):

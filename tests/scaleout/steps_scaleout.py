@@ -149,6 +149,11 @@ def slow_chain(trace: str, seconds: float = 4.0):
     total(slow_double(numbers(), trace, seconds=seconds))
 
 
+@pipeline(name="slow-chain-retried")
+def slow_chain_retried(trace: str, seconds: float = 4.0):
+    total(slow_double.with_options(retries=1)(numbers(), trace, seconds=seconds))
+
+
 # ------------------------------------------------------------------------ step environments
 
 

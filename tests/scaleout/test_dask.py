@@ -151,8 +151,8 @@ class Background:
 def test_worker_killed_mid_step_reruns_it_on_the_other_worker(dask_cluster: DaskCluster, tmp_path: Path) -> None:
     trace = tmp_path / "trace"
     workspace = workspace_at(tmp_path / "project")
-    running = Background(lambda: steps.slow_chain.run(trace=str(trace), seconds=4.0, executor="dask",
-                                                      address=dask_cluster.address, workspace=workspace))
+    running = Background(lambda: steps.slow_chain_retried.run(trace=str(trace), seconds=4.0, executor="dask",
+                                                              address=dask_cluster.address, workspace=workspace))
     first = wait_for_file(trace, "started.*")
     victim_pid = int(first.read_text())
     victim = dask_cluster.worker_named(victim_pid)
@@ -172,16 +172,37 @@ def test_worker_killed_mid_step_reruns_it_on_the_other_worker(dask_cluster: Dask
     for step_run in run.steps:
         for artifact in step_run.outputs.values():
             assert artifact.load() is not None
-    # what the step run records: one attempt (the scheduler's rerun used no retry), executed twice,
-    # each execution written by its worker; the killed one is marked lost
+    # the step run records every attempt: the one lost with its worker used the step's one retry
     host = socket.gethostname()
     step_run = run.step("slow_double")
-    assert [a["status"] for a in step_run.attempts] == ["succeeded"]
-    assert step_run.attempts[0]["worker"] == f"{host}:{survivor_pid}"
-    assert step_run.attempts[0]["lost_executions"] == 1
+    assert [(a["attempt"], a["status"], a["worker"]) for a in step_run.attempts] == [
+        (1, "lost", f"{host}:{victim_pid}"), (2, "succeeded", f"{host}:{survivor_pid}")]
     executions = {e.worker: e.status for e in step_run.executions}
     assert executions == {f"{host}:{victim_pid}": "lost", f"{host}:{survivor_pid}": "succeeded"}
     wait_for_workers(dask_cluster.address, 2)  # the nanny restarted the killed worker: leave two
+
+
+def test_worker_killed_with_no_retry_left_fails_the_step_naming_the_worker(
+        dask_cluster: DaskCluster, tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    workspace = workspace_at(tmp_path / "project")
+    running = Background(lambda: steps.slow_chain.run(trace=str(trace), seconds=4.0, executor="dask",
+                                                      address=dask_cluster.address, workspace=workspace))
+    victim_pid = int(wait_for_file(trace, "started.*").read_text())
+    kill(victim_pid)
+    with pytest.raises(mloop.RunFailed) as caught:
+        running.result()
+    run = caught.value.run
+    host = socket.gethostname()
+    step_run = run.step("slow_double")
+    assert step_run.status == "failed" and run.step("total").status == "skipped"
+    assert f"the worker running it ({host}:{victim_pid}) died, and retries=0 leaves no attempt" in step_run.error
+    assert [(a["attempt"], a["status"], a["worker"]) for a in step_run.attempts] == [
+        (1, "lost", f"{host}:{victim_pid}")]
+    # the step ran once only: the scheduler's rerun on the other worker was refused before it started
+    assert [p.read_text() for p in trace.glob("started.*")] == [str(victim_pid)]
+    assert sorted(e.status for e in step_run.executions) == ["lost", "refused"]
+    wait_for_workers(dask_cluster.address, 2)
 
 
 def test_scheduler_lost_mid_run_fails_the_run_and_resume_finishes_it(

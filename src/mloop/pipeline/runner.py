@@ -31,7 +31,7 @@ from mloop.pipeline.graph import Graph, Node
 from mloop.pipeline.inputs import consumer_counts, digests, flatten, task_ref
 from mloop.pipeline.recording import Recorder
 from mloop.pipeline.recovery import HOST, recover_interrupted
-from mloop.pipeline.task import StepTask, TaskResult, execute_task
+from mloop.pipeline.task import LOST_REASON, StepTask, TaskResult, execute_task
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
 
@@ -302,6 +302,7 @@ class _Execution:
             params=node.params, outputs=node.spec.outputs, materializers=node.spec.materializers,
             timeout=node.spec.timeout, log_path=str(self.logs_dir / f"{node.name}.{attempt}.log"),
             attempt=attempt, function=function, preloaded=preloaded, record_execution=executor.remote,
+            max_executions=node.spec.retries + 1,
         )
         return task
 
@@ -319,22 +320,23 @@ class _Execution:
         """Record a finished task; returns a retry delay when the step should run again."""
         node, record = self.graph.nodes[name], self.records[name]
         attempts = self.attempts[name]
-        if self.remote:
-            lost = self.workspace.metadata.mark_lost_executions(
-                record.id, "its worker stopped before the step finished; the scheduler ran it again elsewhere")
-            if lost:
-                attempts[-1]["lost_executions"] = attempts[-1].get("lost_executions", 0) + lost
         try:
             result = future.result()
         except BaseException as exc:
             result = TaskResult(outputs={}, started=0, ended=time.time(),
                                 error=f"step {name!r} could not run: {type(exc).__name__}: {exc}")
-        attempts[-1].update(ended_at=utcnow().isoformat(), status="failed" if result.error else "succeeded",
-                            log=result.log_digest, error=result.error)
-        if result.worker:
-            attempts[-1]["worker"] = result.worker
+        if self.remote:
+            self._record_lost(record.id, attempts, result)
+        current = attempts[-1]
+        current.update(ended_at=utcnow().isoformat(), status="failed" if result.error else "succeeded",
+                       log=result.log_digest, error=result.error)
+        if result.refused:  # its worker died and no retry was left: the lost execution was the last attempt
+            attempts.pop()
+            attempts[-1]["error"] = result.error
+        if result.worker and not result.refused:
+            current["worker"] = result.worker
         if result.environment:
-            attempts[-1]["environment"] = result.environment
+            current["environment"] = result.environment
         if result.error is None:
             self.done[name] = self.recorder.succeeded(record, result, self.inputs[name], attempts)
             for output, obj in result.objects.items():
@@ -349,6 +351,25 @@ class _Execution:
         self.recorder.failed(record, result.error, attempts, result.log_digest)
         self._event(name, "failed")
         return None
+
+    def _record_lost(self, step_run_id: str, attempts: list[dict[str, Any]], result: TaskResult) -> None:
+        """Each execution whose worker died used an attempt: it goes in the record before the one
+        that finished. The worker that ran the task again reported those it found (`result.lost`);
+        one still 'running' now (every worker that ran it died) is marked lost here."""
+        lost = list(result.lost)
+        if self.workspace.metadata.mark_lost_executions(step_run_id, LOST_REASON):
+            attempt = attempts[-1]["attempt"]
+            lost += [{"worker": e.worker, "started_at": e.started_at.isoformat(),
+                      "ended_at": e.ended_at.isoformat() if e.ended_at else None, "error": e.error}
+                     for e in self.workspace.metadata.step_executions([step_run_id])
+                     if e.attempt == attempt and e.status == "lost" and e.worker not in {x["worker"] for x in lost}]
+        if not lost:
+            return
+        current = attempts.pop()
+        for entry in lost:
+            attempts.append({"attempt": len(attempts) + 1, "status": "lost", **entry})
+        current["attempt"] = len(attempts) + 1
+        attempts.append(current)
 
     def _event(self, node: str, status: str) -> None:
         if self.options.on_event is not None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-import textwrap
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from mloop.core.hashing import hash_bytes
 from mloop.core.imports import reference, resolve
+from mloop.pipeline.codehash import code_hash
 from mloop.pipeline.spec import StepSpec, make_spec
 
 P = ParamSpec("P")
@@ -32,14 +31,10 @@ class Step(Generic[P, R]):
 
     @property
     def source_hash(self) -> str:
-        """Hash of the function's source: a change to the code invalidates the step's cache."""
+        """Hash of the function's source and of the project code it calls (see codehash): a change
+        to either invalidates the step's cache."""
         if self._source_hash is None:
-            try:
-                source = textwrap.dedent(inspect.getsource(self.fn))
-            except (OSError, TypeError):
-                code = getattr(self.fn, "__code__", None)
-                source = repr((code.co_code, code.co_consts)) if code else repr(self.fn)
-            self._source_hash = hash_bytes(source.encode())
+            self._source_hash = code_hash(self.fn)
         return self._source_hash
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:

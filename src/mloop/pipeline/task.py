@@ -22,6 +22,7 @@ from mloop.core.imports import resolve
 from mloop.pipeline import logs
 from mloop.stores.artifacts import ArtifactStore, StoredObject, load_object, open_artifact_store, save_object
 
+LOST_REASON = "its worker died before the step finished"
 _STORES: dict[str, ArtifactStore] = {}
 _METADATA: dict[str, Any] = {}
 #: called as hook(task, result) after a step's function returned or raised, inside the task's
@@ -53,6 +54,8 @@ class StepTask:
     artifacts_options: dict[str, str] = field(default_factory=dict)
     #: remote executors: the worker records its own execution (so one lost with its worker shows)
     record_execution: bool = False
+    #: executions this step run may use in all (retries + 1): a rerun after a worker died uses one
+    max_executions: int = 1
     function: Any = field(default=None, repr=False)  # the Step itself when running in-process
     #: in-process only: input objects handed over directly by their producer (skips a load)
     preloaded: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -79,6 +82,10 @@ class TaskResult:
     environment: dict[str, Any] | None = None
     #: where it ran (host:pid), recorded with its attempt
     worker: str = ""
+    #: remote only: earlier executions of this attempt whose worker died (each used a retry)
+    lost: list[dict[str, Any]] = field(default_factory=list)
+    #: remote only: not run at all, because dead workers had used up the step's retries
+    refused: bool = False
     #: in-process only: the output objects themselves, so a sole consumer can skip loading them
     objects: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -108,7 +115,9 @@ def execute_task(task: StepTask) -> TaskResult:
     started = time.time()
     store = artifact_store(task.artifacts_url, task.artifacts_options)
     result = TaskResult(outputs={}, started=started, ended=started, worker=f"{socket.gethostname()}:{os.getpid()}")
-    execution = _start_execution(task, result.worker) if task.record_execution else None
+    execution = _start_execution(task, result) if task.record_execution else None
+    if result.refused:
+        return result
     logs.install()
     try:
         with logs.capture(Path(task.log_path)) as log:
@@ -146,17 +155,33 @@ def execute_task(task: StepTask) -> TaskResult:
     return result
 
 
-def _start_execution(task: StepTask, worker: str) -> str | None:
+def _start_execution(task: StepTask, result: TaskResult) -> str | None:
+    """Record this execution. When the scheduler runs the attempt again because its worker died,
+    that rerun is a retry: it gets `result.lost` filled in, and is refused (`result.refused`,
+    with the reason as its error) once the step's retries are used up."""
     from mloop.core.clock import utcnow
     from mloop.core.ids import new_id
     from mloop.stores.metadata import StepExecutionRecord
 
     execution_id = new_id()
+    store = metadata_store(task.metadata_url)
     try:
-        metadata_store(task.metadata_url).start_execution(
-            StepExecutionRecord(execution_id, task.step_run_id, task.attempt, worker, "running", utcnow()))
+        earlier = store.start_execution(
+            StepExecutionRecord(execution_id, task.step_run_id, task.attempt, result.worker, "running", utcnow()),
+            LOST_REASON)
     except Exception:  # bookkeeping must not stop the step; the orchestrator still records the attempt
         return None
+    result.lost = [{"worker": e.worker, "started_at": e.started_at.isoformat(),
+                    "ended_at": e.ended_at.isoformat() if e.ended_at else None, "error": e.error}
+                   for e in earlier if e.attempt == task.attempt and e.status == "lost"]
+    if len(earlier) >= task.max_executions:
+        result.refused = True
+        result.error = (f"step {task.node!r}: the worker running it ({result.lost[-1]['worker'] if result.lost else '?'}) "
+                        f"died, and retries={task.max_executions - 1} leaves no attempt to run it again; "
+                        "raise retries= on the step, or see the worker's log for why it died")
+        with contextlib.suppress(Exception):
+            store.end_execution(execution_id, "refused", result.error)
+        result.ended = time.time()
     return execution_id
 
 

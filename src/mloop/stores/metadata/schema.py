@@ -261,7 +261,7 @@ step_executions = sa.Table(
               index=True),
     sa.Column("attempt", sa.Integer, nullable=False),
     sa.Column("worker", sa.String(300), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # running | succeeded | failed | lost
+    sa.Column("status", sa.String(20), nullable=False),  # running | succeeded | failed | lost | refused
     sa.Column("started_at", Time, nullable=False),
     sa.Column("ended_at", Time),
     sa.Column("error", sa.Text),

@@ -152,9 +152,19 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
             rows = conn.execute(query.order_by(t.step_runs.c.id)).all()
         return [_record(StepRunRecord, row) for row in rows]
 
-    def start_execution(self, execution: StepExecutionRecord) -> None:
+    def start_execution(self, execution: StepExecutionRecord, lost_reason: str) -> list[StepExecutionRecord]:
+        """Record an execution starting; returns the step run's earlier executions. Dask starts an
+        attempt again only when the worker running it died, so an earlier execution of the same
+        attempt still 'running' is marked lost (with `lost_reason`), in the same transaction."""
+        e = t.step_executions
         with translate_errors(self.url), self._write() as conn:
-            conn.execute(t.step_executions.insert(), _row(execution))
+            conn.execute(e.update().where(e.c.step_run_id == execution.step_run_id, e.c.attempt == execution.attempt,
+                                          e.c.status == "running")
+                         .values(status="lost", error=lost_reason, ended_at=execution.started_at))
+            earlier = conn.execute(sa.select(e).where(e.c.step_run_id == execution.step_run_id)
+                                   .order_by(e.c.started_at)).all()
+            conn.execute(e.insert(), _row(execution))
+        return [_record(StepExecutionRecord, row) for row in earlier]
 
     def end_execution(self, execution_id: str, status: str, error: str | None = None) -> None:
         from mloop.core.clock import utcnow
