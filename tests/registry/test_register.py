@@ -40,6 +40,21 @@ def test_register_from_a_pipeline_run_records_signature_lineage_and_code(trained
     assert "git_sha" in lineage["code_version"]
 
 
+def test_register_inside_a_notebook_run_links_the_run_and_its_logged_metrics(workspace: Path) -> None:
+    frame = fe.transactions(300, seed=3)
+    with mloop.start_run(experiment="fraud-notebook") as run:
+        model = fe.fit_fraud(frame)
+        run.log_metrics({"val_auc": 0.87, "val_loss": 0.4})
+        version = mloop.register_model("fraud", model, training_data=frame, target="y", metrics={"val_loss": 0.3})
+
+    assert version.run_id == run.id
+    assert version.metrics == {"val_auc": 0.87, "val_loss": 0.3}  # logged, overridden by what was given
+    assert version.lineage["experiment"] == "fraud-notebook"
+    assert mloop.get_model_version("fraud/1").run_id == run.id
+    # once the run is over, a registered object has no run
+    assert mloop.register_model("fraud", model, training_data=frame, target="y").run_id is None
+
+
 def test_register_from_an_artifact_id_prefix_and_from_run_and_step(trained: mloop.Run) -> None:
     artifact = trained.output("train")
     by_id = mloop.register_model("fraud", artifact.id[:10])

@@ -70,6 +70,17 @@ def names(frame: object, runs: dict[str, str]) -> list[str]:
     ("params.model = 'rf' and (metrics.val_auc > 0.8 or tags.team = 'risk')", {"c", "d"}),
     ("((metrics.val_auc > 0.5)) AND params.model = 'xgb'", {"a", "b"}),  # keywords in any case
     ("metrics.val_auc > 0.8 AND params.model = 'xgb' OR params.model = 'lr'", {"a", "e"}),
+    # lists, negation
+    ("params.model in ('xgb', 'lr')", {"a", "b", "e"}),
+    ("params.model NOT IN ('xgb', 'lr')", {"c", "d"}),
+    ("params.n_estimators in (100, 10)", {"a", "e"}),
+    ("metrics.val_auc in (0.91, 0.6, 0.5)", {"a", "e"}),
+    ("metrics.val_auc not in (0.91)", {"b", "c", "e"}),  # like !=: runs with the metric
+    ("tags.team not like 'r%'", {"c", "e"}),
+    ("not metrics.val_auc > 0.8", {"b", "d", "e"}),  # not: every run the term does not match
+    ("not (params.model = 'xgb' or tags.team = 'growth')", {"d"}),
+    ("params.model = 'rf' and not metrics.val_auc < 0.8", {"c", "d"}),
+    ("experiment in ('churn', 'other') and status not in ('failed')", {"a", "b", "c", "d", "e"}),
 ])
 def test_filter_matches(runs: dict[str, str], text: str, expected: set[str]) -> None:
     assert set(names(mloop.search_runs(text), runs)) == expected
@@ -183,7 +194,7 @@ def test_condition_tree_follows_precedence() -> None:
      "                                            ^^^^ metrics.auc is a number: compare it with =, !=, <, <=, > or >="),
     ("params.model > 'a'",
      "unexpected '>' at column 14: params.model > 'a'\n"
-     "                                          ^ params.model is text: compare it with =, != or like"),
+     "                                          ^ params.model is text: compare it with =, !=, like or in"),
     ("params.model = 'xgb",
      "unexpected \"'xgb\" at column 16: params.model = 'xgb\n"
      "                                               ^^^^ a string that is never closed"),
@@ -197,11 +208,24 @@ def test_condition_tree_follows_precedence() -> None:
      "(a number or a 'quoted' string)"),
     ("metrics.auc 0.8",
      "unexpected '0.8' at column 13: metrics.auc 0.8\n"
-     "                                           ^^^ expected an operator after metrics.auc (=, !=, <, <=, >, >=, like)"),
+     "                                           ^^^ expected an operator after metrics.auc (=, !=, <, <=, >, >=, like, in)"),
     ("metrics.auc > 0.8 and",
      "unexpected end of filter at column 22: metrics.auc > 0.8 and\n"
      "                                                            ^ expected a field (use metrics.<key>, params.<key>, "
      "tags.<key> or one of: run_id, status, pipeline, experiment, kind, start_time, end_time)"),
+    ("params.model in 'xgb'",
+     "unexpected \"'xgb'\" at column 17: params.model in 'xgb'\n"
+     "                                                 ^^^^^ expected '(' and a list of values after params.model in, "
+     "e.g. ('a', 'b')"),
+    ("params.model in ('xgb' 'rf')",
+     "unexpected \"'rf'\" at column 24: params.model in ('xgb' 'rf')\n"
+     "                                                       ^^^^ expected ',' or ')' in the list of values"),
+    ("params.model in ()",
+     "unexpected ')' at column 18: params.model in ()\n"
+     "                                              ^ expected a value in the list after params.model in"),
+    ("params.model not = 'xgb'",
+     "unexpected '=' at column 18: params.model not = 'xgb'\n"
+     "                                              ^ expected 'in' or 'like' after params.model not"),
     ("metrics.auc > 0.8 ; drop table runs",
      "unexpected ';' at column 19: metrics.auc > 0.8 ; drop table runs\n"
      "                                               ^ not part of the filter language"),

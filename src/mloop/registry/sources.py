@@ -16,6 +16,7 @@ from mloop.registry.signature import Signature
 from mloop.stores.artifacts import load_object, save_object
 from mloop.stores.metadata import ArtifactRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
+from mloop.tracking.scope import ACTIVE
 
 FRAME_MATERIALIZERS = ("pandas.parquet", "arrow.parquet", "polars.parquet")
 #: materializers that only hold models: a registered artifact of theirs need not be loaded again
@@ -93,8 +94,11 @@ def _from_object(workspace: Workspace, obj: Any) -> ModelSource:
                             size=stored.size, summary=stored.summary, created_at=utcnow())
     workspace.metadata.record_artifact(record)
     task = current_task()  # registered from inside a step: that step run is the source
-    if task is None:
-        return ModelSource(record, obj)
+    if task is None:  # from a notebook run opened with start_run, if one is open: that run is
+        if not ACTIVE:
+            return ModelSource(record, obj)
+        ACTIVE[-1].sink.flush()  # what it logged so far becomes the version's metrics
+        return ModelSource(record, obj, ACTIVE[-1].run_id)
     step = workspace.metadata.get_step_runs_by_id([task.step_run_id])
     return ModelSource(record, obj, task.run_id, step[0] if step else None)
 
@@ -138,6 +142,8 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
         upstream = trace(workspace, source.artifact.id).upstream
         lineage["data_sources"] = [{"artifact_id": n.id, "source": n.detail.get("source")}
                                    for n in upstream if n.kind == "artifact" and n.detail.get("kind") == "data"]
+    elif source.run_id is not None:
+        lineage.update(experiment=workspace.metadata.get_run(source.run_id).pipeline)
     return lineage
 
 

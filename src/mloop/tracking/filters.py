@@ -4,14 +4,17 @@
 
     condition  := conjunction ("or" conjunction)*
     conjunction:= term ("and" term)*
-    term       := "(" condition ")" | field operator value
+    term       := "not" term | "(" condition ")" | field operator value
+                | field ["not"] "in" "(" value ("," value)* ")" | field "not" "like" value
     field      := metrics.<key> | params.<key> | tags.<key> | an attribute (see run_query.ATTRIBUTES)
                   (a key with other characters is written in backticks: metrics.`val auc`)
     operator   := = | != | < | <= | > | >= | like        (`==` and `<>` are accepted too)
 
-Metrics compare with numbers; params and tags are text (=, != or like; a number is compared as the
-text it is stored as, so params.n_estimators = 200 works); start_time and end_time take an ISO date
-or datetime (UTC unless it says otherwise). `like` is case-insensitive, with % and _ wildcards.
+Metrics compare with numbers; params and tags are text (=, !=, like, in; a number is compared as
+the text it is stored as, so params.n_estimators = 200 works); start_time and end_time take an ISO
+date or datetime (UTC unless it says otherwise). `like` is case-insensitive, with % and _
+wildcards. A comparison matches runs that have the key (`params.model != 'xgb'` skips runs with
+no model param); `not` in front of a term matches every run the term does not.
 A malformed filter raises ValidationError pointing at the offending token.
 """
 
@@ -31,6 +34,7 @@ from mloop.stores.metadata.run_query import (
     Condition,
     Field,
     Junction,
+    Negation,
 )
 from mloop.stores.metadata.tracking_records import as_text
 
@@ -40,9 +44,10 @@ _TOKENS = re.compile(r"""
   | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
   | (?P<op><=|>=|!=|<>|==|=|<|>)
   | (?P<paren>[()])
+  | (?P<comma>,)
   | (?P<word>[A-Za-z_][\w\-/:]*(?:\.(?:`[^`]+`|[\w\-/:.]+))?)
 """, re.VERBOSE)
-_KEYWORDS = {"and", "or", "like", "ilike"}
+_KEYWORDS = {"and", "or", "not", "in", "like", "ilike"}
 _OPERATOR_ALIASES = {"==": "=", "<>": "!=", "ilike": "like"}
 _PREFIXES = ("metrics", "params", "tags")
 _FIELD_HELP = f"use metrics.<key>, params.<key>, tags.<key> or one of: {', '.join(ATTRIBUTES)}"
@@ -50,7 +55,7 @@ _FIELD_HELP = f"use metrics.<key>, params.<key>, tags.<key> or one of: {', '.joi
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # number | string | op | paren | word | keyword | end
+    kind: str  # number | string | op | paren | comma | word | keyword | end
     text: str
     column: int  # 1-based
 
@@ -109,6 +114,8 @@ class _Parser:
 
     def term(self) -> Condition:
         token = self.next()
+        if _is(token, "not"):
+            return Negation(self.term())
         if token.text == "(":
             inner = self.condition()
             closing = self.next()
@@ -117,13 +124,38 @@ class _Parser:
             return inner
         field = self.field(token)
         operator = self.next()
-        if operator.kind not in ("op", "keyword") or operator.text.lower() in ("and", "or"):
-            self.fail(operator, f"expected an operator after {field} (=, !=, <, <=, >, >=, like)")
+        negated = _is(operator, "not")
+        if negated:
+            operator = self.next()
+            if not (_is(operator, "in") or _is(operator, "like") or _is(operator, "ilike")):
+                self.fail(operator, f"expected 'in' or 'like' after {field} not")
+        if operator.kind not in ("op", "keyword") or operator.text.lower() in ("and", "or", "not"):
+            self.fail(operator, f"expected an operator after {field} (=, !=, <, <=, >, >=, like, in)")
         op = _OPERATOR_ALIASES.get(operator.text.lower(), operator.text.lower())
+        if op == "in":
+            return Comparison(field, "not in" if negated else "in", self._values(field, operator))
+        op = f"not {op}" if negated else op
         value = self.next()
         if value.kind not in ("number", "string"):
             self.fail(value, f"expected a value after {field} {op} (a number or a 'quoted' string)")
         return Comparison(field, op, self._value(field, op, operator, value))
+
+    def _values(self, field: Field, operator: Token) -> tuple[float | str | datetime, ...]:
+        """`in ('a', 'b')`: each value as `=` would take it."""
+        opening = self.next()
+        if opening.text != "(":
+            self.fail(opening, f"expected '(' and a list of values after {field} in, e.g. ('a', 'b')")
+        values = []
+        while True:
+            value = self.next()
+            if value.kind not in ("number", "string"):
+                self.fail(value, f"expected a value in the list after {field} in")
+            values.append(self._value(field, "=", operator, value))
+            separator = self.next()
+            if separator.text == ")":
+                return tuple(values)
+            if separator.kind != "comma":
+                self.fail(separator, "expected ',' or ')' in the list of values")
 
     def field(self, token: Token) -> Field:
         if token.kind != "word":
@@ -148,9 +180,9 @@ class _Parser:
                 self.fail(operator, f"{field} is a time: compare it with =, !=, <, <=, > or >=")
             return self._time(token)
         if op not in TEXT_OPERATORS:
-            self.fail(operator, f"{field} is text: compare it with =, != or like")
+            self.fail(operator, f"{field} is text: compare it with =, !=, like or in")
         if token.kind == "number":
-            if op == "like":
+            if op.endswith("like"):
                 self.fail(token, "like takes a 'quoted' pattern")
             number = float(token.text)
             return as_text(int(number) if number.is_integer() and re.fullmatch(r"[-+]?\d+", token.text) else number)
@@ -175,6 +207,10 @@ class _Parser:
 
     def fail(self, token: Token, expected: str, noun: str = "") -> None:
         raise ValidationError(_message(self.text, token, expected, noun))
+
+
+def _is(token: Token, keyword: str) -> bool:
+    return token.kind == "keyword" and token.text.lower() == keyword
 
 
 def _tokenize(text: str) -> list[Token]:

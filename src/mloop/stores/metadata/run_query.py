@@ -24,7 +24,9 @@ ATTRIBUTES: dict[str, sa.Column[Any]] = {
 }
 TIME_ATTRIBUTES = frozenset({"start_time", "end_time"})
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-TEXT_OPERATORS = frozenset({"=", "!=", "like"})
+TEXT_OPERATORS = frozenset({"=", "!=", "like", "not like"})
+#: membership in a list of values: for every kind of field
+LIST_OPERATORS = frozenset({"in", "not in"})
 _VALUE_TABLES = {"metrics": t.latest_metrics, "params": t.params, "tags": t.tags}
 
 
@@ -42,8 +44,8 @@ class Comparison:
     """`field op value`: metrics take numbers; params and tags text; time attributes datetimes."""
 
     field: Field
-    op: str  # one of COMPARISONS or "like" (case-insensitive, % and _ wildcards)
-    value: float | str | datetime
+    op: str  # one of COMPARISONS, TEXT_OPERATORS (like: case-insensitive, % and _) or LIST_OPERATORS
+    value: float | str | datetime | tuple[float | str | datetime, ...]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,14 @@ class Junction:
     items: tuple[Condition, ...]
 
 
-Condition = Comparison | Junction
+@dataclass(frozen=True)
+class Negation:
+    """`not <condition>`: every run the condition does not match (runs without the key included)."""
+
+    item: Condition
+
+
+Condition = Comparison | Junction | Negation
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,8 @@ def _condition(condition: Condition) -> sa.ColumnElement[bool]:
     if isinstance(condition, Junction):
         parts = [_condition(item) for item in condition.items]
         return sa.and_(*parts) if condition.op == "and" else sa.or_(*parts)
+    if isinstance(condition, Negation):
+        return sa.not_(_condition(condition.item))
     field = condition.field
     if field.kind == "attributes":
         return _compare(ATTRIBUTES[field.key], condition.op, condition.value)
@@ -93,6 +104,12 @@ def _condition(condition: Condition) -> sa.ColumnElement[bool]:
 def _compare(column: Any, op: str, value: Any) -> sa.ColumnElement[bool]:
     if op == "like":
         return column.ilike(value)
+    if op == "not like":
+        return column.not_ilike(value)
+    if op == "in":
+        return column.in_(list(value))
+    if op == "not in":
+        return column.not_in(list(value))
     return {
         "=": column.__eq__, "!=": column.__ne__, "<": column.__lt__, "<=": column.__le__,
         ">": column.__gt__, ">=": column.__ge__,
