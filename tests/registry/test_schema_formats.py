@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
 
+import fastavro
 import jsonschema
 import pandas as pd
 import pytest
@@ -72,3 +78,38 @@ def test_proto_file_declares_messages_fields_and_a_service(signature: Signature)
         assert line in text
     assert "rpc Predict(FraudRequest) returns (FraudResponse);" in text
     assert text.count("{") == text.count("}")
+
+
+def test_avro_schema_parses_and_round_trips_a_record(signature: Signature) -> None:
+    schema = fastavro.parse_schema(signature.to_avro("fraud_input", "mloop.fraud"))
+    record = {"amount": None, "age": 40, "country": "FR", "plan": "pro",
+              "signup_time": datetime(2024, 5, 1, 10, tzinfo=timezone.utc), "vip": True}
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, schema, [record])
+    buffer.seek(0)
+    assert list(fastavro.reader(buffer)) == [record]
+    for bad in ({**record, "country": "IT"}, {**record, "age": "forty"}, {**record, "age": None}):
+        assert not fastavro.validation.validate(bad, schema, raise_errors=False), bad
+
+
+def test_proto_file_compiles_with_protoc_and_carries_a_request(signature: Signature, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from grpc_tools import protoc
+
+    (tmp_path / "fraud.proto").write_text(signature.to_proto("fraud", package="mloop.fraud.v1"))
+    includes = Path(protoc.__file__).parent / "_proto"
+    status = protoc.main(["protoc", f"-I{tmp_path}", f"-I{includes}", f"--python_out={tmp_path}",
+                          str(tmp_path / "fraud.proto")])
+    assert status == 0
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("fraud_pb2")
+    request = module.FraudRequest()
+    row = request.instances.add()
+    row.age, row.country, row.vip = 40, "FR", True
+    row.signup_time.FromDatetime(datetime(2024, 5, 1, 10, tzinfo=timezone.utc))
+    decoded = module.FraudRequest.FromString(request.SerializeToString())
+    [first] = decoded.instances
+    assert (first.age, first.country, first.vip, first.HasField("amount")) == (40, "FR", True, False)
+    assert [f.name for f in module.FraudInput.DESCRIPTOR.fields] == [
+        "amount", "age", "country", "plan", "signup_time", "vip"]
+    monkeypatch.delitem(sys.modules, "fraud_pb2")
