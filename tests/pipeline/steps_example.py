@@ -67,12 +67,12 @@ def needs_flag(xs: list, flag: str) -> list:
 
 
 @step(retries=2, retry_delay=0)
-def flaky(counter: str) -> int:
-    """Fails on its first two executions (counted in the file `counter`), then returns 3."""
+def flaky(counter: str, fails: int = 2) -> int:
+    """Fails on its first `fails` executions (counted in the file `counter`), then returns their number."""
     path = Path(counter)
     count = int(path.read_text()) + 1 if path.exists() else 1
     path.write_text(str(count))
-    if count < 3:
+    if count <= fails:
         raise RuntimeError(f"attempt {count} failed")
     return count
 

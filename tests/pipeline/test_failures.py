@@ -105,6 +105,23 @@ def test_retries_are_exhausted(tmp_path: Path) -> None:
     assert (tmp_path / "count").read_text() == "2"
 
 
+@pytest.mark.usefixtures("workspace")
+def test_a_resumed_run_gets_the_step_s_retries_afresh(tmp_path: Path) -> None:
+    @pipeline
+    def three_failures(counter: str):
+        return flaky.with_options(retries=1)(counter, fails=3)
+
+    counter = tmp_path / "count"
+    with pytest.raises(mloop.RunFailed, match="attempt 2 failed"):
+        three_failures.run(counter=str(counter))
+    [failed] = mloop.list_runs()
+    resumed = mloop.get_run(resume_run(get_workspace(), failed.id, RunOptions()))
+    # attempt 3 fails too, and the resumed run's own retry runs attempt 4
+    assert resumed.status == "succeeded" and resumed.output("flaky").load() == 4
+    assert [a["status"] for a in resumed.step("flaky").attempts] == ["failed", "failed", "failed", "succeeded"]
+    assert counter.read_text() == "4"
+
+
 @pytest.mark.usefixtures("sqlite_workspace")
 def test_timeout_fails_the_step_quickly() -> None:
     @pipeline

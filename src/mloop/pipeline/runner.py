@@ -111,6 +111,8 @@ class _Execution:
         self.recorder = Recorder(workspace.metadata, run_id)
         self.failed: dict[str, str] = {}
         self.attempts: dict[str, list[dict[str, Any]]] = {n: list(r.attempts or []) for n, r in records.items()}
+        #: attempts made before this execution (a resumed run): the retry budget starts afresh after them
+        self.earlier: dict[str, int] = {n: len(a) for n, a in self.attempts.items()}
         self.inputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.parts: dict[str, dict[str, Any]] = {}
         self.logs_dir = workspace.logs_dir / run_id
@@ -302,7 +304,7 @@ class _Execution:
             params=node.params, outputs=node.spec.outputs, materializers=node.spec.materializers,
             timeout=node.spec.timeout, log_path=str(self.logs_dir / f"{node.name}.{attempt}.log"),
             attempt=attempt, function=function, preloaded=preloaded, record_execution=executor.remote,
-            max_executions=node.spec.retries + 1,
+            max_executions=node.spec.retries + 1, first_attempt=self.earlier.get(node.name, 0) + 1,
         )
         return task
 
@@ -344,9 +346,10 @@ class _Execution:
                     self.handover[(name, output)] = obj
             self._event(name, "succeeded")
             return None
-        if len(attempts) <= node.spec.retries:
+        used = len(attempts) - self.earlier.get(name, 0)
+        if used <= node.spec.retries:
             self._event(name, "retrying")
-            return node.spec.retry_delay * node.spec.retry_backoff ** (len(attempts) - 1)
+            return node.spec.retry_delay * node.spec.retry_backoff ** (used - 1)
         self.failed[name] = result.error
         self.recorder.failed(record, result.error, attempts, result.log_digest)
         self._event(name, "failed")
@@ -355,7 +358,7 @@ class _Execution:
     def _record_lost(self, step_run_id: str, attempts: list[dict[str, Any]], result: TaskResult) -> None:
         """Each execution whose worker died used an attempt: it goes in the record before the one
         that finished. The worker that ran the task again reported those it found (`result.lost`);
-        one still 'running' now (every worker that ran it died) is marked lost here."""
+        one still 'running' now (no worker finished the task) is marked lost here."""
         lost = list(result.lost)
         if self.workspace.metadata.mark_lost_executions(step_run_id, LOST_REASON):
             attempt = attempts[-1]["attempt"]
@@ -363,6 +366,8 @@ class _Execution:
                       "ended_at": e.ended_at.isoformat() if e.ended_at else None, "error": e.error}
                      for e in self.workspace.metadata.step_executions([step_run_id])
                      if e.attempt == attempt and e.status == "lost" and e.worker not in {x["worker"] for x in lost}]
+        if not result.worker and lost:  # no worker answered (every one died, the scheduler went):
+            attempts[-1]["worker"] = lost.pop()["worker"]  # the last lost execution is this attempt
         if not lost:
             return
         current = attempts.pop()

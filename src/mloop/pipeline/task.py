@@ -54,8 +54,10 @@ class StepTask:
     artifacts_options: dict[str, str] = field(default_factory=dict)
     #: remote executors: the worker records its own execution (so one lost with its worker shows)
     record_execution: bool = False
-    #: executions this step run may use in all (retries + 1): a rerun after a worker died uses one
+    #: executions this step run may use (retries + 1), counted from attempt `first_attempt` (a
+    #: resumed run starts its budget afresh): a rerun after a worker died uses one
     max_executions: int = 1
+    first_attempt: int = 1
     function: Any = field(default=None, repr=False)  # the Step itself when running in-process
     #: in-process only: input objects handed over directly by their producer (skips a load)
     preloaded: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -174,7 +176,7 @@ def _start_execution(task: StepTask, result: TaskResult) -> str | None:
     result.lost = [{"worker": e.worker, "started_at": e.started_at.isoformat(),
                     "ended_at": e.ended_at.isoformat() if e.ended_at else None, "error": e.error}
                    for e in earlier if e.attempt == task.attempt and e.status == "lost"]
-    if len(earlier) >= task.max_executions:
+    if sum(e.attempt >= task.first_attempt for e in earlier) >= task.max_executions:
         result.refused = True
         result.error = (f"step {task.node!r}: the worker running it ({result.lost[-1]['worker'] if result.lost else '?'}) "
                         f"died, and retries={task.max_executions - 1} leaves no attempt to run it again; "
