@@ -375,6 +375,25 @@ def test_sklearn_round_trip_uses_skops(store: ArtifactStore) -> None:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+def test_sklearn_pipeline_with_a_function_loads_with_exactly_the_types_skops_would_trust(
+        store: ArtifactStore) -> None:
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from mloop.stores.artifacts.materializers import _skops_types
+
+    features, labels = _training_data()
+    model = make_pipeline(FunctionTransformer(np.tanh), LogisticRegression()).fit(features, labels)
+    stored, loaded = round_trip(store, model)
+    np.testing.assert_array_equal(loaded.predict_proba(features), model.predict_proba(features))
+    data = store.local_path(stored.digest).read_bytes()
+    named = set(_skops_types(data))
+    assert set(sio.get_untrusted_types(data=data)) <= named  # what skops asks to trust is all named
+    assert {"numpy.tanh", "sklearn.pipeline.Pipeline"} <= named
+
+
 def test_sklearn_digest_is_stable_across_saves_and_fits(store: ArtifactStore) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
