@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import math
 import os
 import threading
 import time
@@ -31,6 +30,7 @@ from mloop.pipeline.graph import Graph, Node
 from mloop.pipeline.inputs import consumer_counts, digests, flatten, task_ref
 from mloop.pipeline.recording import Recorder
 from mloop.pipeline.recovery import HOST, recover_interrupted
+from mloop.pipeline.slots import Slots, machine_memory
 from mloop.pipeline.task import LOST_REASON, StepTask, TaskResult, execute_task
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
@@ -145,7 +145,8 @@ class _Execution:
                 # the root logger's level clears every logger's cache.
                 logs.install()
                 try:
-                    self._loop(executor, pending, capacity)
+                    # Dask places steps by its workers' resources; locally, this machine's memory counts
+                    self._loop(executor, pending, Slots(capacity, 0 if executor.remote else machine_memory()))
                 finally:
                     logs.uninstall()
         except BaseException as exc:
@@ -182,13 +183,12 @@ class _Execution:
         except Exception as exc:  # never fail a run for its bookkeeping
             info["code_version"] = {"error": str(exc)}
 
-    def _loop(self, executor: Executor, pending: list[str], capacity: int) -> None:
-        """Start ready steps (cache hits finish at once) while their cpu fits in `capacity` slots."""
+    def _loop(self, executor: Executor, pending: list[str], slots: Slots) -> None:
+        """Start ready steps (cache hits finish at once) while their resources fit in `slots`."""
         waiting = set(pending)
         ready: list[str] = []
         running: dict[Future[TaskResult], str] = {}
         retry_at: list[tuple[float, str]] = []
-        used = 0
         last_beat = time.monotonic()
         while waiting or ready or running or retry_at:
             for name in [n for n in self.graph.nodes if n in waiting]:
@@ -204,10 +204,8 @@ class _Execution:
                 ready.append(heapq.heappop(retry_at)[1])
             deferred, starting = [], []
             for name in ready:
-                need = self._slots(name, capacity)
-                if used + need <= capacity or used == 0:  # a step bigger than the pool runs alone
+                if slots.take(slots.need(self.graph.nodes[name].spec)):
                     starting.append((name, self._prepare(executor, self.graph.nodes[name])))
-                    used += need
                 else:
                     deferred.append(name)
             ready = deferred
@@ -225,7 +223,7 @@ class _Execution:
             finished, _ = wait(list(running), timeout=min(timeout, HEARTBEAT_SECONDS), return_when=FIRST_COMPLETED)
             for future in finished:
                 name = running.pop(future)
-                used -= self._slots(name, capacity)
+                slots.release(slots.need(self.graph.nodes[name].spec))
                 delay = self._collect(name, future)
                 if delay is not None:
                     heapq.heappush(retry_at, (time.monotonic() + delay, name))
@@ -238,10 +236,6 @@ class _Execution:
                 self.recorder.skipped(self.records[name], f"upstream step {failed_up[0]!r} failed")
                 self._event(name, "skipped")
         self.recorder.flush()
-
-    def _slots(self, name: str, capacity: int) -> int:
-        cpu = self.graph.nodes[name].spec.resources.get("cpu", 1)
-        return min(capacity, max(1, math.ceil(cpu)))
 
     def _needs_execution(self, node: Node) -> bool:
         """Resolve inputs and the cache key; record a cache hit or an input failure at once."""
