@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,11 +44,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def dask_cluster(bin_dir: Path) -> Iterator[str]:
+def dask_cluster(bin_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """A real scheduler and WORKERS worker processes with THREADS threads each."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(HERE))
+    env = dict(env or os.environ, PYTHONPATH=str(HERE))
     procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     time.sleep(1.5)
@@ -103,15 +104,42 @@ def prefect_fan_out() -> float | None:
     if python is None:
         return None
     bin_dir = Path(python).parent
-    with tempfile.TemporaryDirectory(prefix="prefect-bench-") as home, dask_cluster(bin_dir) as address:
+    # As Prefect runs on a cluster: one API server that the flow and every worker's tasks report to
+    # (left to themselves, the workers' tasks would each start a temporary server of their own).
+    with tempfile.TemporaryDirectory(prefix="prefect-bench-") as home, prefect_server(python, home) as env, \
+            dask_cluster(bin_dir, env) as address:
         time.sleep(3)
-        env = dict(peers.prefect_env(home), PYTHONPATH=str(HERE))
-        done = subprocess.run([python, str(HERE / "workloads_prefect_dask.py"), address], env=env,
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run([python, str(HERE / "workloads_prefect_dask.py"), address],
+                              env=dict(env, PYTHONPATH=str(HERE)), capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
             note(f"Prefect with DaskTaskRunner failed: {done.stderr[-800:]}")
             return None
         return float(json.loads(done.stdout.strip().splitlines()[-1])["wall_s"])
+
+
+@contextmanager
+def prefect_server(python: str, home: str) -> Iterator[dict[str, str]]:
+    """`prefect server start` on a free port; yields the environment that points at it."""
+    port = free_port()
+    env = dict(peers.prefect_env(home), PREFECT_API_URL=f"http://127.0.0.1:{port}/api")
+    proc = subprocess.Popen([python, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        yield env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def round_trip(url: str, frame: Any, options: dict[str, str] | None = None) -> tuple[float, float, int]:
