@@ -35,7 +35,10 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: sa.Engine | None = None
+        self._writer: sa.Engine | None = None
         self._opening = threading.Lock()  # two threads' first calls must not both open an engine
+        #: statements built once (building one costs about as much as running it on SQLite)
+        self._statements: dict[Any, Any] = {}
 
     def __repr__(self) -> str:
         return f"SqlMetadataStore({redact(self.url)!r})"
@@ -61,22 +64,30 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
-            self._engine = None
+            self._engine = self._writer = None
 
     def _write(self) -> Any:
-        return self.engine.execution_options(mloop_write=True).begin()
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = self.engine.execution_options(mloop_write=True)
+        return writer.begin()
 
     def _read(self) -> Any:
         return self.engine.connect()
 
     def _insert_ignore(self, table: sa.Table) -> Any:
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
+        statement = self._statements.get(("insert-ignore", table.name))
+        if statement is None:
+            if self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            return pg_insert(table).on_conflict_do_nothing()
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+                statement = pg_insert(table).on_conflict_do_nothing()
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table).on_conflict_do_nothing()
+                statement = sqlite_insert(table).on_conflict_do_nothing()
+            self._statements[("insert-ignore", table.name)] = statement
+        return statement
 
     # ------------------------------------------------------------------ runs
     def create_run(self, run: RunRecord, step_runs: Sequence[StepRunRecord]) -> None:
@@ -227,8 +238,11 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
             for step_run_id, values in updates:
                 groups.setdefault(tuple(sorted(values)), []).append({"_id": step_run_id, **values})
             for columns, rows in groups.items():  # one executemany per shape of change
-                statement = (t.step_runs.update().where(t.step_runs.c.id == sa.bindparam("_id"))
-                             .values({c: sa.bindparam(c) for c in columns}))
+                statement = self._statements.get(("update-step-runs", columns))
+                if statement is None:
+                    statement = self._statements[("update-step-runs", columns)] = (
+                        t.step_runs.update().where(t.step_runs.c.id == sa.bindparam("_id"))
+                        .values({c: sa.bindparam(c) for c in columns}))
                 conn.execute(statement, rows)
 
     def find_cached(self, cache_key: str) -> tuple[StepRunRecord, dict[str, ArtifactRecord]] | None:
