@@ -76,7 +76,7 @@ class TrackingSql:
         found: dict[str, RunValues] = {}
         with translate_errors(self.url), self._read() as conn:
             for ids in _id_lists(run_ids):
-                for run_id, kind, key, number, text in conn.execute(_values_query(ids)):
+                for run_id, kind, key, number, text in conn.execute(_values_query(ids)).all():  # one fetchall
                     values = found.setdefault(run_id, RunValues())
                     if kind == "m":
                         values.metrics[key] = float("nan") if number is None else number
