@@ -146,6 +146,10 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
         return bool(changed)
 
     def put_environment(self, env_id: str, data: dict[str, Any]) -> None:
+        # Nearly always known already: a read takes no write lock from the steps' bookkeeping.
+        with translate_errors(self.url), self._read() as conn:
+            if conn.execute(sa.select(t.environments.c.id).where(t.environments.c.id == env_id)).first():
+                return
         with translate_errors(self.url), self._write() as conn:
             conn.execute(self._insert_ignore(t.environments), {"id": env_id, "data": data})
 
