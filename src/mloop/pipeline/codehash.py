@@ -72,8 +72,11 @@ def _value(name: str, value: Any, parts: list[str], seen: set[int]) -> None:
                 member = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
                 if isinstance(member, types.FunctionType):
                     _function(member, parts, seen)
-    elif callable(value) and _in_project(getattr(value, "fn", value)):
-        _function(value, parts, seen)
+    elif isinstance(value, (types.FunctionType, types.MethodType)) or hasattr(value, "fn"):
+        if _in_project(getattr(value, "fn", value)):
+            _function(value, parts, seen)  # a function, a method or a step
+    elif callable(value) and _in_project(type(value)):  # an instance with __call__: its class's code
+        _value(name, type(value), parts, seen)
 
 
 def _names(code: types.CodeType) -> Iterator[str]:
@@ -111,17 +114,37 @@ def _in_project(obj: Any) -> bool:
         module = sys.modules.get(getattr(obj, "__module__", None) or "")
         code = getattr(obj, "__code__", None)
         path = code.co_filename if code is not None else getattr(module, "__file__", None)
-    if not path or path.startswith("<") or (module is not None and module.__name__.partition(".")[0] == "mloop"):
+    if not path or path.startswith("<frozen") or (module is not None and module.__name__.partition(".")[0] == "mloop"):
         return False
+    if path.startswith("<"):  # made by exec, typed at a prompt: the user's, with no file
+        return True
     return not os.path.realpath(path).startswith(_OUTSIDE)
 
 
 def _source(obj: Any) -> str:
+    """The source text; without one (code made by exec, say) the compiled code itself, which,
+    unlike a repr, holds no memory address that would change the hash in every process."""
     try:
         return textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError):
         code = getattr(obj, "__code__", None)
-        return repr((code.co_code, code.co_consts)) if code else repr(obj)
+        if code is not None:
+            return _code_text(code)
+        return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _code_text(code: types.CodeType) -> str:
+    """Bytecode, names and constants, nested code included; sets sorted (their order varies)."""
+    def const(value: Any) -> str:
+        if isinstance(value, types.CodeType):
+            return _code_text(value)
+        if isinstance(value, (tuple, list)):
+            return "(" + ", ".join(const(v) for v in value) + ")"
+        if isinstance(value, (set, frozenset)):
+            return "{" + ", ".join(sorted(const(v) for v in value)) + "}"
+        return repr(value)
+
+    return f"{code.co_code.hex()} {code.co_names} {code.co_varnames} {const(code.co_consts)}"
 
 
 _MISSING = object()
