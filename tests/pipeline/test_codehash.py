@@ -62,17 +62,13 @@ def test_hash_is_the_same_in_every_process(module: tuple[Path, str]) -> None:
     assert hash_in_a_new_process(folder, name) == hash_in_a_new_process(folder, name)
 
 
-def test_a_callable_instance_counts_by_its_class_code(module: tuple[Path, str]) -> None:
+@pytest.mark.parametrize(("old", "new"), [
+    ("return x * FACTOR", "return x * FACTOR + 0"),  # a callable instance counts by its class's code
+    ("return x + 1", "return x + 2"),  # generated code counts by what it compiles to
+], ids=["callable-instance", "generated-code"])
+def test_an_edit_to_code_the_step_reaches_changes_the_hash(module: tuple[Path, str], old: str, new: str) -> None:
     folder, name = module
     before = hash_in_a_new_process(folder, name)
     source = folder / f"{name}.py"
-    source.write_text(source.read_text().replace("return x * FACTOR", "return x * FACTOR + 0"))
-    assert hash_in_a_new_process(folder, name) != before
-
-
-def test_generated_code_counts_by_what_it_compiles_to(module: tuple[Path, str]) -> None:
-    folder, name = module
-    before = hash_in_a_new_process(folder, name)
-    source = folder / f"{name}.py"
-    source.write_text(source.read_text().replace("return x + 1", "return x + 2"))
+    source.write_text(source.read_text().replace(old, new))
     assert hash_in_a_new_process(folder, name) != before

@@ -326,8 +326,8 @@ class _Execution:
         current = attempts[-1]
         current.update(ended_at=utcnow().isoformat(), status="failed" if result.error else "succeeded",
                        log=result.log_digest, error=result.error)
-        if result.refused:  # its worker died and no retry was left: the lost execution was the last attempt
-            attempts.pop()
+        if result.refused and len(attempts) > 1 and attempts[-2]["status"] == "lost":
+            attempts.pop()  # its worker died and no retry was left: the lost execution was the last attempt
             attempts[-1]["error"] = result.error
         if result.worker and not result.refused:
             current["worker"] = result.worker
@@ -356,10 +356,9 @@ class _Execution:
         lost = list(result.lost)
         if self.workspace.metadata.mark_lost_executions(step_run_id, LOST_REASON):
             attempt = attempts[-1]["attempt"]
-            lost += [{"worker": e.worker, "started_at": e.started_at.isoformat(),
-                      "ended_at": e.ended_at.isoformat() if e.ended_at else None, "error": e.error}
-                     for e in self.workspace.metadata.step_executions([step_run_id])
-                     if e.attempt == attempt and e.status == "lost" and e.worker not in {x["worker"] for x in lost}]
+            known = {x["worker"] for x in lost}
+            lost += [e.as_attempt() for e in self.workspace.metadata.step_executions([step_run_id])
+                     if e.attempt == attempt and e.status == "lost" and e.worker not in known]
         if not result.worker and lost:  # no worker answered (every one died, the scheduler went):
             attempts[-1]["worker"] = lost.pop()["worker"]  # the last lost execution is this attempt
         if not lost:

@@ -52,7 +52,7 @@ class Step(Generic[P, R]):
             fields["materializers"] = make_spec(self.name, outputs=fields["outputs"],
                                                 materializer=fields.pop("materializer")).materializers
         clone = Step(self.fn, StepSpec.from_json(fields))
-        clone.uses, clone.source_file = self.uses, self.source_file
+        clone.uses, clone.source_file, clone._source_hash = self.uses, self.source_file, self._source_hash
         return clone
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -173,9 +173,7 @@ def _start_execution(task: StepTask, result: TaskResult) -> str | None:
             LOST_REASON)
     except Exception:  # bookkeeping must not stop the step; the orchestrator still records the attempt
         return None
-    result.lost = [{"worker": e.worker, "started_at": e.started_at.isoformat(),
-                    "ended_at": e.ended_at.isoformat() if e.ended_at else None, "error": e.error}
-                   for e in earlier if e.attempt == task.attempt and e.status == "lost"]
+    result.lost = [e.as_attempt() for e in earlier if e.attempt == task.attempt and e.status == "lost"]
     if sum(e.attempt >= task.first_attempt for e in earlier) >= task.max_executions:
         result.refused = True
         result.error = (f"step {task.node!r}: the worker running it ({result.lost[-1]['worker'] if result.lost else '?'}) "

@@ -16,7 +16,7 @@ from mloop.registry.signature import Signature
 from mloop.stores.artifacts import load_object, save_object
 from mloop.stores.metadata import ArtifactRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
-from mloop.tracking.scope import ACTIVE
+from mloop.tracking.scope import open_run_id
 
 FRAME_MATERIALIZERS = ("pandas.parquet", "arrow.parquet", "polars.parquet")
 #: materializers that only hold models: a registered artifact of theirs need not be loaded again
@@ -95,10 +95,7 @@ def _from_object(workspace: Workspace, obj: Any) -> ModelSource:
     workspace.metadata.record_artifact(record)
     task = current_task()  # registered from inside a step: that step run is the source
     if task is None:  # from a notebook run opened with start_run, if one is open: that run is
-        if not ACTIVE:
-            return ModelSource(record, obj)
-        ACTIVE[-1].sink.flush()  # what it logged so far becomes the version's metrics
-        return ModelSource(record, obj, ACTIVE[-1].run_id)
+        return ModelSource(record, obj, open_run_id())  # (what it logged so far is written first)
     step = workspace.metadata.get_step_runs_by_id([task.step_run_id])
     return ModelSource(record, obj, task.run_id, step[0] if step else None)
 

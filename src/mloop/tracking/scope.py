@@ -26,6 +26,14 @@ ACTIVE: list[Scope] = []
 _TASK_SCOPES: dict[str, Scope] = {}
 
 
+def open_run_id() -> str | None:
+    """The innermost run opened with start_run, with what it logged so far written; None if none is open."""
+    if not ACTIVE:
+        return None
+    ACTIVE[-1].sink.flush()
+    return ACTIVE[-1].run_id
+
+
 def current_scope() -> Scope:
     task = current_task()
     if task is not None:

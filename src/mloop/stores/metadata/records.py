@@ -86,3 +86,8 @@ class StepExecutionRecord:
     started_at: datetime
     ended_at: datetime | None = None
     error: str | None = None
+
+    def as_attempt(self) -> dict[str, Any]:
+        """The fields a step run's attempt record takes from this execution."""
+        return {"worker": self.worker, "started_at": self.started_at.isoformat(),
+                "ended_at": self.ended_at.isoformat() if self.ended_at else None, "error": self.error}

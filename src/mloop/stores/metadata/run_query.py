@@ -25,8 +25,6 @@ ATTRIBUTES: dict[str, sa.Column[Any]] = {
 TIME_ATTRIBUTES = frozenset({"start_time", "end_time"})
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 TEXT_OPERATORS = frozenset({"=", "!=", "like", "not like"})
-#: membership in a list of values: for every kind of field
-LIST_OPERATORS = frozenset({"in", "not in"})
 _VALUE_TABLES = {"metrics": t.latest_metrics, "params": t.params, "tags": t.tags}
 
 
@@ -44,7 +42,7 @@ class Comparison:
     """`field op value`: metrics take numbers; params and tags text; time attributes datetimes."""
 
     field: Field
-    op: str  # one of COMPARISONS, TEXT_OPERATORS (like: case-insensitive, % and _) or LIST_OPERATORS
+    op: str  # one of COMPARISONS, TEXT_OPERATORS (like: case-insensitive, % and _) or "in" / "not in" (a tuple)
     value: float | str | datetime | tuple[float | str | datetime, ...]
 
 
