@@ -21,11 +21,11 @@ from mloop.core.errors import (
     StepTimeoutError,
     ValidationError,
 )
-from mloop.pipeline.data import Data
-from mloop.pipeline.definition import Pipeline, pipeline
-from mloop.pipeline.plan import Plan
-from mloop.pipeline.runs import Artifact, Lineage, Run, StepRun, get_artifact, get_run, list_runs
-from mloop.pipeline.step import Step, step
+from mloop.pipeline.caching.plan import Plan
+from mloop.pipeline.definition.data import Data
+from mloop.pipeline.definition.pipelines import Pipeline, pipeline
+from mloop.pipeline.definition.step import Step, step
+from mloop.pipeline.results.runs import Artifact, Lineage, Run, StepRun, get_artifact, get_run, list_runs
 from mloop.registry import (
     Blessing,
     BlessingReport,

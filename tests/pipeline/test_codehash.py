@@ -41,7 +41,7 @@ def hash_in_a_new_process(folder: Path, module: str) -> str:
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(folder)!r})
-        from mloop.pipeline.codehash import code_hash
+        from mloop.pipeline.caching.codehash import code_hash
         import {module}
         print(code_hash({module}.transform))
     """)

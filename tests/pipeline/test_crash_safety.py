@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import mloop
 from mloop.cli.main import app
-from mloop.pipeline.runner import recover_interrupted
+from mloop.pipeline.execution.runner import recover_interrupted
 from mloop.stores.workspace import get_workspace
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import mloop
 from mloop import pipeline, step
 from mloop.cli.main import app
-from mloop.pipeline.runner import RunOptions, resume_run
+from mloop.pipeline.execution.runner import RunOptions, resume_run
 from mloop.stores.workspace import get_workspace
 
 

@@ -9,7 +9,7 @@ from steps_example import chain, double, numbers, total
 
 import mloop
 from mloop import pipeline, step
-from mloop.pipeline.loading import load_pipeline
+from mloop.pipeline.definition.loading import load_pipeline
 
 pytestmark = pytest.mark.usefixtures("sqlite_workspace")
 

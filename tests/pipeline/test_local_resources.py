@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mloop import pipeline, step
-from mloop.pipeline.slots import machine_memory
+from mloop.pipeline.execution.slots import machine_memory
 
 pytestmark = pytest.mark.usefixtures("workspace")
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import mloop
 from mloop import pipeline
 from mloop.cli.main import app
-from mloop.pipeline.reproduce import reproduce_run
+from mloop.pipeline.results.reproduce import reproduce_run
 
 
 @pipeline

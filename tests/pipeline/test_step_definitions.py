@@ -106,7 +106,7 @@ def test_with_options_changes_only_the_copy() -> None:
 
 
 def test_pipeline_isolation_applies_to_steps_that_did_not_choose(tmp_path) -> None:
-    from mloop.pipeline.yaml_loader import load_yaml_pipeline
+    from mloop.pipeline.definition.yaml_loader import load_yaml_pipeline
 
     @step
     def inherits() -> int:

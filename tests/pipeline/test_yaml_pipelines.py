@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from steps_example import chain
 
-from mloop.pipeline.loading import load_pipeline
+from mloop.pipeline.definition.loading import load_pipeline
 
 pytestmark = pytest.mark.usefixtures("sqlite_workspace")
 

@@ -19,7 +19,7 @@ from dask_processes import DaskCluster, kill, start_cluster, wait_for_file, wait
 
 import mloop
 from mloop.core.config import Settings
-from mloop.pipeline.runner import RunOptions, resume_run
+from mloop.pipeline.execution.runner import RunOptions, resume_run
 from mloop.stores.workspace import Workspace, get_workspace
 
 
@@ -242,7 +242,7 @@ def test_probe_tells_a_remote_worker_what_it_cannot_use(dask_cluster: DaskCluste
     """Every worker here shares this host, so the probe is asked as if the run came from another one."""
     from distributed import Client
 
-    from mloop.pipeline.executors.dask import _probe_stores
+    from mloop.pipeline.execution.executors.dask import _probe_stores
 
     sqlite, folder = f"sqlite:///{tmp_path}/mloop.db", str(tmp_path / "artifacts")
     postgres = pg_url

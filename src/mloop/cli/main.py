@@ -67,8 +67,8 @@ def run(
     address: Annotated[str | None, typer.Option(help="Dask scheduler, e.g. tcp://host:8786.")] = None,
 ) -> None:
     """Run a pipeline (or show its --plan)."""
-    from mloop.pipeline.loading import load_pipeline
-    from mloop.pipeline.runner import RunOptions
+    from mloop.pipeline.definition.loading import load_pipeline
+    from mloop.pipeline.execution.runner import RunOptions
     from mloop.stores.workspace import get_workspace
 
     definition = load_pipeline(target)

@@ -21,7 +21,7 @@ def list_runs(
     limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 20,
 ) -> None:
     """The newest runs."""
-    from mloop.pipeline.runner import recover_interrupted
+    from mloop.pipeline.execution.runner import recover_interrupted
     from mloop.stores.workspace import get_workspace
 
     workspace = get_workspace()
@@ -98,7 +98,7 @@ def resume(
 ) -> None:
     """Run again only the steps that failed or never ran, reusing every output that succeeded."""
     from mloop import get_run
-    from mloop.pipeline.runner import RunOptions, resume_run
+    from mloop.pipeline.execution.runner import RunOptions, resume_run
     from mloop.stores.workspace import get_workspace
 
     workspace = get_workspace()
@@ -112,7 +112,7 @@ def resume(
 @handle_errors
 def reproduce(run_id: Annotated[str, typer.Argument(help="The run to re-execute.")]) -> None:
     """Re-execute a run from its recorded parameters and data, caching off, and compare output hashes."""
-    from mloop.pipeline.reproduce import reproduce_run
+    from mloop.pipeline.results.reproduce import reproduce_run
 
     report = reproduce_run(run_id)
     for warning in report.warnings:

@@ -1,1 +1,3 @@
-"""The pipeline engine: steps, pipelines (Python and YAML), the graph IR, caching and execution."""
+"""The pipeline engine, by concern: `definition` (what a pipeline is), `caching` (whether a step
+must run), `execution` (running it), `results` (reading what happened). Each imports only the
+ones before it; users import from `mloop`."""

@@ -206,7 +206,7 @@ def _check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion)
         passed = _passed(checks[name])
         return bool(passed), f"check {name!r} {'passed' if passed else 'failed'}"
     if candidate.run_id:
-        from mloop.pipeline.runs import Run
+        from mloop.pipeline.results.runs import Run
 
         run = Run.load(candidate.run_id, candidate._workspace)
         for step_run in run.steps:

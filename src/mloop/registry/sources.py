@@ -9,8 +9,8 @@ from typing import Any
 from mloop.core.clock import utcnow
 from mloop.core.errors import IntegrityError, NotFoundError, ValidationError
 from mloop.core.hashing import hash_path
-from mloop.pipeline.runs import Artifact, Run
-from mloop.pipeline.task import current_task
+from mloop.pipeline.execution.task import current_task
+from mloop.pipeline.results.runs import Artifact, Run
 from mloop.registry import adapters
 from mloop.registry.signature import Signature
 from mloop.stores.artifacts import load_object, save_object
@@ -134,7 +134,7 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
         run = workspace.metadata.get_run(source.step.run_id)
         lineage.update(pipeline=run.pipeline, step=source.step.node, step_run_id=source.step.id)
         lineage["code_version"] = {**(run.code_version or {}), "step_source_hash": source.step.source_hash}
-        from mloop.pipeline.lineage import trace
+        from mloop.pipeline.results.lineage import trace
 
         upstream = trace(workspace, source.artifact.id).upstream
         lineage["data_sources"] = [{"artifact_id": n.id, "source": n.detail.get("source")}

@@ -17,9 +17,9 @@ from dataclasses import asdict
 from typing import Any
 
 from mloop.core.config import load_settings
-from mloop.pipeline.runs import Artifact
-from mloop.pipeline.step import step
-from mloop.pipeline.task import StepTask, current_task
+from mloop.pipeline.definition.step import step
+from mloop.pipeline.execution.task import StepTask, current_task
+from mloop.pipeline.results.runs import Artifact
 from mloop.registry import adapters, scoring, versions
 from mloop.registry.blessing import Blessing, bless
 from mloop.registry.references import check_alias, check_name

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
 from mloop.core.errors import NotFoundError, ValidationError
-from mloop.pipeline.runs import Artifact
+from mloop.pipeline.results.runs import Artifact
 from mloop.registry import sources
 from mloop.registry.references import LATEST, ModelRef, check_alias, check_name, parse_ref
 from mloop.registry.reports import BlessingReport

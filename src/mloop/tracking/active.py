@@ -18,7 +18,7 @@ from typing import Any
 from mloop.core.clock import utcnow
 from mloop.core.errors import ConflictError, ValidationError
 from mloop.core.ids import new_id
-from mloop.pipeline.task import current_task
+from mloop.pipeline.execution.task import current_task
 from mloop.stores.metadata import RunRecord
 from mloop.stores.workspace import Workspace, get_workspace
 from mloop.tracking import log

@@ -90,7 +90,7 @@ def add_tags(scope: Scope, tags: Mapping[str, Any]) -> None:
 
 
 def add_artifact(scope: Scope, obj: Any, name: str | None) -> str:
-    from mloop.pipeline.task import artifact_store
+    from mloop.pipeline.execution.task import artifact_store
     from mloop.stores.artifacts import save_object
 
     store = artifact_store(scope.artifacts_url)

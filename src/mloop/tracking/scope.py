@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from mloop.core.errors import ValidationError
-from mloop.pipeline.task import TASK_END_HOOKS, StepTask, TaskResult, current_task
+from mloop.pipeline.execution.task import TASK_END_HOOKS, StepTask, TaskResult, current_task
 from mloop.tracking.buffer import Sink, sink_for
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError, missing_extra
-from mloop.pipeline.runs import Artifact
+from mloop.pipeline.results.runs import Artifact
 from mloop.stores.metadata import RunRecord
 from mloop.stores.metadata.run_query import RunQuery
 from mloop.stores.metadata.tracking_records import RunValues

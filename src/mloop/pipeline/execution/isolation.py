@@ -96,7 +96,7 @@ def run_isolated(task: Any, requirements: list[str]) -> Any:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths + [os.environ.get("PYTHONPATH", "")]))
         started = time.time()
         try:
-            done = subprocess.run([str(python), "-m", "mloop.pipeline.isolation", str(task_file), str(result_file)],
+            done = subprocess.run([str(python), "-m", "mloop.pipeline.execution.isolation", str(task_file), str(result_file)],
                                   env=env, capture_output=True, text=True, timeout=task.timeout, check=False)
         except subprocess.TimeoutExpired:
             raise StepTimeoutError(f"step {task.node!r} timed out after {task.timeout:g} s", step=task.node) from None
@@ -128,7 +128,7 @@ def _code_folders(uses: str, source_file: str | None) -> list[str]:
 
 
 def _main(task_file: str, result_file: str) -> None:
-    from mloop.pipeline.task import execute_task
+    from mloop.pipeline.execution.task import execute_task
 
     task = pickle.loads(Path(task_file).read_bytes())
     task.isolation = "none"  # this process is the isolated environment

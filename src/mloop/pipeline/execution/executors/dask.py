@@ -14,8 +14,8 @@ import socket
 from typing import Any
 
 from mloop.core.errors import BackendError, ConfigError, ValidationError, missing_extra
-from mloop.pipeline.graph import Node
-from mloop.pipeline.task import StepTask, TaskResult, execute_task
+from mloop.pipeline.definition.graph import Node
+from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
 
 RESOURCE_NAMES = {"cpu": "CPU", "memory": "MEMORY", "gpu": "GPU"}
 
@@ -160,7 +160,7 @@ class DaskExecutor:
 
 
 def _requirement_problem(steps: list[tuple[str, list[str]]]) -> str | None:
-    from mloop.pipeline.requirements import requirement_problems
+    from mloop.pipeline.execution.requirements import requirement_problems
 
     for name, requirements in steps:
         problems = requirement_problems(requirements)

@@ -8,8 +8,8 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from mloop.core.errors import ConfigError
-from mloop.pipeline.graph import Node
-from mloop.pipeline.task import StepTask, TaskResult
+from mloop.pipeline.definition.graph import Node
+from mloop.pipeline.execution.task import StepTask, TaskResult
 
 
 class Executor(Protocol):
@@ -34,9 +34,9 @@ class Executor(Protocol):
 
 
 _EXECUTORS = {
-    "thread": "mloop.pipeline.executors.local:ThreadExecutor",
-    "process": "mloop.pipeline.executors.local:ProcessExecutor",
-    "dask": "mloop.pipeline.executors.dask:DaskExecutor",
+    "thread": "mloop.pipeline.execution.executors.local:ThreadExecutor",
+    "process": "mloop.pipeline.execution.executors.local:ProcessExecutor",
+    "dask": "mloop.pipeline.execution.executors.dask:DaskExecutor",
 }
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mloop.pipeline.cache import cache_key, cache_parts, explain_change
-from mloop.pipeline.datainputs import data_digest
-from mloop.pipeline.graph import Graph
+from mloop.pipeline.caching.datainputs import data_digest
+from mloop.pipeline.caching.key import cache_key, cache_parts, explain_change
+from mloop.pipeline.definition.graph import Graph
 from mloop.stores.workspace import Workspace
 
 

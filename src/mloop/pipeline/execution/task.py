@@ -19,7 +19,7 @@ from typing import Any
 from mloop.core.errors import MloopError, StepFailed, StepTimeoutError
 from mloop.core.hashing import hash_file
 from mloop.core.imports import resolve
-from mloop.pipeline import logs
+from mloop.pipeline.execution import logs
 from mloop.stores.artifacts import ArtifactStore, StoredObject, load_object, open_artifact_store, save_object
 
 LOST_REASON = "its worker died before the step finished"
@@ -201,7 +201,7 @@ def metadata_store(url: str) -> Any:
 
 
 def _execute_isolated(task: StepTask) -> TaskResult:
-    from mloop.pipeline.isolation import run_isolated
+    from mloop.pipeline.execution.isolation import run_isolated
 
     started = time.time()
     try:

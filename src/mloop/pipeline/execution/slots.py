@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import os
 
-from mloop.pipeline.spec import StepSpec
+from mloop.pipeline.definition.spec import StepSpec
 
 
 def machine_memory() -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from mloop.core.errors import GraphError
 from mloop.core.hashing import hash_json
-from mloop.pipeline.spec import StepSpec
+from mloop.pipeline.definition.spec import StepSpec
 
 GRAPH_VERSION = 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mloop.pipeline.graph import Graph
+from mloop.pipeline.definition.graph import Graph
 from mloop.stores.metadata import ArtifactRecord
 
 

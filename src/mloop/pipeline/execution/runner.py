@@ -22,16 +22,16 @@ from mloop.core.errors import ConflictError, MloopError
 from mloop.core.hashing import hash_json
 from mloop.core.ids import new_id
 from mloop.core.imports import resolve
-from mloop.pipeline import environment, logs
-from mloop.pipeline.cache import cache_key, cache_parts
-from mloop.pipeline.datainputs import resolve_data
-from mloop.pipeline.executors import Executor, open_executor
-from mloop.pipeline.graph import Graph, Node
-from mloop.pipeline.inputs import consumer_counts, digests, flatten, task_ref
-from mloop.pipeline.recording import Recorder
-from mloop.pipeline.recovery import HOST, recover_interrupted
-from mloop.pipeline.slots import Slots, machine_memory
-from mloop.pipeline.task import LOST_REASON, StepTask, TaskResult, execute_task
+from mloop.pipeline.caching.datainputs import resolve_data
+from mloop.pipeline.caching.key import cache_key, cache_parts
+from mloop.pipeline.definition.graph import Graph, Node
+from mloop.pipeline.execution import environment, logs
+from mloop.pipeline.execution.executors import Executor, open_executor
+from mloop.pipeline.execution.inputs import consumer_counts, digests, flatten, task_ref
+from mloop.pipeline.execution.recording import Recorder
+from mloop.pipeline.execution.recovery import HOST, recover_interrupted
+from mloop.pipeline.execution.slots import Slots, machine_memory
+from mloop.pipeline.execution.task import LOST_REASON, StepTask, TaskResult, execute_task
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
 

@@ -30,12 +30,12 @@ from pydantic import ValidationError as PydanticError
 
 from mloop.core.errors import GraphError, ValidationError
 from mloop.core.imports import resolve
-from mloop.pipeline.builder import GraphBuilder, OutputHandle
-from mloop.pipeline.data import Data
-from mloop.pipeline.definition import PipelineDefinition, _json_params
-from mloop.pipeline.graph import CycleError, Graph, topological_order
-from mloop.pipeline.spec import make_spec
-from mloop.pipeline.step import Step
+from mloop.pipeline.definition.builder import GraphBuilder, OutputHandle
+from mloop.pipeline.definition.data import Data
+from mloop.pipeline.definition.graph import CycleError, Graph, topological_order
+from mloop.pipeline.definition.pipelines import PipelineDefinition, _json_params
+from mloop.pipeline.definition.spec import make_spec
+from mloop.pipeline.definition.step import Step
 
 _PARAM = re.compile(r"\$\{params\.([A-Za-z_]\w*)\}")
 _REF = re.compile(r"^([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)$")

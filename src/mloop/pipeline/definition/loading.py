@@ -6,12 +6,12 @@ from pathlib import Path
 
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.core.imports import load_file, resolve
-from mloop.pipeline.definition import PipelineDefinition
+from mloop.pipeline.definition.pipelines import PipelineDefinition
 
 
 def load_pipeline(target: str) -> PipelineDefinition:
     if target.endswith((".yaml", ".yml")):
-        from mloop.pipeline.yaml_loader import load_yaml_pipeline
+        from mloop.pipeline.definition.yaml_loader import load_yaml_pipeline
 
         return load_yaml_pipeline(target)
     path, _, attribute = target.partition(":") if ".py" in target else ("", "", "")

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from mloop.core.imports import reference, resolve
-from mloop.pipeline.codehash import code_hash
-from mloop.pipeline.spec import StepSpec, make_spec
+from mloop.pipeline.caching.codehash import code_hash
+from mloop.pipeline.definition.spec import StepSpec, make_spec
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,7 +38,7 @@ class Step(Generic[P, R]):
         return self._source_hash
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        from mloop.pipeline.builder import current_builder
+        from mloop.pipeline.definition.builder import current_builder
 
         builder = current_builder()
         if builder is None:

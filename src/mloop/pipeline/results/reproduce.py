@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from mloop.core.imports import resolve
-from mloop.pipeline import environment
-from mloop.pipeline.graph import Graph
-from mloop.pipeline.runner import RunOptions, start_run
-from mloop.pipeline.runs import Run
+from mloop.pipeline.definition.graph import Graph
+from mloop.pipeline.execution import environment
+from mloop.pipeline.execution.runner import RunOptions, start_run
+from mloop.pipeline.results.runs import Run
 from mloop.stores.workspace import Workspace, get_workspace
 
 

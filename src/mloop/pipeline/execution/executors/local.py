@@ -4,9 +4,9 @@ import multiprocessing
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
-from mloop.pipeline.graph import Node
-from mloop.pipeline.requirements import check_requirements
-from mloop.pipeline.task import StepTask, TaskResult, execute_task
+from mloop.pipeline.definition.graph import Node
+from mloop.pipeline.execution.requirements import check_requirements
+from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
 
 
 def _preflight(nodes: list[Node]) -> None:
@@ -47,7 +47,7 @@ class ProcessExecutor:
         # from a clean server process instead, with mloop's engine imported once up front.
         if sys.platform == "linux":
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["mloop.pipeline.task"])
+            context.set_forkserver_preload(["mloop.pipeline.execution.task"])
         else:
             context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=context)

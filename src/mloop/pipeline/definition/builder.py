@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import GraphError
 from mloop.core.hashing import canonical_json
-from mloop.pipeline.data import Data
-from mloop.pipeline.graph import Node
+from mloop.pipeline.definition.data import Data
+from mloop.pipeline.definition.graph import Node
 
 if TYPE_CHECKING:
-    from mloop.pipeline.step import Step
+    from mloop.pipeline.definition.step import Step
 
 _BUILDER: contextvars.ContextVar[GraphBuilder | None] = contextvars.ContextVar("mloop_builder", default=None)
 

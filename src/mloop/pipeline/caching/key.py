@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mloop.core.hashing import hash_json
-from mloop.pipeline.graph import Node
+from mloop.pipeline.definition.graph import Node
 
 #: bump when the meaning of a cache key changes or a built-in materializer's format changes
 CACHE_VERSION = "1"
@@ -24,7 +24,7 @@ def cache_parts(node: Node, inputs: dict[str, Any]) -> dict[str, Any]:
         "materializers": spec.materializers,
     }
     if spec.isolation == "venv":
-        from mloop.pipeline.isolation import environment_hash
+        from mloop.pipeline.execution.isolation import environment_hash
 
         parts["environment"] = environment_hash(list(spec.requirements))
     return parts

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mloop.core.errors import GraphError, RunFailed
-from mloop.pipeline.builder import GraphBuilder
-from mloop.pipeline.graph import Graph
-from mloop.pipeline.runner import RunOptions, start_run
+from mloop.pipeline.definition.builder import GraphBuilder
+from mloop.pipeline.definition.graph import Graph
+from mloop.pipeline.execution.runner import RunOptions, start_run
 from mloop.stores.workspace import Workspace, get_workspace
 
 RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace")
@@ -42,14 +42,14 @@ class PipelineDefinition:
 
     def execute(self, options: RunOptions, workspace: Workspace, **params: Any) -> Any:
         """Compile and run with explicit options; returns the Run whatever its status."""
-        from mloop.pipeline.runs import Run
+        from mloop.pipeline.results.runs import Run
 
         graph, resolved, functions = self.compile(**params)
         return Run.load(start_run(workspace, graph, resolved, options, functions), workspace)
 
     def plan(self, *, cache: bool = True, workspace: Workspace | None = None, **params: Any) -> Any:
         """What a run with these parameters would do, step by step, without running anything."""
-        from mloop.pipeline.plan import make_plan
+        from mloop.pipeline.caching.plan import make_plan
 
         graph, _, _ = self.compile(**params)
         return make_plan(workspace or get_workspace(), graph, cache=cache)
@@ -94,7 +94,7 @@ class Pipeline(PipelineDefinition):
 
 def _json_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     from mloop.core.hashing import canonical_json
-    from mloop.pipeline.data import Data
+    from mloop.pipeline.definition.data import Data
 
     clean = {}
     for key, value in params.items():

@@ -8,11 +8,11 @@ from mloop.stores.metadata import LineageEdge, StepRunRecord
 from mloop.stores.workspace import Workspace
 
 if TYPE_CHECKING:
-    from mloop.pipeline.runs import Lineage
+    from mloop.pipeline.results.runs import Lineage
 
 
 def trace(workspace: Workspace, artifact_id: str, depth: int = 50) -> Lineage:
-    from mloop.pipeline.runs import Artifact, Lineage, LineageNode
+    from mloop.pipeline.results.runs import Artifact, Lineage, LineageNode
 
     metadata = workspace.metadata
     root = Artifact(metadata.get_artifact(artifact_id), workspace)

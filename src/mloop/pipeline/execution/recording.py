@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mloop.core.clock import utcnow
-from mloop.pipeline.task import TaskResult
+from mloop.pipeline.execution.task import TaskResult
 from mloop.stores.metadata import ArtifactRecord, LineageEdge, MetadataStore, StepRunRecord
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mloop.core.errors import NotFoundError
-from mloop.pipeline import logs
+from mloop.pipeline.execution import logs
 from mloop.stores.artifacts import load_object
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepExecutionRecord, StepRunRecord
 from mloop.stores.workspace import Workspace, get_workspace
@@ -35,7 +35,7 @@ class Artifact:
         return load_object(self._workspace.artifacts, self.id, self.materializer)
 
     def lineage(self, depth: int = 50) -> Lineage:
-        from mloop.pipeline.lineage import trace
+        from mloop.pipeline.results.lineage import trace
 
         return trace(self._workspace, self.id, depth)
 

@@ -1,3 +1,0 @@
-from mloop.pipeline.executors.base import Executor, open_executor
-
-__all__ = ["Executor", "open_executor"]
