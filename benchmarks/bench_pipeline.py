@@ -33,7 +33,7 @@ from common import fresh_home, note  # noqa: E402
 
 RESULTS = HERE / "results" / "pipeline.json"
 LINEAR_STEPS = 1 + w.LINEAR_STEPS  # make() + 10
-OVERHEAD_TARGET_S = 0.005
+OVERHEAD_TARGET_S = 0.003  # issue 7 (issue 2 asked for 5 ms)
 CACHED_TARGET_S = 0.5
 
 

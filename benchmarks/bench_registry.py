@@ -39,6 +39,7 @@ import peers  # noqa: E402
 RESULTS = HERE / "results" / "registry.json"
 VERSIONS = 100
 LOADS = 20
+LOAD_AGAIN_TARGET_S = 0.010
 ROWS, FEATURES = 2_000, 8
 
 
@@ -187,8 +188,18 @@ def print_table(mloop: dict | None, mlflow: dict | None) -> None:
                   ratio(register_m, f.get("register_s")))
     table.add_row("  first registration (mloop infers the signature from lineage)",
                   f"{register_m[0] * 1e3:.1f} ms" if register_m else "—", "—", "")
-    for label, key in (("move the champion alias", "alias_move_s"), ("load by alias", "load_by_alias_s")):
-        table.add_row(label, per_op(m.get(key)), per_op(f.get(key)), ratio(m.get(key), f.get(key)))
+    key = "alias_move_s"
+    table.add_row("move the champion alias", per_op(m.get(key)), per_op(f.get(key)), ratio(m.get(key), f.get(key)))
+    # The first load in a process reads and verifies the bytes; later loads of the same version are
+    # what a serving process or a notebook does all day (target: ≤ 10 ms, issue 7).
+    first_m, first_f = (m.get("load_by_alias_s") or [])[:1], (f.get("load_by_alias_s") or [])[:1]
+    again_m, again_f = (m.get("load_by_alias_s") or [])[1:], (f.get("load_by_alias_s") or [])[1:]
+    table.add_row("load by alias, first in the process", per_op(first_m), per_op(first_f), ratio(first_m, first_f))
+    warm = per_op(again_m)
+    if again_m:
+        warm += " ✓" if statistics.median(again_m) <= LOAD_AGAIN_TARGET_S else " ✗"
+    table.add_row(f"load by alias, loaded before (target ≤ {LOAD_AGAIN_TARGET_S * 1e3:.0f} ms)", warm,
+                  per_op(again_f), ratio(again_m, again_f))
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)

@@ -11,6 +11,7 @@ RUNS = 10_000  # runs for the search workload, each with 5 params and 5 metrics
 PARAMS = METRICS = 5
 FILTER = "metrics.m0 > 0.5 and params.p0 = 'v1'"
 ORDER_BY, LIMIT = "m1", 100  # newest-first ties are impossible: values are random floats
+LIMIT_LARGE = 1000  # the filter keeps ~1,250 runs: a page of 1,000 rows (issue 7)
 SEARCH_REPEATS = 20
 
 
