@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import os
@@ -39,19 +40,50 @@ def resolve(uses: str, source_file: str | None = None) -> Any:
             module = load_file(source_file, "__mloop_main__")
     else:
         try:
-            module = importlib.import_module(module_name)
+            module = _import_from_project(module_name)
         except ModuleNotFoundError as exc:
             if not source_file or exc.name != module_name:
                 raise NotFoundError(f"cannot import {module_name!r} for {uses!r}: {exc}; "
                                     "run from the project folder or install the package") from exc
             module = load_file(source_file, module_name)
     target: Any = module
-    for part in qualname.split("."):
+    parts = qualname.split(".")
+    for index, part in enumerate(parts):
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise NotFoundError(f"{module_name!r} has no {qualname!r} (from {uses!r})") from None
+            close = difflib.get_close_matches(part, [n for n in dir(target) if not n.startswith("__")], n=1)
+            hint = f"; did you mean '{module_name}:{'.'.join([*parts[:index], close[0]])}'?" if close else ""
+            raise NotFoundError(f"{uses!r} not found in module {module_name}{hint}") from None
     return target
+
+
+def _import_from_project(module_name: str) -> ModuleType:
+    """Import a module as `mloop run` would: also from the current folder and the project root
+    (a console script, unlike `python script.py`, does not put the current folder on sys.path)."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.partition(".")[0]
+        if exc.name not in (module_name, top):
+            raise
+        added = [folder for folder in _project_folders() if folder not in sys.path]
+        if not added:
+            raise
+        sys.path[:0] = added
+        importlib.invalidate_caches()
+        return importlib.import_module(module_name)
+
+
+def _project_folders() -> list[str]:
+    from mloop.core.config import find_root
+
+    folders = [os.getcwd()]
+    try:
+        root = str(Path(os.environ["MLOOP_HOME"]).resolve() if os.environ.get("MLOOP_HOME") else find_root())
+    except (OSError, KeyError):
+        return folders
+    return folders if root in folders else [*folders, root]
 
 
 def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> ModuleType:
