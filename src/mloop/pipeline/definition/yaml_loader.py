@@ -34,6 +34,7 @@ from mloop.core.imports import resolve
 from mloop.pipeline.definition.builder import GraphBuilder, OutputHandle
 from mloop.pipeline.definition.data import Data
 from mloop.pipeline.definition.graph import CycleError, Graph, topological_order
+from mloop.pipeline.definition.parameters import Parameter, check, from_defaults
 from mloop.pipeline.definition.pipelines import PipelineDefinition, _json_params
 from mloop.pipeline.definition.spec import STEP_OPTIONS, StepOptions, make_spec
 from mloop.pipeline.definition.step import Step
@@ -91,12 +92,15 @@ class YamlPipeline(PipelineDefinition):
     def defaults(self) -> dict[str, Any]:
         return dict(self.doc.parameters)
 
+    def parameters(self) -> dict[str, Parameter]:
+        return from_defaults(self.doc.parameters)
+
     def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
         unknown = set(params) - set(self.doc.parameters)
         if unknown:
             raise GraphError(f"{self.source}: unknown parameter {sorted(unknown)[0]!r}; "
                              f"declared: {', '.join(self.doc.parameters) or 'none'}")
-        values = {**self.doc.parameters, **params}
+        values = {**self.doc.parameters, **check(self.parameters(), params)}
         steps = {s.name: s for s in self.doc.steps}
         if len(steps) != len(self.doc.steps):
             raise GraphError(f"{self.source}: {_duplicate(self.doc.steps)}; step names must be unique")
