@@ -7,11 +7,12 @@ import importlib
 import importlib.util
 import os
 import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mloop.core.errors import ConfigError, NotFoundError
+from mloop.core.errors import ConfigError, MloopError, NotFoundError
 
 
 def reference(obj: Any) -> tuple[str, str | None]:
@@ -105,7 +106,44 @@ def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> M
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except MloopError:
+        sys.modules.pop(name, None)
+        raise
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise user_code_error(exc, str(file)) from exc
     except BaseException:
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def user_code_error(exc: BaseException, file: str) -> ConfigError:
+    """One line for an exception raised while importing the user's code: where (the file and line
+    of the user's code nearest to it) and what; the traceback stays chained for --debug."""
+    if isinstance(exc, SyntaxError):
+        where = f"{_shown(exc.filename or file)}:{exc.lineno}" if exc.lineno else _shown(exc.filename or file)
+        return ConfigError(f"{where}: {type(exc).__name__}: {exc.msg}")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_import_machinery(f.filename)]
+    own = [f for f in frames if not _is_installed(f.filename)]  # the project's code, not libraries'
+    frame = own[-1] if own else frames[-1] if frames else None
+    where = f"{_shown(frame.filename)}:{frame.lineno}" if frame else _shown(file)
+    what = "cannot import: " if isinstance(exc, ImportError) else ""
+    return ConfigError(f"{where}: {what}{type(exc).__name__}: {exc}")
+
+
+def _is_import_machinery(filename: str) -> bool:
+    return filename.startswith("<frozen ") or os.path.dirname(os.path.abspath(filename)) == os.path.dirname(__file__)
+
+
+def _is_installed(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return any(path.startswith(os.path.abspath(prefix) + os.sep) for prefix in {sys.prefix, sys.base_prefix})
+
+
+def _shown(path: str) -> str:
+    """A path as the user would write it: relative to the current folder when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    except ValueError:  # another drive (Windows)
+        return path

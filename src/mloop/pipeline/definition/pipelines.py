@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mloop.core.errors import GraphError, RunFailed
+from mloop.core.errors import ConfigError, GraphError, RunFailed
 from mloop.pipeline.definition.builder import GraphBuilder
 from mloop.pipeline.definition.graph import Graph
 from mloop.pipeline.execution.runner import RunOptions, start_run
@@ -57,6 +57,10 @@ class PipelineDefinition:
     def execute(self, options: RunOptions, workspace: Workspace, **params: Any) -> Any:
         """Compile and run with explicit options; returns the Run whatever its status."""
         from mloop.pipeline.results.runs import Run
+
+        if options.max_workers is not None and (isinstance(options.max_workers, bool) or options.max_workers < 1):
+            raise ConfigError(f"max_workers (--max-workers) must be at least 1 (the number of steps run at once), "
+                              f"got {options.max_workers}")
 
         graph, resolved, functions = self.compile(**params)
         return Run.load(start_run(workspace, graph, resolved, options, functions), workspace)

@@ -29,8 +29,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 
-from mloop.core.errors import GraphError, NotFoundError, ValidationError
-from mloop.core.imports import resolve
+from mloop.core.errors import ConfigError, GraphError, MloopError, NotFoundError, ValidationError
+from mloop.core.imports import resolve, user_code_error
 from mloop.pipeline.definition.builder import GraphBuilder, OutputHandle
 from mloop.pipeline.definition.data import Data
 from mloop.pipeline.definition.graph import CycleError, Graph, topological_order
@@ -129,6 +129,10 @@ class YamlPipeline(PipelineDefinition):
         except NotFoundError as exc:
             uses = "uses " if str(exc).startswith(repr(doc.uses)) else ""
             raise NotFoundError(f"{where}: {uses}{exc}") from None
+        except MloopError:
+            raise
+        except Exception as exc:  # the module named in `uses` failed to import
+            raise ConfigError(f"{where}: uses {doc.uses!r}: {user_code_error(exc, '')}") from exc
         base = target if isinstance(target, Step) else None
         if base is None and not callable(target):
             raise GraphError(f"{where}: {doc.uses!r} is not a function or @step")
