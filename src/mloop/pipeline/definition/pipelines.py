@@ -61,6 +61,9 @@ class PipelineDefinition:
         if options.max_workers is not None and (isinstance(options.max_workers, bool) or options.max_workers < 1):
             raise ConfigError(f"max_workers (--max-workers) must be at least 1 (the number of steps run at once), "
                               f"got {options.max_workers}")
+        from mloop.pipeline.definition.main_guard import check_main_guard
+
+        check_main_guard(options.executor or workspace.settings.executor, options.address or workspace.settings.address)
 
         graph, resolved, functions = self.compile(**params)
         return Run.load(start_run(workspace, graph, resolved, options, functions), workspace)
