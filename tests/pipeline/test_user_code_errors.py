@@ -43,6 +43,18 @@ def test_error_in_the_users_file_is_one_line(tmp_path: Path, files: dict[str, st
     assert mloop.list_runs() == []
 
 
+def test_error_in_a_module_target_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "project_flows").mkdir()
+    (tmp_path / "project_flows" / "__init__.py").write_text("")
+    (tmp_path / "project_flows" / "flow.py").write_text("import os\nx = (\n")
+
+    result = mloop_script("run", "project_flows.flow:flow", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["error: project_flows/flow.py:2: SyntaxError: '(' was never closed"]
+    assert mloop.list_runs() == []
+
+
 @pytest.mark.parametrize("workers", ["-3", "0"])
 def test_max_workers_below_one_is_refused_before_a_run_is_recorded(workers: str) -> None:
     result = CliRunner().invoke(app, ["run", "steps_example:chain", "--max-workers", workers])
