@@ -229,3 +229,36 @@ steps:
     with pytest.raises(mloop.GraphError, match=r"unknown parameter 'm'; declared: n"):
         load_pipeline(str(path)).run(m=4)
     assert_nothing_ran()
+
+
+def test_yaml_unknown_uses_target_names_the_file_and_suggests(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, """
+name: misspelt
+steps:
+  - name: train
+    uses: steps_example:nubmers
+""")
+    with pytest.raises(mloop.NotFoundError) as raised:
+        load_pipeline(str(path)).run()
+    assert str(raised.value) == (f"{path}: step 'train': uses 'steps_example:nubmers' not found in module "
+                                 "steps_example; did you mean 'steps_example:numbers'?")
+    assert_nothing_ran()
+
+
+def test_yaml_duplicate_step_names_say_which(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, """
+name: twice
+steps:
+  - name: make
+    uses: steps_example:numbers
+  - name: train
+    uses: steps_example:double
+    inputs: {xs: make.output}
+  - name: make
+    uses: steps_example:numbers
+""")
+    with pytest.raises(mloop.GraphError) as raised:
+        load_pipeline(str(path)).run()
+    assert str(raised.value) == (f"{path}: two steps are named 'make' (steps[0] and steps[2]); "
+                                 "step names must be unique")
+    assert_nothing_ran()

@@ -71,3 +71,32 @@ def test_cli_reproduce_exit_codes() -> None:
     assert "not reproduced: some outputs differ" in differs.stdout
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in differs.stdout.splitlines()]
     assert [row[-1] for row in rows if row and row[0] in ("numbers", "noisy")] == ["yes", "no"]
+
+
+@pytest.mark.usefixtures("sqlite_workspace")
+def test_reproduce_of_a_pipeline_with_a_registry_gate_writes_nothing_and_reproduces(tmp_path: Path) -> None:
+    from mloop.demo import churn_training, make_customers
+    from mloop.registry import alias_history, list_versions
+
+    data = make_customers(tmp_path / "customers.parquet")
+    original = churn_training.run(data=str(data))
+    assert original.output("bless").load()["promoted"] == "champion"
+    history = [(c.id, c.to_version, c.reason) for c in alias_history("churn")]
+    versions = [v.version for v in list_versions("churn")]
+
+    report = reproduce_run(original.id)
+
+    assert report.identical
+    assert [(o.node, o.verdict) for o in report.outputs] == [
+        ("ingest", "yes"), ("split", "yes"), ("split", "yes"), ("train", "yes"), ("evaluate", "yes"),
+        ("bless", "not comparable (side effect)")]
+    assert report.reproduced.output("bless").load()["dry_run"] is True
+    assert [(c.id, c.to_version, c.reason) for c in alias_history("churn")] == history
+    assert [v.version for v in list_versions("churn")] == versions
+
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["runs", "reproduce", original.id])
+    assert result.exit_code == 0, result.output
+    assert "not comparable (side effect)" in result.stdout
+    assert "reproduced: every output has the same hash" in result.stdout
+    assert [(c.id, c.to_version, c.reason) for c in alias_history("churn")] == history
+    assert [v.version for v in list_versions("churn")] == versions

@@ -143,3 +143,54 @@ def test_pipeline_isolation_applies_to_steps_that_did_not_choose(tmp_path) -> No
 def test_pipeline_isolation_must_be_known() -> None:
     with pytest.raises(mloop.GraphError, match="isolation must be 'none' or 'venv'"):
         pipeline(isolation="docker")(lambda: None)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"cache": "no"}, r"step 'fit': option cache='no' must be True or False"),
+    ({"retries": "3"}, r"step 'fit': option retries='3' must be a whole number"),
+    ({"timeout": "10s"}, r"step 'fit': option timeout='10s' must be a number"),
+    ({"retry": 2}, r"step 'fit': unknown option 'retry'; did you mean 'retries'\?"),
+    ({"resources": {"memory": "2Gx"}}, r"step 'fit': resource memory '2Gx' is not a size"),
+    ({"requirements": "numpy"}, r"step 'fit': option requirements='numpy' must be a list of strings"),
+])
+def test_with_options_validates_like_the_decorator(options: dict[str, Any], message: str) -> None:
+    @step
+    def fit(xs: list) -> list:
+        return xs
+
+    with pytest.raises(mloop.ValidationError, match=message):
+        fit.with_options(**options)
+    with pytest.raises(mloop.ValidationError, match=message):
+        step(name="fit", **options)(fit.fn)
+
+
+def test_with_options_normalises_resources_so_scheduling_works(sqlite_workspace: Any) -> None:
+    @step
+    def fit(n: int) -> int:
+        return n + 1
+
+    big = fit.with_options(resources={"memory": "2Gi", "cpu": 1}, cache=False, retry_backoff=3)
+    assert big.spec.resources == {"memory": 2.0 * 2**30, "cpu": 1.0}
+    assert (big.spec.cache, big.spec.retry_backoff) == (False, 3.0)
+
+    @pipeline
+    def one():
+        big(1)
+
+    assert one.run().output("fit").load() == 2
+
+
+def test_the_option_list_is_written_once() -> None:
+    import inspect
+    import typing
+
+    from mloop.pipeline.definition import step as step_module
+    from mloop.pipeline.definition.spec import STEP_OPTIONS, StepSpec, make_spec
+    from mloop.pipeline.definition.yaml_loader import StepDoc
+
+    decorator_overload = typing.get_overloads(step_module.step)[1]
+    assert list(inspect.signature(decorator_overload).parameters) == ["name", *STEP_OPTIONS]
+    assert set(StepDoc.model_fields) >= set(STEP_OPTIONS)
+    spec = make_spec("fit", retries=2, resources={"cpu": 2}, materializer="pickle", side_effects=True)
+    assert make_spec("fit", **spec.options()) == spec
+    assert StepSpec.from_json(spec.to_json()) == spec

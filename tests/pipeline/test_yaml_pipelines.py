@@ -94,3 +94,40 @@ steps:
     assert [s.status for s in yaml_run.steps] == ["cached", "cached", "cached"]
     assert yaml_run.output("sum").id == python_run.output("total").id
     assert [s.cached_from for s in yaml_run.steps] == [s.id for s in python_run.steps]
+
+
+def test_yaml_step_takes_every_step_option(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: options
+steps:
+  - name: make
+    uses: steps_example:numbers
+    retries: 2
+    retry_delay: 0
+    retry_backoff: 3
+    resources: {memory: 1Gi}
+    side_effects: true
+""")
+    graph, _, _ = load_pipeline(str(path)).compile()
+    spec = graph.nodes["make"].spec
+    assert (spec.retries, spec.retry_delay, spec.retry_backoff, spec.side_effects) == (2, 0.0, 3.0, True)
+    assert spec.resources == {"memory": float(2**30)}
+
+
+def test_yaml_invalid_option_names_file_step_and_option(tmp_path: Path) -> None:
+    import mloop
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("""
+name: options
+steps:
+  - name: make
+    uses: steps_example:numbers
+    resources: {memory: lots}
+""")
+    with pytest.raises(mloop.ValidationError) as raised:
+        load_pipeline(str(path)).run()
+    assert str(raised.value) == (f"{path}: step 'make': resource memory 'lots' is not a size; "
+                                 "write e.g. '512Mi', '2Gi' or a number of bytes")
+    assert mloop.list_runs() == []

@@ -40,18 +40,14 @@ def init(folder: Annotated[Path, typer.Argument(help="Project folder.")] = Path(
     console.print(f"initialised {folder.resolve()} (settings: {path.name}, state: .mloop/)")
 
 
-def parse_params(values: list[str]) -> dict[str, Any]:
-    import yaml
-
-    params: dict[str, Any] = {}
+def parse_params(values: list[str]) -> dict[str, str]:
+    """`-p key=value` options as {key: text}; the pipeline converts each text to its parameter's type."""
+    params: dict[str, str] = {}
     for item in values:
         key, sep, raw = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise ValidationError(f"parameter {item!r} is not key=value; write e.g. -p n_estimators=200")
-        try:
-            params[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            params[key.strip()] = raw
+        params[key.strip()] = raw
     return params
 
 
@@ -71,8 +67,9 @@ def run(
     from mloop.pipeline.execution.runner import RunOptions
     from mloop.stores.workspace import get_workspace
 
+    texts = parse_params(param)
     definition = load_pipeline(target)
-    params = parse_params(param)
+    params = definition.parse_params(texts)
     workspace = get_workspace()
     if plan:
         print_plan(definition.plan(cache=not no_cache, workspace=workspace, **params))

@@ -122,8 +122,11 @@ def reproduce(run_id: Annotated[str, typer.Argument(help="The run to re-execute.
         table.add_column(column)
     for item in report.outputs:
         table.add_row(item.node, item.output, render.short(item.original), render.short(item.reproduced),
-                      "[green]yes[/]" if item.same else "[red]no[/]")
+                      {"yes": "[green]yes[/]", "no": "[red]no[/]"}.get(item.verdict, f"[yellow]{item.verdict}[/]"))
     console.print(table)
+    if report.not_compared:
+        console.print(f"not compared: {', '.join(sorted({o.node for o in report.not_compared}))} "
+                      "(side effects: a reproduce writes nothing to the registry)")
     if report.identical:
         console.print("[green]reproduced: every output has the same hash[/]")
     else:

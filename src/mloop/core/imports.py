@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import os
 import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mloop.core.errors import ConfigError, NotFoundError
+from mloop.core.errors import ConfigError, MloopError, NotFoundError
 
 
 def reference(obj: Any) -> tuple[str, str | None]:
@@ -39,19 +41,50 @@ def resolve(uses: str, source_file: str | None = None) -> Any:
             module = load_file(source_file, "__mloop_main__")
     else:
         try:
-            module = importlib.import_module(module_name)
+            module = _import_from_project(module_name)
         except ModuleNotFoundError as exc:
             if not source_file or exc.name != module_name:
                 raise NotFoundError(f"cannot import {module_name!r} for {uses!r}: {exc}; "
                                     "run from the project folder or install the package") from exc
             module = load_file(source_file, module_name)
     target: Any = module
-    for part in qualname.split("."):
+    parts = qualname.split(".")
+    for index, part in enumerate(parts):
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise NotFoundError(f"{module_name!r} has no {qualname!r} (from {uses!r})") from None
+            close = difflib.get_close_matches(part, [n for n in dir(target) if not n.startswith("__")], n=1)
+            hint = f"; did you mean '{module_name}:{'.'.join([*parts[:index], close[0]])}'?" if close else ""
+            raise NotFoundError(f"{uses!r} not found in module {module_name}{hint}") from None
     return target
+
+
+def _import_from_project(module_name: str) -> ModuleType:
+    """Import a module as `mloop run` would: also from the current folder and the project root
+    (a console script, unlike `python script.py`, does not put the current folder on sys.path)."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.partition(".")[0]
+        if exc.name not in (module_name, top):
+            raise
+        added = [folder for folder in _project_folders() if folder not in sys.path]
+        if not added:
+            raise
+        sys.path[:0] = added
+        importlib.invalidate_caches()
+        return importlib.import_module(module_name)
+
+
+def _project_folders() -> list[str]:
+    from mloop.core.config import find_root
+
+    folders = [os.getcwd()]
+    try:
+        root = str(Path(os.environ["MLOOP_HOME"]).resolve() if os.environ.get("MLOOP_HOME") else find_root())
+    except (OSError, KeyError):
+        return folders
+    return folders if root in folders else [*folders, root]
 
 
 def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> ModuleType:
@@ -73,7 +106,44 @@ def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> M
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except MloopError:
+        sys.modules.pop(name, None)
+        raise
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise user_code_error(exc, str(file)) from exc
     except BaseException:
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def user_code_error(exc: BaseException, file: str) -> ConfigError:
+    """One line for an exception raised while importing the user's code: where (the file and line
+    of the user's code nearest to it) and what; the traceback stays chained for --debug."""
+    if isinstance(exc, SyntaxError):
+        where = f"{_shown(exc.filename or file)}:{exc.lineno}" if exc.lineno else _shown(exc.filename or file)
+        return ConfigError(f"{where}: {type(exc).__name__}: {exc.msg}")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_import_machinery(f.filename)]
+    own = [f for f in frames if not _is_installed(f.filename)]  # the project's code, not libraries'
+    frame = own[-1] if own else frames[-1] if frames else None
+    where = f"{_shown(frame.filename)}:{frame.lineno}" if frame else _shown(file)
+    what = "cannot import: " if isinstance(exc, ImportError) else ""
+    return ConfigError(f"{where}: {what}{type(exc).__name__}: {exc}")
+
+
+def _is_import_machinery(filename: str) -> bool:
+    return filename.startswith("<frozen ") or os.path.dirname(os.path.abspath(filename)) == os.path.dirname(__file__)
+
+
+def _is_installed(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return any(path.startswith(os.path.abspath(prefix) + os.sep) for prefix in {sys.prefix, sys.base_prefix})
+
+
+def _shown(path: str) -> str:
+    """A path as the user would write it: relative to the current folder when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    except ValueError:  # another drive (Windows)
+        return path

@@ -48,15 +48,23 @@ def bless_step(model_name: str, policy: Blessing | Mapping[str, Any], *, target:
     return gate
 
 
-@step(name="bless", cache=False)
+#: what the gate returns during `mloop runs reproduce`, which must not change the registry
+DRY_RUN_SUMMARY = "not run: a reproduce registers, blesses and promotes nothing (side effect)"
+
+
+@step(name="bless", cache=False, side_effects=True)
 def bless_model(model: object, eval_data: object = None, checks: object = None, *, model_name: str,
                 policy: dict[str, Any], target: str | None = None, slice_by: str | None = None,
                 promote: str | None = None, description: str = "",
                 metrics: dict[str, float] | None = None) -> dict[str, Any]:
     """Register the model, bless it against the champion, promote it if blessed. (Inputs are
-    annotated `object`, which accepts any step output.)"""
+    annotated `object`, which accepts any step output.) A side effect: in a reproduce it writes
+    nothing and returns a `dry_run` report, and its output is not compared."""
     task = current_task()
     workspace = _workspace(task)
+    if task is not None and workspace.metadata.get_run(task.run_id).reproduces:
+        return {"model": model_name, "version": None, "passed": None, "blessed": None, "promoted": None,
+                "summary": DRY_RUN_SUMMARY, "rules": [], "dry_run": True}
     rules = Blessing.from_dict(policy)
     values = dict(metrics or {})
     if eval_data is not None and target is not None and rules.scorer is not None:

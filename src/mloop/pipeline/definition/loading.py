@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mloop.core.errors import NotFoundError, ValidationError
-from mloop.core.imports import load_file, resolve
+from mloop.core.errors import MloopError, NotFoundError, ValidationError
+from mloop.core.imports import load_file, resolve, user_code_error
 from mloop.pipeline.definition.pipelines import PipelineDefinition
 
 
@@ -30,7 +30,13 @@ def load_pipeline(target: str) -> PipelineDefinition:
         return candidates[0]
     if ":" not in target:
         raise ValidationError(f"cannot tell what {target!r} is; give pipeline.yaml, file.py[:name] or package.module:name")
-    return _check(resolve(target), target)
+    try:
+        found = resolve(target)
+    except MloopError:
+        raise
+    except Exception as exc:  # the user's module failed to import: one line, traceback with --debug
+        raise user_code_error(exc, "") from exc
+    return _check(found, target)
 
 
 def _check(found: object, target: str) -> PipelineDefinition:

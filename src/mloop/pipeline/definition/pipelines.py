@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mloop.core.errors import GraphError, RunFailed
+from mloop.core.errors import ConfigError, GraphError, RunFailed
 from mloop.pipeline.definition.builder import GraphBuilder
 from mloop.pipeline.definition.graph import Graph
 from mloop.pipeline.execution.runner import RunOptions, start_run
 from mloop.stores.workspace import Workspace, get_workspace
+
+if TYPE_CHECKING:
+    from mloop.pipeline.definition.parameters import Parameter
 
 RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace")
 
@@ -24,6 +27,17 @@ class PipelineDefinition:
     def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
         """(graph, resolved parameters, step objects by node) for these parameters."""
         raise NotImplementedError
+
+    def parameters(self) -> dict[str, Parameter]:
+        """The declared parameters: name, type (annotation, or a YAML default's type) and default."""
+        raise NotImplementedError
+
+    def parse_params(self, texts: dict[str, str]) -> dict[str, Any]:
+        """Command-line values (`-p name=text`) as the declared types; ValidationError for one that
+        does not fit (e.g. 'abc' for an int), before anything runs."""
+        from mloop.pipeline.definition import parameters
+
+        return parameters.parse_text(self.parameters(), texts)
 
     def run(self, *, cache: bool = True, executor: str | None = None, max_workers: int | None = None,
             address: str | None = None, workspace: Workspace | None = None, **params: Any) -> Any:
@@ -43,6 +57,13 @@ class PipelineDefinition:
     def execute(self, options: RunOptions, workspace: Workspace, **params: Any) -> Any:
         """Compile and run with explicit options; returns the Run whatever its status."""
         from mloop.pipeline.results.runs import Run
+
+        if options.max_workers is not None and (isinstance(options.max_workers, bool) or options.max_workers < 1):
+            raise ConfigError(f"max_workers (--max-workers) must be at least 1 (the number of steps run at once), "
+                              f"got {options.max_workers}")
+        from mloop.pipeline.definition.main_guard import check_main_guard
+
+        check_main_guard(options.executor or workspace.settings.executor, options.address or workspace.settings.address)
 
         graph, resolved, functions = self.compile(**params)
         return Run.load(start_run(workspace, graph, resolved, options, functions), workspace)
@@ -73,7 +94,15 @@ class Pipeline(PipelineDefinition):
     def defaults(self) -> dict[str, Any]:
         return {n: p.default for n, p in self.signature.parameters.items() if p.default is not inspect.Parameter.empty}
 
+    def parameters(self) -> dict[str, Parameter]:
+        from mloop.pipeline.definition.parameters import from_signature
+
+        return from_signature(self.fn)
+
     def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+        from mloop.pipeline.definition.parameters import check
+
+        params = check(self.parameters(), params)
         try:
             bound = self.signature.bind(**params)
         except TypeError as exc:

@@ -46,12 +46,10 @@ class Step(Generic[P, R]):
         return builder.add(self, args, kwargs)
 
     def with_options(self, **changes: Any) -> Step[P, R]:
-        """A copy of this step with some spec fields changed, e.g. `train.with_options(retries=3)`."""
-        fields = self.spec.to_json() | changes
-        if "materializer" in fields:
-            fields["materializers"] = make_spec(self.name, outputs=fields["outputs"],
-                                                materializer=fields.pop("materializer")).materializers
-        clone = Step(self.fn, StepSpec.from_json(fields))
+        """A copy of this step with some options changed, e.g. `train.with_options(retries=3)`;
+        validated as `@step(...)` is (`name` renames the copy)."""
+        name = changes.pop("name", None) or self.name
+        clone = Step(self.fn, make_spec(name, **(self.spec.options() | changes)))
         clone.uses, clone.source_file, clone._source_hash = self.uses, self.source_file, self._source_hash
         return clone
 
@@ -79,6 +77,7 @@ def step(
     cache: bool = True,
     materializer: str | dict[str, str] | None = None,
     isolation: str | None = None,
+    side_effects: bool = False,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -88,7 +87,9 @@ def step(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     Inputs are the function's parameters; `outputs` names several outputs (the function then
     returns a tuple); `retries` with exponential backoff from `retry_delay`; `timeout` in seconds;
     `cache=False` always executes; `materializer` picks how outputs are stored (e.g. "pickle");
-    `isolation="venv"` runs it in a cached uv environment built from `requirements`.
+    `isolation="venv"` runs it in a cached uv environment built from `requirements`;
+    `side_effects=True` marks a step that changes the world beyond its outputs (a reproduce does
+    not compare them). The options are `StepOptions`; a wrong one is a ValidationError.
     """
 
     def decorate(function: Callable[..., Any]) -> Step[Any, Any]:

@@ -21,20 +21,22 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 
-from mloop.core.errors import GraphError, ValidationError
-from mloop.core.imports import resolve
+from mloop.core.errors import ConfigError, GraphError, MloopError, NotFoundError, ValidationError
+from mloop.core.imports import resolve, user_code_error
 from mloop.pipeline.definition.builder import GraphBuilder, OutputHandle
 from mloop.pipeline.definition.data import Data
 from mloop.pipeline.definition.graph import CycleError, Graph, topological_order
+from mloop.pipeline.definition.parameters import Parameter, check, from_defaults
 from mloop.pipeline.definition.pipelines import PipelineDefinition, _json_params
-from mloop.pipeline.definition.spec import make_spec
+from mloop.pipeline.definition.spec import STEP_OPTIONS, StepOptions, make_spec
 from mloop.pipeline.definition.step import Step
 
 _PARAM = re.compile(r"\$\{params\.([A-Za-z_]\w*)\}")
@@ -50,23 +52,26 @@ class DataInput(_Strict):
     path: str
 
 
-class StepDoc(_Strict):
+class StepKeys(_Strict):
+    """A YAML step's own keys; its options (retries, resources, ...) are added from StepOptions."""
+
     name: str
     uses: str
-    description: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
-    outputs: list[str] | None = None
-    resources: dict[str, Any] | None = None
     compute: dict[str, Any] | None = None  # alias of resources, as in task descriptions
-    requirements: list[str] | None = None
     depends_on: list[str] = Field(default_factory=list)
-    retries: int | None = None
-    retry_delay: float | None = None
-    timeout: float | None = None
-    cache: bool | None = None
-    materializer: str | dict[str, str] | None = None
-    isolation: str | None = None
+
+
+def _option_fields() -> dict[str, Any]:
+    hints = typing.get_type_hints(StepOptions)
+    return {name: (hints[name] | None, None) for name in STEP_OPTIONS}
+
+
+if TYPE_CHECKING:
+    StepDoc = StepKeys
+else:  # every StepOptions field is a key, None when the YAML does not set it (the @step's value holds)
+    StepDoc = create_model("StepDoc", __base__=StepKeys, **_option_fields())
 
 
 class PipelineDoc(_Strict):
@@ -87,15 +92,18 @@ class YamlPipeline(PipelineDefinition):
     def defaults(self) -> dict[str, Any]:
         return dict(self.doc.parameters)
 
+    def parameters(self) -> dict[str, Parameter]:
+        return from_defaults(self.doc.parameters)
+
     def compile(self, **params: Any) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
         unknown = set(params) - set(self.doc.parameters)
         if unknown:
             raise GraphError(f"{self.source}: unknown parameter {sorted(unknown)[0]!r}; "
                              f"declared: {', '.join(self.doc.parameters) or 'none'}")
-        values = {**self.doc.parameters, **params}
+        values = {**self.doc.parameters, **check(self.parameters(), params)}
         steps = {s.name: s for s in self.doc.steps}
         if len(steps) != len(self.doc.steps):
-            raise GraphError(f"{self.source}: two steps share a name; step names must be unique")
+            raise GraphError(f"{self.source}: {_duplicate(self.doc.steps)}; step names must be unique")
         builder = GraphBuilder()
         handles: dict[str, Any] = {}
         with builder.active():
@@ -105,7 +113,7 @@ class YamlPipeline(PipelineDefinition):
         graph.settle_isolation(self.doc.isolation)
         return graph, graph.params, {name: builder.step_for(name) for name in graph.nodes}
 
-    def _add(self, builder: GraphBuilder, doc: StepDoc, steps: dict[str, StepDoc], values: dict[str, Any],
+    def _add(self, builder: GraphBuilder, doc: StepKeys, steps: dict[str, StepKeys], values: dict[str, Any],
              handles: dict[str, Any]) -> Any:
         where = f"{self.source}: step {doc.name!r}"
         step = self._load_step(doc, where)
@@ -115,37 +123,34 @@ class YamlPipeline(PipelineDefinition):
         after = [handles[d] for d in doc.depends_on]
         return builder.add(step, (), {**kwargs, "after": after} if after else kwargs)
 
-    def _load_step(self, doc: StepDoc, where: str) -> Step[Any, Any]:
-        target = resolve(doc.uses, None)
+    def _load_step(self, doc: StepKeys, where: str) -> Step[Any, Any]:
+        try:
+            target = resolve(doc.uses, None)
+        except NotFoundError as exc:
+            uses = "uses " if str(exc).startswith(repr(doc.uses)) else ""
+            raise NotFoundError(f"{where}: {uses}{exc}") from None
+        except MloopError:
+            raise
+        except Exception as exc:  # the module named in `uses` failed to import
+            raise ConfigError(f"{where}: uses {doc.uses!r}: {user_code_error(exc, '')}") from exc
         base = target if isinstance(target, Step) else None
         if base is None and not callable(target):
             raise GraphError(f"{where}: {doc.uses!r} is not a function or @step")
-        spec = base.spec.to_json() if base else {}
-        resources = doc.resources if doc.resources is not None else doc.compute
-        options: dict[str, Any] = {
-            "description": doc.description if doc.description is not None else spec.get("description", ""),
-            "outputs": doc.outputs or spec.get("outputs"),
-            "resources": resources if resources is not None else spec.get("resources"),
-            "requirements": doc.requirements if doc.requirements is not None else spec.get("requirements"),
-            "retries": doc.retries if doc.retries is not None else spec.get("retries", 0),
-            "retry_delay": doc.retry_delay if doc.retry_delay is not None else spec.get("retry_delay", 1.0),
-            "timeout": doc.timeout if doc.timeout is not None else spec.get("timeout"),
-            "cache": doc.cache if doc.cache is not None else spec.get("cache", True),
-            "materializer": doc.materializer if doc.materializer is not None else spec.get("materializers"),
-            "isolation": doc.isolation if doc.isolation is not None else spec.get("isolation"),
-            "retry_backoff": spec.get("retry_backoff", 2.0),
-        }
+        options: dict[str, Any] = base.spec.options() if base else {}
+        if doc.compute is not None and getattr(doc, "resources", None) is None:
+            options["resources"] = doc.compute
+        options.update({name: getattr(doc, name) for name in STEP_OPTIONS if getattr(doc, name) is not None})
         try:
             step_spec = make_spec(doc.name, **options)
-        except ValidationError as exc:
-            raise GraphError(f"{where}: {exc}") from None
+        except ValidationError as exc:  # it names the step already
+            raise GraphError(f"{self.source}: {exc}") from None
         function = base.fn if base else target
         step = Step(function, step_spec)
         if base:
             step.uses, step.source_file = base.uses, base.source_file
         return step
 
-    def _value(self, where: str, name: str, raw: Any, steps: dict[str, StepDoc], handles: dict[str, Any]) -> Any:
+    def _value(self, where: str, name: str, raw: Any, steps: dict[str, StepKeys], handles: dict[str, Any]) -> Any:
         if isinstance(raw, dict) and raw.get("type") == "data":
             try:
                 data = DataInput.model_validate(raw)
@@ -177,7 +182,16 @@ class YamlPipeline(PipelineDefinition):
         raise GraphError(f"{where}: step {node!r} has no output {output!r} (outputs: {names})")
 
 
-def _ref(value: str, steps: dict[str, StepDoc]) -> bool:
+def _duplicate(docs: list[StepKeys]) -> str:
+    seen: dict[str, int] = {}
+    for index, doc in enumerate(docs):
+        if doc.name in seen:
+            return f"two steps are named {doc.name!r} (steps[{seen[doc.name]}] and steps[{index}])"
+        seen[doc.name] = index
+    return "two steps share a name"
+
+
+def _ref(value: str, steps: dict[str, StepKeys]) -> bool:
     match = _REF.match(value)
     return bool(match and match.group(1) in steps)
 
@@ -201,7 +215,7 @@ def _param(where: str, name: str, values: dict[str, Any]) -> Any:
     return values[name]
 
 
-def _order(source: Path, steps: dict[str, StepDoc]) -> list[StepDoc]:
+def _order(source: Path, steps: dict[str, StepKeys]) -> list[StepKeys]:
     deps: dict[str, set[str]] = {}
     for doc in steps.values():
         needed = set(doc.depends_on)

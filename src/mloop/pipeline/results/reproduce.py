@@ -1,5 +1,8 @@
 """`mloop runs reproduce`: re-execute a recorded run (parameters, data, code) with caching off
-and compare every output hash with the original: reproducibility is checked, not assumed."""
+and compare every output hash with the original: reproducibility is checked, not assumed.
+
+Steps declared with `side_effects=True` (the registry gate) are not compared: they change the
+world beyond their outputs, and mloop's own write nothing during a reproduce (no version, no alias)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,20 @@ class OutputComparison:
     output: str
     original: str | None
     reproduced: str | None
+    #: False for a step declared with side_effects (e.g. the registry gate): not meant to be
+    #: deterministic, and not executed for real in a reproduce, so not part of the verdict
+    comparable: bool = True
 
     @property
     def same(self) -> bool:
         return self.original is not None and self.original == self.reproduced
+
+    @property
+    def verdict(self) -> str:
+        """'yes', 'no', or 'not comparable (side effect)'."""
+        if not self.comparable:
+            return "not comparable (side effect)"
+        return "yes" if self.same else "no"
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,12 @@ class ReproduceReport:
 
     @property
     def identical(self) -> bool:
-        return self.reproduced.status == "succeeded" and all(o.same for o in self.outputs)
+        """The run succeeded and every comparable output has the same hash (side effects aside)."""
+        return self.reproduced.status == "succeeded" and all(o.same for o in self.outputs if o.comparable)
+
+    @property
+    def not_compared(self) -> list[OutputComparison]:
+        return [o for o in self.outputs if not o.comparable]
 
 
 def reproduce_run(run_id: str, workspace: Workspace | None = None, *, executor: str | None = None) -> ReproduceReport:
@@ -56,11 +74,12 @@ def reproduce_run(run_id: str, workspace: Workspace | None = None, *, executor: 
     reproduced = Run.load(new_id, workspace)
     comparisons = []
     for step_run in original.steps:
-        for output in graph.nodes[step_run.node].spec.outputs if step_run.node in graph.nodes else []:
+        node = graph.nodes.get(step_run.node)
+        for output in node.spec.outputs if node else []:
             before = step_run.outputs.get(output)
             after = reproduced.step(step_run.node).outputs.get(output)
             comparisons.append(OutputComparison(step_run.node, output, before.id if before else None,
-                                                after.id if after else None))
+                                                after.id if after else None, not (node and node.spec.side_effects)))
     return ReproduceReport(original, reproduced, comparisons, warnings)
 
 
