@@ -49,5 +49,5 @@ def open_executor(name: str, max_workers: int, address: str = "") -> Executor:
         raise ConfigError(f"unknown executor {name!r}; use one of: {', '.join(_EXECUTORS)}")
     module_name, class_name = _EXECUTORS[name].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    executor: Executor = cls(max_workers, address) if address else cls(max_workers)
+    executor: Executor = cls(max_workers, address)
     return executor

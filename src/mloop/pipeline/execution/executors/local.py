@@ -20,7 +20,8 @@ class ThreadExecutor:
     in_process = True
     remote = False
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, address: str = "") -> None:
+        # `address` names a Dask scheduler: meaningless here, accepted so settings apply to any executor
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="mloop-step")
 
     def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
@@ -41,7 +42,7 @@ class ProcessExecutor:
     in_process = False
     remote = False
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, address: str = "") -> None:
         # Not fork: a process forked while another thread holds a lock (a database driver's, the
         # logging module's, a tracking writer's) inherits that lock held forever. Workers start
         # from a clean server process instead, with mloop's engine imported once up front.
