@@ -100,13 +100,20 @@ def print_plan(plan: Any) -> None:
 
 
 class RunProgress:
-    """A live line per run: how many steps are done, which are running."""
+    """A live line per run: how many steps are done, which are running.
+
+    It draws on the terminal stream as it is when the run starts: while steps run, sys.stdout and
+    sys.stderr route each step's output to its log file, and rich must not redirect them either
+    (its proxy holds text until a newline, so every redraw would pile up until the run ends)."""
 
     def __init__(self, out: Console) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        terminal = Console(file=out.file, highlight=False)
+        self.console = terminal
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=out, transient=True)
+                                 TimeElapsedColumn(), console=terminal, transient=True, refresh_per_second=4,
+                                 redirect_stdout=False, redirect_stderr=False)
         self.task: Any = None
         self.running: set[str] = set()
 
@@ -124,8 +131,9 @@ class RunProgress:
         else:
             self.running.discard(node)
         advance = 1 if status in ("succeeded", "cached", "failed", "skipped") else 0
-        label = ", ".join(sorted(self.running)[:3]) or status
-        self.progress.update(self.task, advance=advance, description=f"running {label}")
+        names = sorted(self.running)
+        label = f"running {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else "scheduling"
+        self.progress.update(self.task, advance=advance, description=label)
 
 
 @app.command()
