@@ -12,7 +12,7 @@ from mloop.cli import models as models_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import tracking as tracking_cli
-from mloop.cli.errors import DEBUG, handle_errors
+from mloop.cli.errors import DEBUG, err_console, handle_errors
 from mloop.core.errors import ValidationError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -79,7 +79,7 @@ def run(
         return
     with RunProgress(console) as progress:
         options = RunOptions(cache=not no_cache, executor=executor, max_workers=max_workers, address=address,
-                             on_event=progress.event)
+                             on_event=progress.event, on_interrupt=progress.interrupting)
         result = definition.execute(options, workspace, **params)
     runs_cli.print_run(result)
     if result.status != "succeeded":
@@ -134,6 +134,16 @@ class RunProgress:
         names = sorted(self.running)
         label = f"running {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else "scheduling"
         self.progress.update(self.task, advance=advance, description=label)
+
+    def interrupting(self, run_id: str) -> None:
+        """The first Ctrl-C: said at once, above the live line when both share the terminal."""
+        import sys
+
+        message = f"interrupting run {run_id}… (Ctrl-C again to abandon)"
+        if self.console.is_terminal and sys.__stderr__ is not None and sys.__stderr__.isatty():
+            self.progress.console.print(f"[yellow]{message}[/]")
+        else:
+            err_console.print(f"[yellow]{message}[/]")
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import os
+import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -28,10 +29,11 @@ from mloop.pipeline.definition.graph import Graph, Node
 from mloop.pipeline.execution import environment, logs
 from mloop.pipeline.execution.executors import Executor, open_executor
 from mloop.pipeline.execution.inputs import consumer_counts, digests, flatten, task_ref
+from mloop.pipeline.execution.interrupts import SIGINT_NAME, Interrupts, RunInterrupted
 from mloop.pipeline.execution.recording import Recorder
 from mloop.pipeline.execution.recovery import HOST, recover_interrupted
 from mloop.pipeline.execution.slots import Slots, machine_memory
-from mloop.pipeline.execution.task import LOST_REASON, StepTask, TaskResult, execute_task
+from mloop.pipeline.execution.task import LOST_REASON, StepTask, TaskResult, execute_task, store_partial_log
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
 
@@ -50,6 +52,9 @@ class RunOptions:
     reproduces: str | None = None
     #: called as on_event(node, status) on every step state change (for progress displays)
     on_event: Any = None
+    #: called as on_interrupt(run_id) at the first Ctrl-C, at once (the run then lets its running
+    #: steps end, starts no more, and raises RunInterrupted); by default a line on stderr
+    on_interrupt: Any = None
 
 
 def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], options: RunOptions,
@@ -122,12 +127,25 @@ class _Execution:
         self.consumers = consumer_counts(graph)
         self.finished = False
         self.remote = False
+        self.running: dict[Future[TaskResult], str] = {}
+        self.interrupts = Interrupts(self._interrupting)
 
     def execute(self) -> None:
+        with self.interrupts:
+            self._execute()
+
+    def _interrupting(self) -> None:
+        if self.options.on_interrupt is not None:
+            self.options.on_interrupt(self.run_id)
+        else:
+            print(f"interrupting run {self.run_id}… (Ctrl-C again to abandon)", file=sys.__stderr__, flush=True)
+
+    def _execute(self) -> None:
         info: dict[str, Any] = {}
         probe = threading.Thread(target=self._probe_environment, args=(info,), daemon=True)
         probe.start()
         executor: Executor | None = None
+        abandoned = False
         try:
             pending = [n for n in self.graph.nodes if n not in self.done]
             if pending:
@@ -152,15 +170,23 @@ class _Execution:
         except BaseException as exc:
             if self.finished:
                 raise  # already recorded as a failed run (preflight)
+            abandoned = isinstance(exc, KeyboardInterrupt)
             probe.join()
             with contextlib.suppress(Exception):
+                if abandoned:
+                    self._abandon_running()
                 self.recorder.flush()  # keep what finished before the interruption
-            self._finish_interrupted(exc, info)
+            reason = self._finish_interrupted(exc, info)
+            if abandoned:
+                raise RunInterrupted(self.run_id, f"run {self.run_id} {reason}", abandoned=True) from None
             raise
         finally:
             if executor is not None:
-                executor.shutdown()
+                executor.shutdown(wait=not abandoned)
         probe.join()
+        if self.interrupts.requested and any(n not in self.done and n not in self.failed for n in self.graph.nodes):
+            reason = self._finish_interrupted(None, info)
+            raise RunInterrupted(self.run_id, f"run {self.run_id} {reason}", abandoned=False)
         self._finish(info)
 
     def _fail_before_start(self, reason: str, info: dict[str, Any], probe: threading.Thread) -> None:
@@ -187,10 +213,16 @@ class _Execution:
         """Start ready steps (cache hits finish at once) while their resources fit in `slots`."""
         waiting = set(pending)
         ready: list[str] = []
-        running: dict[Future[TaskResult], str] = {}
+        running = self.running
         retry_at: list[tuple[float, str]] = []
         last_beat = time.monotonic()
         while waiting or ready or running or retry_at:
+            if self.interrupts.requested:  # start nothing more; what runs ends and is kept
+                waiting.clear()
+                ready.clear()
+                retry_at.clear()
+                if not running:
+                    break
             for name in [n for n in self.graph.nodes if n in waiting]:
                 upstream = self.graph.nodes[name].upstream()
                 if any(u in self.failed for u in upstream):
@@ -385,13 +417,31 @@ class _Execution:
             heartbeat_at=utcnow(), **info,
         )
 
-    def _finish_interrupted(self, exc: BaseException, info: dict[str, Any]) -> None:
-        reason = f"interrupted by {type(exc).__name__}: {exc}; resume with: mloop runs resume {self.run_id}"
+    def _abandon_running(self) -> None:
+        """Steps left running at the second Ctrl-C: their attempts end as interrupted, with what
+        they had written to their log so far."""
+        for name in self.running.values():
+            record, attempts = self.records[name], self.attempts[name]
+            digest = store_partial_log(self.workspace.artifacts, self.logs_dir / f"{name}.{attempts[-1]['attempt']}.log")
+            attempts[-1].update(status="interrupted", ended_at=utcnow().isoformat(), log=digest,
+                                error=f"abandoned at the second {SIGINT_NAME}")
+            self.recorder.interrupted(record, attempts, digest)
+
+    def _finish_interrupted(self, exc: BaseException | None, info: dict[str, Any]) -> str:
+        """Record the run as interrupted; returns the reason recorded."""
+        if exc is None:
+            why = f"interrupted by {SIGINT_NAME}"
+        elif isinstance(exc, KeyboardInterrupt):
+            why = f"interrupted by {SIGINT_NAME} twice, abandoning its running steps"
+        else:
+            why = f"interrupted by {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
+        reason = f"{why}; resume with: mloop runs resume {self.run_id}"
         try:
             self.workspace.metadata.update_run(self.run_id, **info)
             self.workspace.metadata.mark_run_interrupted(self.run_id, reason)
         except Exception:  # the original exception matters more
             pass
+        return reason
 
 
-__all__ = ["RunOptions", "execute_task", "recover_interrupted", "resume_run", "start_run"]
+__all__ = ["RunInterrupted", "RunOptions", "execute_task", "recover_interrupted", "resume_run", "start_run"]

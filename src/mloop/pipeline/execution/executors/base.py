@@ -29,8 +29,9 @@ class Executor(Protocol):
         """Start `task`; the future resolves to its TaskResult (a step's own exception is a
         result with `error` set); it raises only when the task could not run at all."""
 
-    def shutdown(self) -> None:
-        """Release workers; waits for running tasks."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Release workers. With `wait`, running tasks end first; without, tasks not started are
+        cancelled and running ones abandoned (stopped where the executor can stop them)."""
 
 
 _EXECUTORS = {

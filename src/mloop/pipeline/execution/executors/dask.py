@@ -151,12 +151,14 @@ class DaskExecutor:
         error.__cause__ = exc
         return error
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        # running tasks are not waited for either way: closing the client releases their futures
+        timeout = 10 if wait else 2
         try:
-            self.client.close(timeout=10)
+            self.client.close(timeout=timeout)
         finally:
             if self.cluster is not None:
-                self.cluster.close(timeout=10)
+                self.cluster.close(timeout=timeout)
 
 
 def _requirement_problem(steps: list[tuple[str, list[str]]]) -> str | None:

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 from mloop.pipeline.definition.graph import Node
 from mloop.pipeline.execution.requirements import check_requirements
 from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the run, not each worker, decides
+    # what it means (let running steps end, or abandon them)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _preflight(nodes: list[Node]) -> None:
@@ -31,8 +38,9 @@ class ThreadExecutor:
     def submit(self, task: StepTask, resources: dict[str, float] | None = None) -> Future[TaskResult]:
         return self._pool.submit(execute_task, task)
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+    def shutdown(self, wait: bool = True) -> None:
+        # a thread cannot be stopped: abandoned, it runs on until the process exits
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
 class ProcessExecutor:
@@ -51,7 +59,7 @@ class ProcessExecutor:
             context.set_forkserver_preload(["mloop.pipeline.execution.task"])
         else:
             context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_ignore_interrupts)
 
     def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
                   artifacts_options: dict[str, str] | None = None) -> None:
@@ -60,5 +68,11 @@ class ProcessExecutor:
     def submit(self, task: StepTask, resources: dict[str, float] | None = None) -> Future[TaskResult]:
         return self._pool.submit(execute_task, task)
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        if not wait:
+            workers = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
+            return
         self._pool.shutdown(wait=True)
