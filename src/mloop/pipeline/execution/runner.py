@@ -22,18 +22,18 @@ from mloop.core.clock import utcnow
 from mloop.core.errors import ConflictError, MloopError
 from mloop.core.hashing import hash_json
 from mloop.core.ids import new_id
-from mloop.core.imports import resolve
 from mloop.pipeline.caching.datainputs import resolve_data
-from mloop.pipeline.caching.key import cache_key, cache_parts
+from mloop.pipeline.caching.decision import decide, resolve_inputs
 from mloop.pipeline.definition.graph import Graph, Node
 from mloop.pipeline.execution import environment, logs
+from mloop.pipeline.execution.attempts import Attempts
 from mloop.pipeline.execution.executors import Executor, open_executor
-from mloop.pipeline.execution.inputs import consumer_counts, digests, flatten, task_ref
+from mloop.pipeline.execution.inputs import consumer_counts, digests, flatten, unflatten
 from mloop.pipeline.execution.interrupts import SIGINT_NAME, Interrupts, RunInterrupted
 from mloop.pipeline.execution.recording import Recorder
 from mloop.pipeline.execution.recovery import HOST, recover_interrupted
 from mloop.pipeline.execution.slots import Slots, machine_memory
-from mloop.pipeline.execution.task import LOST_REASON, StepTask, TaskResult, execute_task, store_partial_log
+from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
 
@@ -102,6 +102,9 @@ def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
 
 
 class _Execution:
+    """The run loop: start ready steps (cache hits finish at once) as resources allow, collect
+    what finishes, and record how the run ended. The attempt policy lives in `Attempts`."""
+
     def __init__(self, workspace: Workspace, run_id: str, graph: Graph, options: RunOptions,
                  records: dict[str, StepRunRecord], done: dict[str, dict[str, ArtifactRecord]],
                  functions: dict[str, Any]) -> None:
@@ -115,20 +118,15 @@ class _Execution:
         self.functions = functions
         self.recorder = Recorder(workspace.metadata, run_id)
         self.failed: dict[str, str] = {}
-        self.attempts: dict[str, list[dict[str, Any]]] = {n: list(r.attempts or []) for n, r in records.items()}
-        #: attempts made before this execution (a resumed run): the retry budget starts afresh after them
-        self.earlier: dict[str, int] = {n: len(a) for n, a in self.attempts.items()}
         self.inputs: dict[str, dict[str, ArtifactRecord]] = {}
-        self.parts: dict[str, dict[str, Any]] = {}
-        self.logs_dir = workspace.logs_dir / run_id
         #: objects just produced in this process whose output has exactly one consumer: handed
         #: straight to it instead of being loaded back (the stored artifact stays the record)
         self.handover: dict[tuple[str, str], Any] = {}
         self.consumers = consumer_counts(graph)
         self.finished = False
-        self.remote = False
         self.running: dict[Future[TaskResult], str] = {}
         self.interrupts = Interrupts(self._interrupting)
+        self.attempts: Attempts | None = None
 
     def execute(self) -> None:
         with self.interrupts:
@@ -152,19 +150,19 @@ class _Execution:
                 capacity = self.options.max_workers or self.settings.max_workers
                 executor = open_executor(self.options.executor or self.settings.executor, capacity,
                                          self.options.address or self.settings.address)
-                self.remote = executor.remote
                 try:
-                    executor.preflight([self.graph.nodes[n] for n in pending], self.settings.db_url,
-                                       self.workspace.artifacts.url, self.settings.artifacts_options)
+                    executor.preflight([self.graph.nodes[n] for n in pending], self.workspace)
                 except MloopError as exc:
                     self._fail_before_start(str(exc), info, probe)
                     raise
+                self.attempts = Attempts(self.workspace, self.run_id, self.records, self.recorder, executor,
+                                         self.functions)
                 # Routing stays installed for the whole run, not re-installed per step: changing
                 # the root logger's level clears every logger's cache.
                 logs.install()
                 try:
-                    # Dask places steps by its workers' resources; locally, this machine's memory counts
-                    self._loop(executor, pending, Slots(capacity, 0 if executor.remote else machine_memory()))
+                    memory = 0 if executor.places_by_resources else machine_memory()
+                    self._loop(executor, self.attempts, pending, Slots(capacity, memory))
                 finally:
                     logs.uninstall()
         except BaseException as exc:
@@ -173,8 +171,8 @@ class _Execution:
             abandoned = isinstance(exc, KeyboardInterrupt)
             probe.join()
             with contextlib.suppress(Exception):
-                if abandoned:
-                    self._abandon_running()
+                if abandoned and self.attempts is not None:
+                    self.attempts.abandon(list(self.running.values()))
                 self.recorder.flush()  # keep what finished before the interruption
             reason = self._finish_interrupted(exc, info)
             if abandoned:
@@ -209,8 +207,7 @@ class _Execution:
         except Exception as exc:  # never fail a run for its bookkeeping
             info["code_version"] = {"error": str(exc)}
 
-    def _loop(self, executor: Executor, pending: list[str], slots: Slots) -> None:
-        """Start ready steps (cache hits finish at once) while their resources fit in `slots`."""
+    def _loop(self, executor: Executor, attempts: Attempts, pending: list[str], slots: Slots) -> None:
         waiting = set(pending)
         ready: list[str] = []
         running = self.running
@@ -237,7 +234,7 @@ class _Execution:
             deferred, starting = [], []
             for name in ready:
                 if slots.take(slots.need(self.graph.nodes[name].spec)):
-                    starting.append((name, self._prepare(executor, self.graph.nodes[name])))
+                    starting.append((name, self._start(attempts, self.graph.nodes[name])))
                 else:
                     deferred.append(name)
             ready = deferred
@@ -256,7 +253,7 @@ class _Execution:
             for future in finished:
                 name = running.pop(future)
                 slots.release(slots.need(self.graph.nodes[name].spec))
-                delay = self._collect(name, future)
+                delay = self._collect(attempts, name, future)
                 if delay is not None:
                     heapq.heappush(retry_at, (time.monotonic() + delay, name))
             if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
@@ -270,136 +267,59 @@ class _Execution:
         self.recorder.flush()
 
     def _needs_execution(self, node: Node) -> bool:
-        """Resolve inputs and the cache key; record a cache hit or an input failure at once."""
+        """Resolve inputs and decide on the cache; record a cache hit or an input failure at once."""
+        record = self.records[node.name]
         try:
-            inputs = self._resolve_inputs(node)
+            inputs = resolve_inputs(node, self.done, self._data_input(node))
         except MloopError as exc:
             self.failed[node.name] = str(exc)
-            self.recorder.failed(self.records[node.name], str(exc), self.attempts[node.name])
+            assert self.attempts is not None
+            self.recorder.failed(record, str(exc), self.attempts.of(node.name))
             self._event(node.name, "failed")
             return False
-        parts = cache_parts(node, {k: digests(v) for k, v in inputs.items()})
-        key = cache_key(parts)
-        self.inputs[node.name], self.parts[node.name] = flatten(inputs), parts
-        record = self.records[node.name]
-        record.cache_key, record.cache_parts = key, parts
-        if self.options.cache and node.spec.cache:
-            hit = self.workspace.metadata.find_cached(key)
-            if hit is not None and all(self.workspace.artifacts.exists(a.id) for a in hit[1].values()) \
-                    and set(hit[1]) == set(node.spec.outputs):
-                self.recorder.cached(record, hit[0], self.inputs[node.name], hit[1])
-                self.done[node.name] = hit[1]
-                self._event(node.name, "cached")
-                return False
+        decision = decide(node, {k: digests(v) for k, v in inputs.items()}, self.workspace, cache=self.options.cache)
+        self.inputs[node.name] = flatten(inputs)
+        record.cache_key, record.cache_parts = decision.key, decision.parts
+        if decision.hit is not None:
+            self.recorder.cached(record, decision.hit[0], self.inputs[node.name], decision.hit[1])
+            self.done[node.name] = decision.hit[1]
+            self._event(node.name, "cached")
+            return False
         return True
 
-    def _resolve_inputs(self, node: Node) -> dict[str, Any]:
-        resolved: dict[str, Any] = {}
+    def _data_input(self, node: Node) -> Any:
         overrides = self.options.data_overrides.get(node.name, {})
-        for name, ref in node.inputs.items():
-            if "data" in ref:
-                if name in overrides:
-                    resolved[name] = self.workspace.metadata.get_artifact(overrides[name])
-                else:
-                    resolved[name] = resolve_data(self.workspace, Path(ref["data"]))
-            elif "list" in ref:
-                resolved[name] = [self.done[i["node"]][i["output"]] for i in ref["list"]]
-            else:
-                resolved[name] = self.done[ref["node"]][ref["output"]]
-        return resolved
 
-    def _prepare(self, executor: Executor, node: Node) -> StepTask:
-        """The task for the node's next attempt; its "running" state is queued for the next flush."""
-        record = self.records[node.name]
-        attempt = len(self.attempts[node.name]) + 1
-        self.attempts[node.name].append({"attempt": attempt, "started_at": utcnow().isoformat(), "status": "running"})
-        self.recorder.running(record, self.attempts[node.name])
+        def data(name: str, path: str) -> ArtifactRecord:
+            if name in overrides:
+                return self.workspace.metadata.get_artifact(overrides[name])
+            return resolve_data(self.workspace, Path(path))
+
+        return data
+
+    def _start(self, attempts: Attempts, node: Node) -> StepTask:
+        preloaded = {name: self.handover.pop((ref["node"], ref["output"])) for name, ref in node.inputs.items()
+                     if "node" in ref and (ref["node"], ref["output"]) in self.handover}
+        task = attempts.start(node, unflatten(self.inputs[node.name]), preloaded)
         self._event(node.name, "running")
-        function = None
-        preloaded: dict[str, Any] = {}
-        if executor.in_process:
-            function = self.functions.get(node.name) or resolve(node.uses, node.source_file)
-            for name, ref in node.inputs.items():
-                if "node" in ref and (ref["node"], ref["output"]) in self.handover and attempt == 1:
-                    preloaded[name] = self.handover.pop((ref["node"], ref["output"]))
-        task = StepTask(
-            run_id=self.run_id, step_run_id=record.id, node=node.name, uses=node.uses,
-            source_file=node.source_file, artifacts_url=self.workspace.artifacts.url,
-            metadata_url=self.settings.db_url, artifacts_options=self.settings.artifacts_options, isolation=node.spec.isolation, requirements=node.spec.requirements,
-            inputs={k: task_ref(v) for k, v in self._current_inputs(node).items()},
-            params=node.params, outputs=node.spec.outputs, materializers=node.spec.materializers,
-            timeout=node.spec.timeout, log_path=str(self.logs_dir / f"{node.name}.{attempt}.log"),
-            attempt=attempt, function=function, preloaded=preloaded, record_execution=executor.remote,
-            max_executions=node.spec.retries + 1, first_attempt=self.earlier.get(node.name, 0) + 1,
-        )
         return task
 
-    def _current_inputs(self, node: Node) -> dict[str, Any]:
-        grouped: dict[str, Any] = {}
-        for key, artifact in self.inputs[node.name].items():
-            name, _, index = key.partition("[")
-            if index:
-                grouped.setdefault(name, []).append(artifact)
-            else:
-                grouped[name] = artifact
-        return grouped
-
-    def _collect(self, name: str, future: Future[TaskResult]) -> float | None:
+    def _collect(self, attempts: Attempts, name: str, future: Future[TaskResult]) -> float | None:
         """Record a finished task; returns a retry delay when the step should run again."""
-        node, record = self.graph.nodes[name], self.records[name]
-        attempts = self.attempts[name]
-        try:
-            result = future.result()
-        except BaseException as exc:
-            result = TaskResult(outputs={}, started=0, ended=time.time(),
-                                error=f"step {name!r} could not run: {type(exc).__name__}: {exc}")
-        if self.remote:
-            self._record_lost(record.id, attempts, result)
-        current = attempts[-1]
-        current.update(ended_at=utcnow().isoformat(), status="failed" if result.error else "succeeded",
-                       log=result.log_digest, error=result.error)
-        if result.refused and len(attempts) > 1 and attempts[-2]["status"] == "lost":
-            attempts.pop()  # its worker died and no retry was left: the lost execution was the last attempt
-            attempts[-1]["error"] = result.error
-        if result.worker and not result.refused:
-            current["worker"] = result.worker
-        if result.environment:
-            current["environment"] = result.environment
-        if result.error is None:
-            self.done[name] = self.recorder.succeeded(record, result, self.inputs[name], attempts)
-            for output, obj in result.objects.items():
+        outcome = attempts.finish(self.graph.nodes[name], future, self.inputs[name])
+        if outcome.outputs is not None:
+            self.done[name] = outcome.outputs
+            for output, obj in (outcome.objects or {}).items():
                 if self.consumers.get((name, output)) == 1:
                     self.handover[(name, output)] = obj
             self._event(name, "succeeded")
             return None
-        used = len(attempts) - self.earlier.get(name, 0)
-        if used <= node.spec.retries:
+        if outcome.retry_in is not None:
             self._event(name, "retrying")
-            return node.spec.retry_delay * node.spec.retry_backoff ** (used - 1)
-        self.failed[name] = result.error
-        self.recorder.failed(record, result.error, attempts, result.log_digest)
+            return outcome.retry_in
+        self.failed[name] = outcome.error or "failed"
         self._event(name, "failed")
         return None
-
-    def _record_lost(self, step_run_id: str, attempts: list[dict[str, Any]], result: TaskResult) -> None:
-        """Each execution whose worker died used an attempt: it goes in the record before the one
-        that finished. The worker that ran the task again reported those it found (`result.lost`);
-        one still 'running' now (no worker finished the task) is marked lost here."""
-        lost = list(result.lost)
-        if self.workspace.metadata.mark_lost_executions(step_run_id, LOST_REASON):
-            attempt = attempts[-1]["attempt"]
-            known = {x["worker"] for x in lost}
-            lost += [e.as_attempt() for e in self.workspace.metadata.step_executions([step_run_id])
-                     if e.attempt == attempt and e.status == "lost" and e.worker not in known]
-        if not result.worker and lost:  # no worker answered (every one died, the scheduler went):
-            attempts[-1]["worker"] = lost.pop()["worker"]  # the last lost execution is this attempt
-        if not lost:
-            return
-        current = attempts.pop()
-        for entry in lost:
-            attempts.append({"attempt": len(attempts) + 1, "status": "lost", **entry})
-        current["attempt"] = len(attempts) + 1
-        attempts.append(current)
 
     def _event(self, node: str, status: str) -> None:
         if self.options.on_event is not None:
@@ -416,16 +336,6 @@ class _Execution:
             self.run_id, status="failed" if failures else "succeeded", ended_at=utcnow(), error=error,
             heartbeat_at=utcnow(), **info,
         )
-
-    def _abandon_running(self) -> None:
-        """Steps left running at the second Ctrl-C: their attempts end as interrupted, with what
-        they had written to their log so far."""
-        for name in self.running.values():
-            record, attempts = self.records[name], self.attempts[name]
-            digest = store_partial_log(self.workspace.artifacts, self.logs_dir / f"{name}.{attempts[-1]['attempt']}.log")
-            attempts[-1].update(status="interrupted", ended_at=utcnow().isoformat(), log=digest,
-                                error=f"abandoned at the second {SIGINT_NAME}")
-            self.recorder.interrupted(record, attempts, digest)
 
     def _finish_interrupted(self, exc: BaseException | None, info: dict[str, Any]) -> str:
         """Record the run as interrupted; returns the reason recorded."""

@@ -8,6 +8,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from mloop.pipeline.definition.graph import Node
 from mloop.pipeline.execution.requirements import check_requirements
 from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
+from mloop.stores.workspace import Workspace
 
 
 def _ignore_interrupts() -> None:
@@ -24,15 +25,15 @@ class ThreadExecutor:
     """Steps in a thread pool of this process: no start-up cost, steps share memory."""
 
     name = "thread"
-    in_process = True
-    remote = False
+    shares_memory = True
+    workers_record_executions = False
+    places_by_resources = False
 
     def __init__(self, max_workers: int, address: str = "") -> None:
         # `address` names a Dask scheduler: meaningless here, accepted so settings apply to any executor
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="mloop-step")
 
-    def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
-                  artifacts_options: dict[str, str] | None = None) -> None:
+    def preflight(self, nodes: list[Node], workspace: Workspace) -> None:
         _preflight(nodes)
 
     def submit(self, task: StepTask, resources: dict[str, float] | None = None) -> Future[TaskResult]:
@@ -47,8 +48,9 @@ class ProcessExecutor:
     """Steps in worker processes: true CPU parallelism; steps must be importable module functions."""
 
     name = "process"
-    in_process = False
-    remote = False
+    shares_memory = False
+    workers_record_executions = False
+    places_by_resources = False
 
     def __init__(self, max_workers: int, address: str = "") -> None:
         # Not fork: a process forked while another thread holds a lock (a database driver's, the
@@ -61,8 +63,7 @@ class ProcessExecutor:
             context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_ignore_interrupts)
 
-    def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
-                  artifacts_options: dict[str, str] | None = None) -> None:
+    def preflight(self, nodes: list[Node], workspace: Workspace) -> None:
         _preflight(nodes)
 
     def submit(self, task: StepTask, resources: dict[str, float] | None = None) -> Future[TaskResult]:
