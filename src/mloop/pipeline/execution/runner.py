@@ -1,4 +1,6 @@
-"""Executing a graph: schedule ready steps, reuse cached ones, retry failures, record everything.
+"""Starting, resuming and ending runs: record the run, open the executor, refuse what cannot
+run, hand the steps to the scheduler (scheduler.py; the attempt policy is attempts.py), and
+record how the run ended.
 
 The orchestrator is one thread that owns all metadata writes for the run; steps run on an
 executor and hand back artifact references. Every state change is one transaction, so a crash
@@ -8,36 +10,28 @@ leaves the run in a state `recover_interrupted` and `resume` understand.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import os
 import sys
 import threading
-import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mloop.core.clock import utcnow
 from mloop.core.errors import ConflictError, MloopError
 from mloop.core.hashing import hash_json
 from mloop.core.ids import new_id
-from mloop.pipeline.caching.datainputs import resolve_data
-from mloop.pipeline.caching.decision import decide, resolve_inputs
-from mloop.pipeline.definition.graph import Graph, Node
+from mloop.pipeline.definition.graph import Graph
 from mloop.pipeline.execution import environment, logs
 from mloop.pipeline.execution.attempts import Attempts
 from mloop.pipeline.execution.executors import Executor, open_executor
-from mloop.pipeline.execution.inputs import consumer_counts, digests, flatten, unflatten
 from mloop.pipeline.execution.interrupts import SIGINT_NAME, Interrupts, RunInterrupted
 from mloop.pipeline.execution.recording import Recorder
 from mloop.pipeline.execution.recovery import HOST, recover_interrupted
+from mloop.pipeline.execution.scheduler import Scheduler
 from mloop.pipeline.execution.slots import Slots, machine_memory
-from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
+from mloop.pipeline.execution.task import execute_task
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepRunRecord
 from mloop.stores.workspace import Workspace
-
-HEARTBEAT_SECONDS = 30.0
 
 
 @dataclass
@@ -102,8 +96,8 @@ def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
 
 
 class _Execution:
-    """The run loop: start ready steps (cache hits finish at once) as resources allow, collect
-    what finishes, and record how the run ended. The attempt policy lives in `Attempts`."""
+    """One execution of a run, start to end: open the executor, refuse what cannot run, hand the
+    steps to the scheduler, and record how the run ended (succeeded, failed or interrupted)."""
 
     def __init__(self, workspace: Workspace, run_id: str, graph: Graph, options: RunOptions,
                  records: dict[str, StepRunRecord], done: dict[str, dict[str, ArtifactRecord]],
@@ -114,19 +108,13 @@ class _Execution:
         self.graph = graph
         self.options = options
         self.records = records
-        self.done = done
         self.functions = functions
         self.recorder = Recorder(workspace.metadata, run_id)
-        self.failed: dict[str, str] = {}
-        self.inputs: dict[str, dict[str, ArtifactRecord]] = {}
-        #: objects just produced in this process whose output has exactly one consumer: handed
-        #: straight to it instead of being loaded back (the stored artifact stays the record)
-        self.handover: dict[tuple[str, str], Any] = {}
-        self.consumers = consumer_counts(graph)
-        self.finished = False
-        self.running: dict[Future[TaskResult], str] = {}
         self.interrupts = Interrupts(self._interrupting)
-        self.attempts: Attempts | None = None
+        self.scheduler = Scheduler(workspace, run_id, graph, records, self.recorder, self.interrupts, options)
+        self.scheduler.done.update(done)
+        self.failed = self.scheduler.failed
+        self.finished = False
 
     def execute(self) -> None:
         with self.interrupts:
@@ -143,9 +131,10 @@ class _Execution:
         probe = threading.Thread(target=self._probe_environment, args=(info,), daemon=True)
         probe.start()
         executor: Executor | None = None
+        attempts: Attempts | None = None
         abandoned = False
         try:
-            pending = [n for n in self.graph.nodes if n not in self.done]
+            pending = [n for n in self.graph.nodes if n not in self.scheduler.done]
             if pending:
                 capacity = self.options.max_workers or self.settings.max_workers
                 executor = open_executor(self.options.executor or self.settings.executor, capacity,
@@ -155,14 +144,13 @@ class _Execution:
                 except MloopError as exc:
                     self._fail_before_start(str(exc), info, probe)
                     raise
-                self.attempts = Attempts(self.workspace, self.run_id, self.records, self.recorder, executor,
-                                         self.functions)
+                attempts = Attempts(self.workspace, self.run_id, self.records, self.recorder, executor, self.functions)
                 # Routing stays installed for the whole run, not re-installed per step: changing
                 # the root logger's level clears every logger's cache.
                 logs.install()
                 try:
                     memory = 0 if executor.places_by_resources else machine_memory()
-                    self._loop(executor, self.attempts, pending, Slots(capacity, memory))
+                    self.scheduler.run(executor, attempts, pending, Slots(capacity, memory))
                 finally:
                     logs.uninstall()
         except BaseException as exc:
@@ -171,8 +159,8 @@ class _Execution:
             abandoned = isinstance(exc, KeyboardInterrupt)
             probe.join()
             with contextlib.suppress(Exception):
-                if abandoned and self.attempts is not None:
-                    self.attempts.abandon(list(self.running.values()))
+                if abandoned and attempts is not None:
+                    attempts.abandon(list(self.scheduler.running.values()))
                 self.recorder.flush()  # keep what finished before the interruption
             reason = self._finish_interrupted(exc, info)
             if abandoned:
@@ -182,7 +170,7 @@ class _Execution:
             if executor is not None:
                 executor.shutdown(wait=not abandoned)
         probe.join()
-        if self.interrupts.requested and any(n not in self.done and n not in self.failed for n in self.graph.nodes):
+        if self.scheduler.stopped_early:
             reason = self._finish_interrupted(None, info)
             raise RunInterrupted(self.run_id, f"run {self.run_id} {reason}", abandoned=False)
         self._finish(info)
@@ -206,124 +194,6 @@ class _Execution:
             info["environment_id"] = env_id
         except Exception as exc:  # never fail a run for its bookkeeping
             info["code_version"] = {"error": str(exc)}
-
-    def _loop(self, executor: Executor, attempts: Attempts, pending: list[str], slots: Slots) -> None:
-        waiting = set(pending)
-        ready: list[str] = []
-        running = self.running
-        retry_at: list[tuple[float, str]] = []
-        last_beat = time.monotonic()
-        while waiting or ready or running or retry_at:
-            if self.interrupts.requested:  # start nothing more; what runs ends and is kept
-                waiting.clear()
-                ready.clear()
-                retry_at.clear()
-                if not running:
-                    break
-            for name in [n for n in self.graph.nodes if n in waiting]:
-                upstream = self.graph.nodes[name].upstream()
-                if any(u in self.failed for u in upstream):
-                    waiting.discard(name)
-                    self.failed[name] = "skipped"
-                elif all(u in self.done for u in upstream):
-                    waiting.discard(name)
-                    if self._needs_execution(self.graph.nodes[name]):
-                        ready.append(name)
-            while retry_at and retry_at[0][0] <= time.monotonic():
-                ready.append(heapq.heappop(retry_at)[1])
-            deferred, starting = [], []
-            for name in ready:
-                if slots.take(slots.need(self.graph.nodes[name].spec)):
-                    starting.append((name, self._start(attempts, self.graph.nodes[name])))
-                else:
-                    deferred.append(name)
-            ready = deferred
-            # What finished is on record before anything new starts: a crash from here on
-            # never makes resume re-execute a step that succeeded.
-            self.recorder.flush()
-            for name, task in starting:
-                running[executor.submit(task, self.graph.nodes[name].spec.resources)] = name
-            if not running and not retry_at:
-                if waiting or ready:  # cannot happen: one pass in topological order starts every ready node
-                    raise RuntimeError(f"scheduler stalled with steps {sorted(waiting | set(ready))} waiting")
-                break
-            self.recorder.flush()
-            timeout = max(0.0, retry_at[0][0] - time.monotonic()) if retry_at else HEARTBEAT_SECONDS
-            finished, _ = wait(list(running), timeout=min(timeout, HEARTBEAT_SECONDS), return_when=FIRST_COMPLETED)
-            for future in finished:
-                name = running.pop(future)
-                slots.release(slots.need(self.graph.nodes[name].spec))
-                delay = self._collect(attempts, name, future)
-                if delay is not None:
-                    heapq.heappush(retry_at, (time.monotonic() + delay, name))
-            if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                self.workspace.metadata.update_run(self.run_id, heartbeat_at=utcnow())
-                last_beat = time.monotonic()
-        for name in self.graph.nodes:
-            if self.failed.get(name) == "skipped":
-                failed_up = [u for u in self.graph.nodes[name].upstream() if u in self.failed]
-                self.recorder.skipped(self.records[name], f"upstream step {failed_up[0]!r} failed")
-                self._event(name, "skipped")
-        self.recorder.flush()
-
-    def _needs_execution(self, node: Node) -> bool:
-        """Resolve inputs and decide on the cache; record a cache hit or an input failure at once."""
-        record = self.records[node.name]
-        try:
-            inputs = resolve_inputs(node, self.done, self._data_input(node))
-        except MloopError as exc:
-            self.failed[node.name] = str(exc)
-            assert self.attempts is not None
-            self.recorder.failed(record, str(exc), self.attempts.of(node.name))
-            self._event(node.name, "failed")
-            return False
-        decision = decide(node, {k: digests(v) for k, v in inputs.items()}, self.workspace, cache=self.options.cache)
-        self.inputs[node.name] = flatten(inputs)
-        record.cache_key, record.cache_parts = decision.key, decision.parts
-        if decision.hit is not None:
-            self.recorder.cached(record, decision.hit[0], self.inputs[node.name], decision.hit[1])
-            self.done[node.name] = decision.hit[1]
-            self._event(node.name, "cached")
-            return False
-        return True
-
-    def _data_input(self, node: Node) -> Any:
-        overrides = self.options.data_overrides.get(node.name, {})
-
-        def data(name: str, path: str) -> ArtifactRecord:
-            if name in overrides:
-                return self.workspace.metadata.get_artifact(overrides[name])
-            return resolve_data(self.workspace, Path(path))
-
-        return data
-
-    def _start(self, attempts: Attempts, node: Node) -> StepTask:
-        preloaded = {name: self.handover.pop((ref["node"], ref["output"])) for name, ref in node.inputs.items()
-                     if "node" in ref and (ref["node"], ref["output"]) in self.handover}
-        task = attempts.start(node, unflatten(self.inputs[node.name]), preloaded)
-        self._event(node.name, "running")
-        return task
-
-    def _collect(self, attempts: Attempts, name: str, future: Future[TaskResult]) -> float | None:
-        """Record a finished task; returns a retry delay when the step should run again."""
-        outcome = attempts.finish(self.graph.nodes[name], future, self.inputs[name])
-        if outcome.outputs is not None:
-            self.done[name] = outcome.outputs
-            for output, obj in (outcome.objects or {}).items():
-                if self.consumers.get((name, output)) == 1:
-                    self.handover[(name, output)] = obj
-            self._event(name, "succeeded")
-            return None
-        if outcome.retry_in is not None:
-            self._event(name, "retrying")
-            return outcome.retry_in
-        self.failed[name] = outcome.error or "failed"
-        self._event(name, "failed")
-        return None
-
-    def _event(self, node: str, status: str) -> None:
-        if self.options.on_event is not None:
-            self.options.on_event(node, status)
 
     def _finish(self, info: dict[str, Any]) -> None:
         failures = [(n, e) for n, e in self.failed.items() if e != "skipped"]
