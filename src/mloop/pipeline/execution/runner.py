@@ -211,8 +211,9 @@ class _Execution:
         """Record the run as interrupted; returns the reason recorded."""
         if exc is None:
             why = f"interrupted by {SIGINT_NAME}"
-        elif isinstance(exc, KeyboardInterrupt):
-            why = f"interrupted by {SIGINT_NAME} twice, abandoning its running steps"
+        elif isinstance(exc, KeyboardInterrupt):  # twice, or once where the run could not take over SIGINT
+            twice = " twice" if self.interrupts.abandoning else ""
+            why = f"interrupted by {SIGINT_NAME}{twice}, abandoning its running steps"
         else:
             why = f"interrupted by {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
         reason = f"{why}; resume with: mloop runs resume {self.run_id}"
