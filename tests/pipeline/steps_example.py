@@ -78,9 +78,26 @@ def flaky(counter: str, fails: int = 2) -> int:
 
 
 @step(timeout=0.5)
-def sleepy() -> int:
-    time.sleep(5)
+def sleepy(progress: str = "") -> int:
+    """Takes 5 s in 50 naps, counting them in the file `progress` (when given)."""
+    for done in range(1, 51):
+        time.sleep(0.1)
+        if progress:
+            Path(progress).write_text(str(done))
     return 1
+
+
+@step
+def rendezvous(folder: str, label: str, parties: int) -> str:
+    """Arrives in `folder`, then waits for `parties` steps to have arrived: only steps that run at
+    the same time all meet (a watchdog fails the step after a minute)."""
+    Path(folder, label).touch()
+    for _ in range(1200):
+        arrived = len(list(Path(folder).iterdir()))
+        if arrived >= parties:
+            return label
+        time.sleep(0.05)
+    raise RuntimeError(f"only {arrived} of {parties} steps ran at the same time")
 
 
 @step

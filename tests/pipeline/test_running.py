@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from steps_example import chain, concat, double, nap, numbers, scale, split, total
+from steps_example import chain, concat, double, nap, numbers, rendezvous, scale, split, total
 
 import mloop
 from mloop import pipeline
@@ -82,17 +84,20 @@ def test_after_orders_steps_without_data() -> None:
 
 
 @pytest.mark.usefixtures("sqlite_workspace")
-def test_independent_steps_run_in_parallel() -> None:
-    @pipeline
-    def four_naps():
-        return [nap(0.5, f"nap {i}") for i in range(4)]
+def test_independent_steps_run_in_parallel(tmp_path: Path) -> None:
+    folder = tmp_path / "meeting"
+    folder.mkdir()
 
-    run = four_naps.run(max_workers=4)
-    started = min(s.started_at for s in run.steps)
-    ended = max(s.ended_at for s in run.steps)
-    # sequentially this takes at least 2 s; it only fits in 1.5 s when the naps overlap
-    assert (ended - started).total_seconds() < 1.5
-    assert sorted(s.outputs["output"].load() for s in run.steps) == [f"nap {i}" for i in range(4)]
+    @pipeline
+    def four_meet():
+        # each step waits for all four to have arrived: they succeed only if they run at once
+        return [rendezvous(str(folder), f"meet {i}", 4) for i in range(4)]
+
+    run = four_meet.run(max_workers=4)
+    assert [s.status for s in run.steps] == ["succeeded"] * 4
+    # and their recorded spans overlap: every step started before any ended
+    assert max(s.started_at for s in run.steps) < min(s.ended_at for s in run.steps)
+    assert sorted(s.outputs["output"].load() for s in run.steps) == [f"meet {i}" for i in range(4)]
 
 
 @pytest.mark.usefixtures("sqlite_workspace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -26,11 +27,23 @@ def handle_errors(function: F) -> F:
             _report(exc, code=1)
         except MloopError as exc:
             _report(exc, code=2)
-        except KeyboardInterrupt:
-            err_console.print("[red]interrupted[/red]")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Ctrl-C: say what was stopped and how to go on (a run's message names its resume command)."""
+    from rich.markup import escape
+
+    err_console.print(f"[red]{escape(str(exc) or 'interrupted')}[/red]", soft_wrap=True)
+    if getattr(exc, "abandoned", False):
+        # steps left running in threads would hold the process open until they end
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    raise typer.Exit(130) from None
 
 
 def _report(exc: BaseException, code: int) -> None:

@@ -12,7 +12,7 @@ from mloop.cli import models as models_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import tracking as tracking_cli
-from mloop.cli.errors import DEBUG, handle_errors
+from mloop.cli.errors import DEBUG, err_console, handle_errors
 from mloop.core.errors import ValidationError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -76,7 +76,7 @@ def run(
         return
     with RunProgress(console) as progress:
         options = RunOptions(cache=not no_cache, executor=executor, max_workers=max_workers, address=address,
-                             on_event=progress.event)
+                             on_event=progress.event, on_interrupt=progress.interrupting)
         result = definition.execute(options, workspace, **params)
     runs_cli.print_run(result)
     if result.status != "succeeded":
@@ -97,13 +97,20 @@ def print_plan(plan: Any) -> None:
 
 
 class RunProgress:
-    """A live line per run: how many steps are done, which are running."""
+    """A live line per run: how many steps are done, which are running.
+
+    It draws on the terminal stream as it is when the run starts: while steps run, sys.stdout and
+    sys.stderr route each step's output to its log file, and rich must not redirect them either
+    (its proxy holds text until a newline, so every redraw would pile up until the run ends)."""
 
     def __init__(self, out: Console) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        terminal = Console(file=out.file, highlight=False)
+        self.console = terminal
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=out, transient=True)
+                                 TimeElapsedColumn(), console=terminal, transient=True, refresh_per_second=4,
+                                 redirect_stdout=False, redirect_stderr=False)
         self.task: Any = None
         self.running: set[str] = set()
 
@@ -121,8 +128,19 @@ class RunProgress:
         else:
             self.running.discard(node)
         advance = 1 if status in ("succeeded", "cached", "failed", "skipped") else 0
-        label = ", ".join(sorted(self.running)[:3]) or status
-        self.progress.update(self.task, advance=advance, description=f"running {label}")
+        names = sorted(self.running)
+        label = f"running {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else "scheduling"
+        self.progress.update(self.task, advance=advance, description=label)
+
+    def interrupting(self, run_id: str) -> None:
+        """The first Ctrl-C: said at once, above the live line when both share the terminal."""
+        import sys
+
+        message = f"interrupting run {run_id}… (Ctrl-C again to abandon)"
+        if self.console.is_terminal and sys.__stderr__ is not None and sys.__stderr__.isatty():
+            self.progress.console.print(f"[yellow]{message}[/]")
+        else:
+            err_console.print(f"[yellow]{message}[/]")
 
 
 @app.command()

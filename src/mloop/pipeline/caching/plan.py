@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mloop.pipeline.caching.datainputs import data_digest
-from mloop.pipeline.caching.key import cache_key, cache_parts, explain_change
+from mloop.pipeline.caching.decision import decide, resolve_inputs
 from mloop.pipeline.definition.graph import Graph
 from mloop.stores.workspace import Workspace
 
@@ -36,7 +35,6 @@ class Plan:
 
 
 def make_plan(workspace: Workspace, graph: Graph, cache: bool = True) -> Plan:
-    metadata, store = workspace.metadata, workspace.artifacts
     known: dict[str, dict[str, str]] = {}  # node -> output -> digest, for steps predicted cached
     planned: list[PlannedStep] = []
     for node in graph.nodes.values():
@@ -44,28 +42,10 @@ def make_plan(workspace: Workspace, graph: Graph, cache: bool = True) -> Plan:
         if running_upstream:
             planned.append(PlannedStep(node.name, node.step, "run", f"upstream step {running_upstream[0]!r} will run"))
             continue
-        inputs: dict[str, Any] = {}
-        for name, ref in node.inputs.items():
-            if "data" in ref:
-                inputs[name] = data_digest(workspace, Path(ref["data"]))
-            elif "list" in ref:
-                inputs[name] = [known[i["node"]][i["output"]] for i in ref["list"]]
-            else:
-                inputs[name] = known[ref["node"]][ref["output"]]
-        parts = cache_parts(node, inputs)
-        key = cache_key(parts)
-        if not cache or not node.spec.cache:
-            why = "caching is off for this run (--no-cache)" if not cache else "the step has cache=False"
-            planned.append(PlannedStep(node.name, node.step, "run", why, key))
-            continue
-        hit = metadata.find_cached(key)
-        if hit is not None and all(store.exists(a.id) for a in hit[1].values()) and set(hit[1]) == set(node.spec.outputs):
-            source, outputs = hit
-            known[node.name] = {name: artifact.id for name, artifact in outputs.items()}
-            planned.append(PlannedStep(node.name, node.step, "cached",
-                                       f"same key as its execution in run {source.run_id}", key))
-            continue
-        previous = metadata.last_step_run(graph.name, node.name)
-        planned.append(PlannedStep(node.name, node.step, "run",
-                                   explain_change(parts, previous.cache_parts if previous else None), key))
+        inputs = resolve_inputs(node, known, lambda _name, path: data_digest(workspace, Path(path)))
+        decision = decide(node, inputs, workspace, cache=cache, explain_for=graph.name)
+        if decision.hit is not None:
+            known[node.name] = {name: artifact.id for name, artifact in decision.hit[1].items()}
+        planned.append(PlannedStep(node.name, node.step, "cached" if decision.cached else "run", decision.reason,
+                                   decision.key))
     return Plan(graph.name, planned)

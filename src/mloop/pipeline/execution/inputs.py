@@ -30,6 +30,18 @@ def flatten(inputs: dict[str, Any]) -> dict[str, ArtifactRecord]:
     return flat
 
 
+def unflatten(flat: dict[str, ArtifactRecord]) -> dict[str, Any]:
+    """The inverse of `flatten`: `name[i]` entries back into lists."""
+    grouped: dict[str, Any] = {}
+    for key, artifact in flat.items():
+        name, _, index = key.partition("[")
+        if index:
+            grouped.setdefault(name, []).append(artifact)
+        else:
+            grouped[name] = artifact
+    return grouped
+
+
 def digests(value: Any) -> Any:
     return [a.id for a in value] if isinstance(value, list) else value.id
 

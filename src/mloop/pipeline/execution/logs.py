@@ -92,8 +92,12 @@ class StepLog:
 
 
 class _RoutingStream(io.TextIOBase):
-    def __init__(self, fallback: TextIO) -> None:
-        self.fallback = fallback
+    def __init__(self, replaced: TextIO) -> None:
+        #: what sys.stdout/stderr was, put back by `uninstall`
+        self.replaced = replaced
+        # A rich Live display replaces sys.stdout with a proxy that holds text until a newline;
+        # what is not a step's output goes to the stream behind it, or each redraw piles up there.
+        self.fallback: TextIO = getattr(replaced, "rich_proxied_file", replaced)
 
     def write(self, text: str) -> int:
         log = _CURRENT.get()
@@ -148,9 +152,9 @@ def uninstall() -> None:
         if _installed:
             return
         if isinstance(sys.stdout, _RoutingStream):
-            sys.stdout = sys.stdout.fallback
+            sys.stdout = sys.stdout.replaced
         if isinstance(sys.stderr, _RoutingStream):
-            sys.stderr = sys.stderr.fallback
+            sys.stderr = sys.stderr.replaced
         root = logging.getLogger()
         if _HANDLER in root.handlers:
             root.removeHandler(_HANDLER)

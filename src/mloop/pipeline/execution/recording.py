@@ -78,6 +78,13 @@ class Recorder:
             values["log_uri"] = log_digest
         self._queue(record.id, values)
 
+    def interrupted(self, record: StepRunRecord, attempts: list[dict[str, Any]], log_digest: str | None) -> None:
+        """An attempt abandoned while it ran; the step itself is marked with the run."""
+        values: dict[str, Any] = {"attempts": attempts}
+        if log_digest:
+            values["log_uri"] = log_digest
+        self._queue(record.id, values)
+
     def skipped(self, record: StepRunRecord, reason: str) -> None:
         self._queue(record.id, {"status": "skipped", "error": reason, "ended_at": utcnow()})
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ctypes
+import gzip
 import os
+import shutil
 import socket
 import threading
 import time
@@ -218,6 +220,23 @@ def _store_log(store: ArtifactStore, log: logs.StepLog) -> str | None:
     staging = store.staging_dir()
     target = staging / "log.gz"
     log.close(target)
+    digest = hash_file(target)
+    store.put(target, digest)
+    return digest
+
+
+def store_partial_log(store: ArtifactStore, path: Path) -> str | None:
+    """Store what a step still running has written to its log so far (rotated parts, oldest
+    first, then the live file); the digest, or None when it wrote nothing here."""
+    parts = sorted(path.parent.glob(f"{path.name}.*"), key=lambda p: -int(p.suffix[1:]))
+    parts = [p for p in parts if p.suffix[1:].isdigit()] + ([path] if path.is_file() else [])
+    if not parts:
+        return None
+    target = store.staging_dir() / "log.gz"
+    with open(target, "wb") as raw:
+        for part in parts:
+            with open(part, "rb") as source, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as member:
+                shutil.copyfileobj(source, member)
     digest = hash_file(target)
     store.put(target, digest)
     return digest

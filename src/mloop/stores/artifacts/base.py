@@ -20,6 +20,9 @@ class ArtifactStore(Protocol):
     url: str
     #: True when `local_path` returns the stored object itself (no copy is made).
     supports_local_paths: bool
+    #: True when other machines can reach the same objects by this URL (an object store); a
+    #: folder on this machine is not (a shared mount still counts as local here)
+    supports_remote_access: bool
 
     def staging_dir(self) -> Path:
         """A new empty local folder to write an object into before `put`."""

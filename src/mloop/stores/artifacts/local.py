@@ -12,6 +12,7 @@ class LocalArtifactStore:
     """Objects in a local (or mounted) folder. `put` is a rename, so writes are atomic."""
 
     supports_local_paths = True
+    supports_remote_access = False
 
     def __init__(self, url: str) -> None:
         path = url[len("file://") :] if url.startswith("file://") else url

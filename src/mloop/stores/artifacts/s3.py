@@ -24,6 +24,7 @@ from mloop.core.errors import BackendError, ConfigError, NotFoundError, missing_
 
 class S3ArtifactStore:
     supports_local_paths = False
+    supports_remote_access = True
 
     def __init__(self, url: str, options: dict[str, Any] | None = None) -> None:
         rest = url[len("s3://"):]

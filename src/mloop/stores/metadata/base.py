@@ -32,6 +32,9 @@ from mloop.stores.metadata.tracking_records import MetricHistory, RunValues, Tra
 
 class MetadataStore(Protocol):
     url: str
+    @property
+    def supports_remote_access(self) -> bool:
+        """True when another machine can use the same database (a server; not a SQLite file)."""
 
     def close(self) -> None: ...
 

@@ -44,6 +44,11 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
         return f"SqlMetadataStore({redact(self.url)!r})"
 
     @property
+    def supports_remote_access(self) -> bool:
+        """Whether another machine can use this database: a server can, a SQLite file cannot."""
+        return sa.engine.make_url(self.url).get_backend_name() != "sqlite"
+
+    @property
     def engine(self) -> sa.Engine:
         if self._engine is None:
             with self._opening:

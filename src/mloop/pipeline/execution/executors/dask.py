@@ -16,15 +16,17 @@ from typing import Any
 from mloop.core.errors import BackendError, ConfigError, ValidationError, missing_extra
 from mloop.pipeline.definition.graph import Node
 from mloop.pipeline.execution.task import StepTask, TaskResult, execute_task
+from mloop.stores.metadata.engine import redact
+from mloop.stores.workspace import Workspace
 
 RESOURCE_NAMES = {"cpu": "CPU", "memory": "MEMORY", "gpu": "GPU"}
 
 
 class DaskExecutor:
     name = "dask"
-    in_process = False
-    #: tasks may run on other machines, and a worker may die mid-step
-    remote = True
+    shares_memory = False
+    workers_record_executions = True
+    places_by_resources = True
 
     def __init__(self, max_workers: int, address: str = "") -> None:
         try:
@@ -57,8 +59,7 @@ class DaskExecutor:
         info = self.client.scheduler_info(n_workers=-1)
         return dict(info.get("workers", {}))
 
-    def preflight(self, nodes: list[Node], metadata_url: str, artifacts_url: str,
-                  artifacts_options: dict[str, str] | None = None) -> None:
+    def preflight(self, nodes: list[Node], workspace: Workspace) -> None:
         """Refuse, before anything runs, a step no worker can hold and stores no worker can reach."""
         workers = self._workers = self.workers()
         if not workers:
@@ -67,7 +68,8 @@ class DaskExecutor:
         for node in nodes:
             self._check_fits(node, workers)
         if self.address:
-            self._check_reachable(metadata_url, artifacts_url, artifacts_options or {})
+            self._check_reachable(workspace.settings.db_url, workspace.artifacts.url,
+                                  workspace.settings.artifacts_options)
         needs = [(n.name, list(n.spec.requirements)) for n in nodes if n.spec.isolation == "none" and n.spec.requirements]
         if needs:
             for worker, problem in sorted(self.client.run(_requirement_problem, needs).items()):
@@ -151,12 +153,14 @@ class DaskExecutor:
         error.__cause__ = exc
         return error
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        # running tasks are not waited for either way: closing the client releases their futures
+        timeout = 10 if wait else 2
         try:
-            self.client.close(timeout=10)
+            self.client.close(timeout=timeout)
         finally:
             if self.cluster is not None:
-                self.cluster.close(timeout=10)
+                self.cluster.close(timeout=timeout)
 
 
 def _requirement_problem(steps: list[tuple[str, list[str]]]) -> str | None:
@@ -171,43 +175,37 @@ def _requirement_problem(steps: list[tuple[str, list[str]]]) -> str | None:
 
 def _probe_stores(metadata_url: str, artifacts_url: str, client_host: str,
                   artifacts_options: dict[str, str] | None = None) -> str | None:
-    """Runs on each worker: can it use the stores the run points at? None, or the problem."""
-    host = socket.gethostname()
-    if metadata_url.startswith("sqlite") and host != client_host:
-        return (f"cannot use the SQLite database {metadata_url} of host {client_host}; point every machine at "
-                "PostgreSQL: MLOOP_DB_URL=postgresql+psycopg://user@host:5432/mloop")
-    if not metadata_url.startswith("sqlite"):
-        problem = _probe_database(metadata_url)
-        if problem:
-            return problem
-    if "://" not in artifacts_url or artifacts_url.startswith("file://"):
-        if host != client_host:
-            return (f"cannot use the local artifact folder {artifacts_url} of host {client_host}; use shared "
-                    "storage: MLOOP_ARTIFACTS_URL=s3://bucket/prefix")
-        return None
-    try:
-        from mloop.stores.artifacts import open_artifact_store
+    """Runs on each worker: can it use the stores the run points at? None, or the problem. A
+    store that says it is not reachable from another machine is refused on any other host;
+    the others are opened as the tasks will open them and asked a cheap question."""
+    from mloop.stores.artifacts import open_artifact_store
+    from mloop.stores.metadata import open_metadata_store
 
-        open_artifact_store(artifacts_url, artifacts_options).exists("0" * 64)
+    host = socket.gethostname()
+    metadata = open_metadata_store(metadata_url)  # no I/O until asked
+    try:
+        if not metadata.supports_remote_access:
+            if host != client_host:
+                return (f"cannot use the SQLite database {metadata_url} of host {client_host}; point every machine "
+                        "at PostgreSQL: MLOOP_DB_URL=postgresql+psycopg://user@host:5432/mloop")
+        else:
+            try:
+                metadata.running_runs()
+            except Exception as exc:
+                reason = str(getattr(exc.__cause__ or exc, "orig", None) or exc)
+                return f"cannot reach the metadata store {redact(metadata_url)}: {reason.strip().splitlines()[0]}"
+    finally:
+        metadata.close()
+    try:
+        artifacts = open_artifact_store(artifacts_url, artifacts_options)
+        if not artifacts.supports_remote_access:
+            if host != client_host:
+                return (f"cannot use the local artifact folder {artifacts_url} of host {client_host}; use shared "
+                        "storage: MLOOP_ARTIFACTS_URL=s3://bucket/prefix")
+            return None
+        artifacts.exists("0" * 64)
     except Exception as exc:
         return f"cannot reach the artifact store {artifacts_url}: {exc}"
-    return None
-
-
-def _probe_database(url: str) -> str | None:
-    """Workers record their executions in the metadata store: can this one connect to it?"""
-    import sqlalchemy as sa
-
-    from mloop.stores.metadata.engine import normalise_url, redact
-
-    try:
-        engine = sa.create_engine(normalise_url(url), connect_args={"connect_timeout": 10}, poolclass=sa.pool.NullPool)
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-        engine.dispose()
-    except Exception as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return f"cannot reach the metadata store {redact(url)}: {reason}"
     return None
 
 
