@@ -15,13 +15,11 @@ def models_table(console: Console, models: list[Any], aliases: dict[str, dict[st
     if not models:
         console.print("no models yet; register one with: mloop models register NAME RUN:train")
         return
-    table = Table()
-    for column in ("model", "latest", "aliases", "description", "created"):
-        table.add_column(column)
-    for model in models:
-        table.add_row(model.name, str(model.latest_version), _aliases(aliases.get(model.name, {})),
-                      escape(model.description), render.when(model.created_at))
-    console.print(table)
+    columns = [render.Column("model"), render.Column("latest"), render.Column("aliases", fixed=False),
+               render.Column("description", fixed=False, drop=1), render.Column("created", drop=2)]
+    rows = [[escape(m.name), str(m.latest_version), _aliases(aliases.get(m.name, {})), escape(m.description),
+             render.when(m.created_at)] for m in models]
+    console.print(render.fit_table(console, columns, rows)[0])
 
 
 def _aliases(found: dict[str, int]) -> str:

@@ -12,7 +12,7 @@ from mloop.pipeline.definition.graph import Graph
 from mloop.pipeline.execution.runner import RunOptions, start_run
 from mloop.stores.workspace import Workspace, get_workspace
 
-RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace")
+RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace", "on_progress")
 
 
 class PipelineDefinition:
@@ -26,12 +26,15 @@ class PipelineDefinition:
         raise NotImplementedError
 
     def run(self, *, cache: bool = True, executor: str | None = None, max_workers: int | None = None,
-            address: str | None = None, workspace: Workspace | None = None, **params: Any) -> Any:
+            address: str | None = None, workspace: Workspace | None = None,
+            on_progress: Callable[[str, str], None] | None = None, **params: Any) -> Any:
         """Run the pipeline to the end and return the Run; raises RunFailed (with `.run`) when a step failed.
 
         `executor` is "thread" (default), "process" or "dask" (`address` of a scheduler, or a
-        LocalCluster when none is given)."""
-        options = RunOptions(cache=cache, executor=executor, max_workers=max_workers, address=address)
+        LocalCluster when none is given). `on_progress(node, status)` is called on every step
+        state change (running, succeeded, cached, failed, skipped, ...), from the run's thread."""
+        options = RunOptions(cache=cache, executor=executor, max_workers=max_workers, address=address,
+                             on_event=on_progress)
         run = self.execute(options, workspace or get_workspace(), **params)
         if run.status != "succeeded":
             raise RunFailed(f"run {run.id} of {self.name!r} failed: {run.error}; after a fix, finish it with: "
