@@ -124,7 +124,7 @@ def test_every_list_show_and_search_command_has_json(project: Project) -> None:
     assert runs[1]["params"] == {"n": 4, "factor": 2}
     assert runs[1]["started_at"] == run.started_at.isoformat()
 
-    shown = document("runs", "show", run.id[:8])
+    shown = document("runs", "show", run.id[:12])
     assert (shown["id"], shown["pipeline"], shown["params"]) == (run.id, LONG_NAME, {"n": 4, "factor": 2})
     assert [s["node"] for s in shown["steps"]] == ["numbers", "scale", "total"]
     assert shown["steps"][2]["outputs"] == {"output": total.id}
