@@ -141,9 +141,11 @@ def demo_workspace(folder: Path) -> Workspace:
 
 
 def run_demo(folder: Path, on_stage: Callable[[DemoStage], None] | None = None,
+             on_start: Callable[[int, str], None] | None = None,
              on_progress: Callable[[str, str], None] | None = None) -> DemoResult:
-    """Run the demo in `folder` (created if needed). `on_stage` is called as each stage ends, so a
-    caller can show it while the next one runs; `on_progress(node, status)` on every step change."""
+    """Run the demo in `folder` (created if needed). `on_start(number, goal)` is called as each
+    stage starts and `on_stage(stage)` as it ends, so a caller can show them as they happen;
+    `on_progress(node, status)` on every step change."""
     folder = folder.resolve()
     mloop.init_project(folder)
     workspace = demo_workspace(folder)
@@ -154,9 +156,11 @@ def run_demo(folder: Path, on_stage: Callable[[DemoStage], None] | None = None,
     options: dict[str, Any] = {"workspace": workspace, "on_progress": on_progress, "data": str(data)}
     stages: list[DemoStage] = []
 
-    def stage(goal: str, *runs_or_plans: Any) -> DemoStage:
+    def stage(goal: str, work: Callable[[], list[Any]]) -> DemoStage:
         done = DemoStage(len(stages) + 1, goal)
-        for item in runs_or_plans:
+        if on_start is not None:
+            on_start(done.number, goal)
+        for item in work():
             if isinstance(item, mloop.Plan):
                 done.plan = item
             else:
@@ -167,12 +171,12 @@ def run_demo(folder: Path, on_stage: Callable[[DemoStage], None] | None = None,
         return done
 
     first = stage("train, evaluate and bless a churn model; a blessed model becomes the champion",
-                  churn_training.run(**options)).runs[0]
+                  lambda: [churn_training.run(**options)]).runs[0]
     stage("the same inputs again: unchanged steps are reused from cache; the gate checks again",
-          churn_training.run(**options))
-    plan = churn_training.plan(learning_rate=0.02, workspace=workspace, data=str(data))
-    stage("plan, then run with learning_rate=0.02: the gate refuses a worse model", plan,
-          churn_training.run(**options, learning_rate=0.02))
+          lambda: [churn_training.run(**options)])
+    stage("plan, then run with learning_rate=0.02: the gate refuses a worse model",
+          lambda: [churn_training.plan(learning_rate=0.02, workspace=workspace, data=str(data)),
+                   churn_training.run(**options, learning_rate=0.02)])
     champion = mloop.load_model("churn@champion", workspace=workspace)
     best = mloop.search_runs("metrics.val_auc > 0.9", order_by="metrics.val_auc", descending=True, limit=3,
                              workspace=workspace)

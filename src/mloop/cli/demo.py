@@ -14,10 +14,13 @@ from mloop.cli import render
 from mloop.cli.runs import print_run
 
 
-def print_stage(console: Console, stage: Any) -> None:
-    """A stage's goal, then what happened: steps executed and reused, the gate's verdict."""
+def print_start(console: Console, number: int, goal: str) -> None:
     console.print()
-    console.print(f"[bold]{stage.number}. {stage.goal}[/]", soft_wrap=True)
+    console.print(f"[bold]{number}. {render.escape(goal)}[/]", soft_wrap=True)
+
+
+def print_stage(console: Console, stage: Any) -> None:
+    """What a stage did: the plan, steps executed and reused, the gate's verdict."""
     if stage.plan is not None:
         for item in stage.plan.steps:
             console.print(f"  plan: {item.node:<10} {item.action:<7} {render.escape(item.reason)}", soft_wrap=True)
