@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ def in_terminal(*args: str, cwd: Path, columns: int = 80) -> str:
                           close_fds=True) as child:
         os.close(terminal)
         chunks = []
-        while True:
+        while select.select([controller], [], [], 120)[0]:  # a command that hangs fails the test, not the suite
             try:
                 chunk = os.read(controller, 65536)
             except OSError:  # the child closed the terminal
