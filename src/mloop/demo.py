@@ -9,12 +9,13 @@ stays. It ends with the champion's lineage back to the exact data file bytes.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mloop
-from mloop import Data, pipeline, step
+from mloop import Data, Workspace, get_workspace, pipeline, step
 
 FEATURES = ["tenure_months", "monthly_charges", "support_calls", "usage_gb", "late_payments", "discount"]
 
@@ -98,51 +99,92 @@ def make_customers(path: Path, rows: int = 20_000, seed: int = 42) -> Path:
     return path
 
 
-def run_demo(folder: Path, console: Any) -> None:
+@dataclass
+class DemoStage:
+    """One stage of the demo: what it set out to show, and the runs it made."""
+
+    number: int
+    goal: str
+    runs: list[Any] = field(default_factory=list)
+    plan: Any = None
+
+    @property
+    def executed(self) -> int:
+        return sum(1 for run in self.runs for s in run.steps if s.status == "succeeded")
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for run in self.runs for s in run.steps if s.status == "cached")
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    workspace: Workspace
+    generated_data: bool
+    stages: list[DemoStage]
+    champion_version: int
+    best_runs: list[dict[str, Any]]
+    model_id: str
+    #: the raw data files the champion's model was trained from: (path, sha256, size in bytes)
+    data_sources: list[tuple[str, str, int]]
+
+
+def demo_workspace(folder: Path) -> Workspace:
+    """The demo's own project on the embedded defaults (SQLite + a local folder) in `folder`,
+    whatever the current folder and MLOOP_* variables say."""
+    from mloop.core.config import Settings
+
+    state = folder / ".mloop"
+    return get_workspace(Settings(root=folder, db_url=f"sqlite:///{state / 'mloop.db'}",
+                                  artifacts_url=str(state / "artifacts")))
+
+
+def run_demo(folder: Path, on_stage: Callable[[DemoStage], None] | None = None,
+             on_start: Callable[[int, str], None] | None = None,
+             on_progress: Callable[[str, str], None] | None = None) -> DemoResult:
+    """Run the demo in `folder` (created if needed). `on_start(number, goal)` is called as each
+    stage starts and `on_stage(stage)` as it ends, so a caller can show them as they happen;
+    `on_progress(node, status)` on every step change."""
     folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chdir(folder)
-    os.environ.setdefault("MLOOP_HOME", str(folder))
-    from mloop.core.config import write_default_config
-
-    write_default_config(folder)
+    mloop.init_project(folder)
+    workspace = demo_workspace(folder)
     data = folder / "data" / "customers.parquet"
-    if not data.exists():
+    generated = not data.exists()
+    if generated:
         make_customers(data)
-        console.print(f"generated {data.relative_to(folder)} (20,000 customers)")
+    options: dict[str, Any] = {"workspace": workspace, "on_progress": on_progress, "data": str(data)}
+    stages: list[DemoStage] = []
 
-    from mloop.cli.runs import print_run
+    def stage(goal: str, work: Callable[[], list[Any]]) -> DemoStage:
+        done = DemoStage(len(stages) + 1, goal)
+        if on_start is not None:
+            on_start(done.number, goal)
+        for item in work():
+            if isinstance(item, mloop.Plan):
+                done.plan = item
+            else:
+                done.runs.append(item)
+        stages.append(done)
+        if on_stage is not None:
+            on_stage(done)
+        return done
 
-    console.rule("1. first run: every step executes; the model becomes the champion")
-    first = churn_training.run()
-    print_run(first)
-    console.print(f"metrics: {first.output('evaluate').load()}")
-    console.print(f"gate: {first.output('bless').load()['summary']}")
-
-    console.rule("2. same inputs again: every step is reused from cache; the gate checks again")
-    second = churn_training.run()
-    print_run(second)
-
-    console.rule("3. plan, then run with learning_rate=0.02: the gate refuses the worse model")
-    plan = churn_training.plan(learning_rate=0.02)
-    for item in plan.steps:
-        console.print(f"  {item.node:<10} {item.action:<7} {item.reason}")
-    third = churn_training.run(learning_rate=0.02)
-    print_run(third)
-    console.print(f"metrics: {third.output('evaluate').load()}")
-    console.print(f"gate: {third.output('bless').load()['summary']}")
-
-    console.rule("4. the champion and its lineage")
-    champion = mloop.load_model("churn@champion")
-    console.print(f"serving churn@champion = version {champion.version.version}; "
-                  f"best runs: {mloop.search_runs('metrics.val_auc > 0.9', order_by='metrics.val_auc', descending=True, limit=3)[['run_id', 'metrics.val_auc']].to_dict('records')}")
+    first = stage("train, evaluate and bless a churn model; a blessed model becomes the champion",
+                  lambda: [churn_training.run(**options)]).runs[0]
+    stage("the same inputs again: unchanged steps are reused from cache; the gate checks again",
+          lambda: [churn_training.run(**options)])
+    stage("plan, then run with learning_rate=0.02: the gate refuses a worse model",
+          lambda: [churn_training.plan(learning_rate=0.02, workspace=workspace, data=str(data)),
+                   churn_training.run(**options, learning_rate=0.02)])
+    champion = mloop.load_model("churn@champion", workspace=workspace)
+    best = mloop.search_runs("metrics.val_auc > 0.9", order_by="metrics.val_auc", descending=True, limit=3,
+                             workspace=workspace)
     model = first.output("train")
-    for node in model.lineage().upstream:
-        if node.kind == "artifact" and node.detail.get("kind") == "data":
-            console.print(f"model {model.id[:12]} was trained from {node.detail['source']} "
-                          f"(sha256 {node.id[:12]}, {node.detail['size']} bytes)")
-    console.print(f"\nstate is in {folder / '.mloop'}; try: cd {folder} && mloop runs list && "
-                  f"mloop models show churn@champion && mloop artifacts lineage {model.id[:12]}")
+    sources = [(node.detail["source"], node.id, node.detail["size"]) for node in model.lineage().upstream
+               if node.kind == "artifact" and node.detail.get("kind") == "data"]
+    return DemoResult(folder, workspace, generated, stages, champion.version.version,
+                      best[["run_id", "metrics.val_auc"]].to_dict("records"), model.id, sources)
 
 
-__all__ = ["churn_training", "make_customers", "mloop", "run_demo"]
+__all__ = ["DemoResult", "DemoStage", "churn_training", "demo_workspace", "make_customers", "mloop", "run_demo"]

@@ -3,55 +3,67 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from rich.tree import Tree
 
-from mloop.cli import render
+import mloop
+from mloop.cli import documents, render
 from mloop.cli.errors import handle_errors
+from mloop.cli.render import Column
 
-app = typer.Typer(no_args_is_help=True, help="Inspect artifacts and their lineage.")
-console = Console(highlight=False)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Inspect artifacts and their lineage.")
+console = render.out_console()
+JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables (for scripts).")]
 
 
 @app.command("list")
 @handle_errors
-def list_artifacts(limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 20) -> None:
+def list_artifacts(limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 20,
+                   as_json: JSON = False) -> None:
     """The newest artifacts."""
-    from mloop.stores.workspace import get_workspace
-
-    table = Table()
-    for column in ("artifact", "kind", "type", "size", "summary"):
-        table.add_column(column)
-    for record in get_workspace().metadata.list_artifacts(limit):
-        table.add_row(record.id[:16], record.kind, record.type_name, render.size(record.size),
-                      render.summary(record.summary))
+    found = mloop.list_artifacts(limit)
+    if as_json:
+        render.print_json([documents.artifact(a) for a in found])
+        return
+    if not found:
+        console.print("no artifacts yet; a pipeline run stores its steps' outputs: mloop run pipeline.yaml")
+        return
+    columns = [Column("artifact"), Column("kind"), Column("type", fixed=False, min_width=16), Column("size", drop=2),
+               Column("summary", fixed=False, drop=1, min_width=16)]
+    rows = [[a.id[:16], a.kind, render.escape(a.type_name), render.size(a.size), render.summary(a.summary)]
+            for a in found]
+    table, hidden = render.fit_table(console, columns, rows)
     console.print(table)
+    if hidden:
+        console.print(render.hidden_note(hidden))
 
 
 @app.command()
 @handle_errors
-def show(artifact_id: Annotated[str, typer.Argument(help="Artifact id (a unique prefix is enough).")]) -> None:
+def show(artifact_id: Annotated[str, typer.Argument(help="Artifact id (a unique prefix is enough).")],
+         as_json: JSON = False) -> None:
     """One artifact: type, size, where it is stored, its summary."""
-    from mloop import get_artifact
-
-    artifact = get_artifact(artifact_id)
+    artifact = mloop.get_artifact(artifact_id)
+    if as_json:
+        render.print_json(documents.artifact(artifact))
+        return
     console.print(f"artifact [bold]{artifact.id}[/]")
     for label, value in (("kind", artifact.kind), ("type", artifact.type_name), ("materializer", artifact.materializer),
                          ("size", render.size(artifact.size)), ("uri", artifact.uri),
                          ("created", render.when(artifact.created_at))):
-        console.print(f"  {label:<13}{value}")
+        console.print(f"  {label:<13}{render.escape(str(value))}", soft_wrap=True)
     for key, value in artifact.summary.items():
-        console.print(f"  {key:<13}{value}")
+        console.print(f"  {key:<13}{render.escape(str(value))}", soft_wrap=True)
 
 
 @app.command()
 @handle_errors
-def lineage(artifact_id: Annotated[str, typer.Argument(help="Artifact id (a unique prefix is enough).")]) -> None:
+def lineage(artifact_id: Annotated[str, typer.Argument(help="Artifact id (a unique prefix is enough).")],
+            as_json: JSON = False) -> None:
     """Upstream (the data and code that produced it) and downstream (what consumed it)."""
-    from mloop import get_artifact
-
-    result = get_artifact(artifact_id).lineage()
+    result = mloop.get_artifact(artifact_id).lineage()
+    if as_json:
+        render.print_json(documents.lineage(result))
+        return
     for title, nodes, upstream in (("upstream", result.upstream, True), ("downstream", result.downstream, False)):
         tree = Tree(f"[bold]{title}[/] of {result.root.id[:12]} ({result.root.type_name})")
         known = {node.id: node for node in nodes}

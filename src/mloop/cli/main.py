@@ -7,25 +7,36 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import mloop
+from mloop import RunFailed, ValidationError
 from mloop.cli import artifacts as artifacts_cli
 from mloop.cli import models as models_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import tracking as tracking_cli
 from mloop.cli.errors import DEBUG, err_console, handle_errors
-from mloop.core.errors import ValidationError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                   help="mloop: pipelines, lineage and caching for the whole ML loop.")
 tracking_cli.register(runs_cli.app)  # runs search | compare | metrics
 app.add_typer(runs_cli.app, name="runs")
 app.add_typer(artifacts_cli.app, name="artifacts")
 app.add_typer(models_cli.app, name="models")
-console = Console(highlight=False)
+console = render.out_console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mloop {mloop.__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
+) -> None:
     DEBUG["on"] = debug
 
 
@@ -33,10 +44,7 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks f
 @handle_errors
 def init(folder: Annotated[Path, typer.Argument(help="Project folder.")] = Path(".")) -> None:
     """Create mloop.yaml and .mloop/ in a project folder."""
-    from mloop.core.config import write_default_config
-
-    folder.mkdir(parents=True, exist_ok=True)
-    path = write_default_config(folder.resolve())
+    path = mloop.init_project(folder)
     console.print(f"initialised {folder.resolve()} (settings: {path.name}, state: .mloop/)")
 
 
@@ -63,21 +71,17 @@ def run(
     address: Annotated[str | None, typer.Option(help="Dask scheduler, e.g. tcp://host:8786.")] = None,
 ) -> None:
     """Run a pipeline (or show its --plan)."""
-    from mloop.pipeline.definition.loading import load_pipeline
-    from mloop.pipeline.execution.runner import RunOptions
-    from mloop.stores.workspace import get_workspace
-
-    texts = parse_params(param)
-    definition = load_pipeline(target)
-    params = definition.parse_params(texts)
-    workspace = get_workspace()
+    definition = mloop.load_pipeline(target)
+    params = definition.parse_params(parse_params(param))
     if plan:
-        print_plan(definition.plan(cache=not no_cache, workspace=workspace, **params))
+        print_plan(definition.plan(cache=not no_cache, **params))
         return
     with RunProgress(console) as progress:
-        options = RunOptions(cache=not no_cache, executor=executor, max_workers=max_workers, address=address,
-                             on_event=progress.event, on_interrupt=progress.interrupting)
-        result = definition.execute(options, workspace, **params)
+        try:
+            result = definition.run(cache=not no_cache, executor=executor, max_workers=max_workers, address=address,
+                                    on_progress=progress.event, on_interrupt=progress.interrupting, **params)
+        except RunFailed as failed:  # the run is printed below, with the command that resumes it
+            result = failed.run
     runs_cli.print_run(result)
     if result.status != "succeeded":
         console.print(f"resume after a fix with: [bold]mloop runs resume {result.id}[/]")
@@ -149,9 +153,14 @@ def demo(
     folder: Annotated[Path, typer.Option(help="Where the demo keeps its data and state.")] = Path("mloop-demo"),
 ) -> None:
     """Run the whole example loop on the embedded defaults (SQLite + local folder)."""
+    from mloop.cli.demo import print_result, print_stage, print_start
     from mloop.demo import run_demo
 
-    run_demo(folder, console)
+    if not (folder / "data" / "customers.parquet").exists():
+        console.print(f"generating {folder / 'data' / 'customers.parquet'} (20,000 customers)")
+    result = run_demo(folder, on_stage=lambda stage: print_stage(console, stage),
+                      on_start=lambda number, goal: print_start(console, number, goal))
+    print_result(console, result)
 
 
 def main() -> None:

@@ -8,44 +8,58 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+import mloop
+from mloop import NotFoundError, ValidationError
+from mloop.cli import documents, render
 from mloop.cli import models_render as show_
 from mloop.cli.errors import err_console, handle_errors
-from mloop.core.errors import NotFoundError, ValidationError
 
-app = typer.Typer(no_args_is_help=True, help="Register, inspect, bless, promote and roll back model versions.")
-console = Console(highlight=False)
-FORMATS = ("jsonschema", "avro", "proto")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  help="Register, inspect, bless, promote and roll back model versions.")
+console = render.out_console()
+JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables (for scripts).")]
 
 
 @app.command("list")
 @handle_errors
-def list_models() -> None:
+def list_models(as_json: JSON = False) -> None:
     """Every registered model: latest version and aliases."""
-    from mloop.stores.workspace import get_workspace
-
-    metadata = get_workspace().metadata
-    show_.models_table(console, metadata.list_models(), metadata.model_aliases())
+    models, aliases = mloop.list_models(), mloop.model_aliases()
+    if as_json:
+        render.print_json([documents.model(m, aliases.get(m.name, {})) for m in models])
+        return
+    show_.models_table(console, models, aliases)
 
 
 @app.command()
 @handle_errors
-def show(ref: Annotated[str, typer.Argument(help="fraud (all versions), fraud/3, fraud@champion or fraud@latest")]
-         ) -> None:
+def show(ref: Annotated[str, typer.Argument(help="fraud (all versions), fraud/3, fraud@champion or fraud@latest")],
+         as_json: JSON = False) -> None:
     """A model's versions, or one version: signature, metrics, lineage, model card, blessing, history."""
-    from mloop.registry import get_model_version, list_versions
-    from mloop.stores.workspace import get_workspace
-
-    metadata = get_workspace().metadata
     if "/" not in ref and "@" not in ref:
-        show_.versions_table(console, ref, list_versions(ref))
-        show_.history_table(console, metadata.alias_history(ref), metadata.stage_history(ref))
+        versions = mloop.list_versions(ref)
+        aliases, stages = mloop.alias_history(ref), mloop.stage_history(ref)
+        if as_json:
+            render.print_json({"name": ref, "versions": [documents.model_version(v) for v in versions],
+                               "history": _history(aliases, stages)})
+            return
+        show_.versions_table(console, ref, versions)
+        show_.history_table(console, aliases, stages)
         return
-    version = get_model_version(ref)
+    version = mloop.get_model_version(ref)
+    aliases = [c for c in mloop.alias_history(version.name) if version.version in (c.from_version, c.to_version)]
+    stages = mloop.stage_history(version.name, version.version)
+    if as_json:
+        render.print_json(documents.model_version(version, detail=True) | {"history": _history(aliases, stages)})
+        return
     show_.version_detail(console, version)
-    show_.history_table(console, [c for c in metadata.alias_history(version.name) if version.version in
-                                  (c.from_version, c.to_version)], metadata.stage_history(version.name, version.version))
+    show_.history_table(console, aliases, stages)
+
+
+def _history(aliases: list[Any], stages: list[Any]) -> list[dict[str, Any]]:
+    moves = [documents.alias_change(c) for c in aliases] + [documents.stage_change(c) for c in stages]
+    return sorted(moves, key=lambda move: move["changed_at"])
 
 
 @app.command()
@@ -60,10 +74,8 @@ def register(
     target: Annotated[str | None, typer.Option(help="Label column to leave out of the signature.")] = None,
 ) -> None:
     """Register a new version from a model artifact."""
-    from mloop.registry import register_model
-
     data = read_table(training_data) if training_data and Path(training_data).is_file() else training_data
-    version = register_model(name, source, metrics=parse_metrics(metric), description=description,
+    version = mloop.register_model(name, source, metrics=parse_metrics(metric), description=description,
                              training_data=data, target=target)
     columns = len(version.signature.inputs) if version.signature else 0
     console.print(f"registered [bold]{version.ref}[/] (artifact {version.artifact_id[:12]}, {columns} input columns)")
@@ -76,13 +88,11 @@ def promote(
     version: Annotated[str, typer.Argument(help="Version number (or an alias, e.g. challenger).")],
     alias: Annotated[str, typer.Option(help="Alias to move to this version.")] = "champion",
     reason: Annotated[str, typer.Option(help="Why (recorded in the alias history).")] = "",
-    force: Annotated[bool, typer.Option(help="Promote an unblessed version to champion anyway (recorded).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Promote an unblessed version to champion anyway "
+                                        "(recorded).")] = False,
 ) -> None:
     """Move an alias (default: champion) to a version; champion needs a blessed version."""
-    from mloop.registry import get_model_version
-    from mloop.registry import promote as promote_version
-
-    change = promote_version(get_model_version(name, version), alias, reason=reason, force=force)
+    change = mloop.promote(mloop.get_model_version(name, version), alias, reason=reason, force=force)
     show_.alias_change(console, change)
 
 
@@ -94,9 +104,7 @@ def rollback(
     reason: Annotated[str, typer.Option(help="Why (recorded in the alias history).")] = "",
 ) -> None:
     """Move an alias (default: champion) back to the version it pointed at before."""
-    from mloop.registry import rollback as rollback_alias
-
-    show_.alias_change(console, rollback_alias(name, alias, reason=reason))
+    show_.alias_change(console, mloop.rollback(name, alias, reason=reason))
 
 
 @app.command()
@@ -106,12 +114,11 @@ def stage(
     version: Annotated[str, typer.Argument(help="Version number or alias.")],
     to: Annotated[str, typer.Argument(help="staging, production, archived or none.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the stage history).")] = "",
-    force: Annotated[bool, typer.Option(help="Move an unblessed version to production anyway (recorded).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Move an unblessed version to production anyway "
+                                        "(recorded).")] = False,
 ) -> None:
     """Move a version to a stage, recording who, when and why."""
-    from mloop.registry import get_model_version, set_stage
-
-    change = set_stage(get_model_version(name, version), None if to == "none" else to, reason=reason, force=force)
+    change = mloop.set_stage(mloop.get_model_version(name, version), None if to == "none" else to, reason=reason, force=force)
     console.print(f"{change.model}/{change.version}: stage {change.from_stage or '—'} → {change.to_stage or '—'}"
                   + (" [yellow](forced)[/]" if change.forced else ""))
 
@@ -136,13 +143,11 @@ def bless(
     max_share: Annotated[float | None, typer.Option("--max-importance-share",
                                                     help="Refuse a model whose top feature has more of the "
                                                     "permutation importance than this.")] = None,
-    force: Annotated[bool, typer.Option(help="Record the version as blessed whatever the rules say.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Record the version as blessed whatever the rules say.")
+                     ] = False,
 ) -> None:
     """Evaluate a blessing policy on a version and record the report (exit 1 if not blessed)."""
-    from mloop.registry import Blessing, get_model_version
-    from mloop.registry import bless as bless_version
-
-    settings: dict[str, Any] = Blessing.from_yaml(policy).to_dict() if policy else {}
+    settings: dict[str, Any] = mloop.Blessing.from_yaml(policy).to_dict() if policy else {}
     overrides = {"metric": metric, "min": min_value, "max": max_value, "must_beat": must_beat, "tolerance": tolerance,
                  "require": require or None, "max_feature_importance_share": max_share}
     settings.update({k: v for k, v in overrides.items() if v is not None})
@@ -150,7 +155,7 @@ def bless(
         raise ValidationError("give a blessing policy with --policy policy.yaml or at least --metric, e.g. "
                               "--metric val_auc --min 0.8 --must-beat champion")
     data = read_table(eval_data) if eval_data else None
-    report = bless_version(get_model_version(name, version), Blessing.from_dict(settings), eval_data=data,
+    report = mloop.bless(mloop.get_model_version(name, version), mloop.Blessing.from_dict(settings), eval_data=data,
                            target=target, slice_by=slice_by, force=force)
     show_.blessing_report(console, report)
     if not report.blessed:
@@ -165,21 +170,8 @@ def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Export a version's signature as JSON Schema, an Avro schema or a protobuf .proto file."""
-    from mloop.registry import get_model_version
-    from mloop.registry.schema_formats import identifier
-
-    if format not in FORMATS:
-        raise ValidationError(f"unknown schema format {format!r}; use one of: {', '.join(FORMATS)}")
-    version = get_model_version(ref)
-    signature = version.signature
-    if signature is None:
-        raise NotFoundError(f"{version.ref} has no signature; register it again with training data")
-    if format == "proto":
-        text = signature.to_proto(version.name, package=f"mloop.{identifier(version.name)}.v{version.version}")
-    elif format == "avro":
-        text = json.dumps(signature.to_avro(f"{version.name}_input", f"mloop.{identifier(version.name)}"), indent=2)
-    else:
-        text = json.dumps(signature.to_json_schema(f"{version.ref} input"), indent=2)
+    version = mloop.get_model_version(ref)
+    text = version.export_signature(format)
     if output:
         output.write_text(text + "\n")
         console.print(f"wrote {format} schema of {version.ref} to {output}")
@@ -194,9 +186,7 @@ def check_payload(
     payload: Annotated[Path, typer.Argument(help="JSON: a record, a list of records, or {\"instances\": [...]}.")],
 ) -> None:
     """Check a request payload against a version's signature (exit 1 if it does not match)."""
-    from mloop.registry import get_model_version
-
-    version = get_model_version(ref)
+    version = mloop.get_model_version(ref)
     if version.signature is None:
         raise NotFoundError(f"{version.ref} has no signature to check against")
     try:

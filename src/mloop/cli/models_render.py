@@ -15,13 +15,11 @@ def models_table(console: Console, models: list[Any], aliases: dict[str, dict[st
     if not models:
         console.print("no models yet; register one with: mloop models register NAME RUN:train")
         return
-    table = Table()
-    for column in ("model", "latest", "aliases", "description", "created"):
-        table.add_column(column)
-    for model in models:
-        table.add_row(model.name, str(model.latest_version), _aliases(aliases.get(model.name, {})),
-                      escape(model.description), render.when(model.created_at))
-    console.print(table)
+    columns = [render.Column("model"), render.Column("latest"), render.Column("aliases", fixed=False),
+               render.Column("description", fixed=False, drop=1), render.Column("created", drop=2)]
+    rows = [[escape(m.name), str(m.latest_version), _aliases(aliases.get(m.name, {})), escape(m.description),
+             render.when(m.created_at)] for m in models]
+    console.print(render.fit_table(console, columns, rows)[0])
 
 
 def _aliases(found: dict[str, int]) -> str:
@@ -36,26 +34,29 @@ def history_table(console: Console, aliases: list[Any], stages: list[Any], limit
               for c in stages]
     if not moves:
         return
-    table = Table(title="history", title_justify="left")
-    for column in ("when", "what", "change", "action", "by", "why"):
-        table.add_column(column)
-    for when, what, change, action, record in sorted(moves, key=lambda m: m[0])[-limit:]:
-        forced = " [yellow](forced)[/]" if record.forced else ""
-        table.add_row(render.when(when), what, change, action + forced, record.changed_by, escape(record.reason))
-    console.print(table)
+    columns = [render.Column("when", drop=1), render.Column("what"), render.Column("change"), render.Column("action"),
+               render.Column("by", drop=2), render.Column("why", fixed=False, drop=3)]
+    rows = [[render.when(when), escape(what), escape(change), action + (" [yellow](forced)[/]" if record.forced else ""),
+             escape(record.changed_by), escape(record.reason)]
+            for when, what, change, action, record in sorted(moves, key=lambda m: m[0])[-limit:]]
+    console.print(render.fit_table(console, columns, rows, title="history", title_justify="left")[0])
 
 
 def versions_table(console: Console, name: str, versions: list[Any]) -> None:
-    table = Table(title=f"model {name}", title_justify="left")
-    for column in ("version", "aliases", "stage", "blessed", "metrics", "created", "by", "artifact"):
-        table.add_column(column)
+    columns = [render.Column("version"), render.Column("aliases", fixed=False, min_width=9),
+               render.Column("stage", drop=3), render.Column("blessed"), render.Column("metrics", fixed=False),
+               render.Column("created", drop=5), render.Column("by", drop=4), render.Column("artifact", drop=2)]
+    rows = []
     for version in versions:
         blessing = version.blessing
         blessed = "—" if blessing is None else ("[green]yes[/]" if blessing.blessed else "[red]no[/]")
-        table.add_row(str(version.version), ", ".join(version.aliases), version.stage or "", blessed,
-                      _numbers(version.metrics), render.when(version.created_at), version.created_by,
-                      version.artifact_id[:12])
+        rows.append([str(version.version), escape(", ".join(version.aliases)), escape(version.stage or ""), blessed,
+                     escape(_numbers(version.metrics)), render.when(version.created_at), escape(version.created_by),
+                     version.artifact_id[:12]])
+    table, hidden = render.fit_table(console, columns, rows, title=f"model {escape(name)}", title_justify="left")
     console.print(table)
+    if hidden:
+        console.print(render.hidden_note(hidden))
 
 
 def _numbers(values: dict[str, Any]) -> str:

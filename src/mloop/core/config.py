@@ -98,6 +98,14 @@ def _read_config(path: Path) -> dict[str, Any]:
     return {k: str(v) if k != "max_workers" else v for k, v in data.items() if v is not None}
 
 
+def init_project(folder: Path | str = ".") -> Path:
+    """Make `folder` (created if needed) an mloop project: `mloop.yaml` (kept if it exists) and
+    `.mloop/`; returns the path of `mloop.yaml`."""
+    root = Path(folder).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return write_default_config(root)
+
+
 def write_default_config(root: Path) -> Path:
     path = root / CONFIG_FILE
     if not path.exists():

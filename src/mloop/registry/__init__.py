@@ -14,11 +14,13 @@ from mloop.registry.versions import (
     get_model_version,
     list_models,
     list_versions,
+    model_aliases,
     promote,
     register_model,
     remove_alias,
     rollback,
     set_stage,
+    stage_history,
 )
 
 __all__ = [
@@ -38,10 +40,12 @@ __all__ = [
     "list_models",
     "list_versions",
     "load_model",
+    "model_aliases",
     "model_card",
     "promote",
     "register_model",
     "remove_alias",
     "rollback",
     "set_stage",
+    "stage_history",
 ]

@@ -83,6 +83,24 @@ class ModelVersion:
         report = self.blessing
         return bool(report and report.blessed)
 
+    def export_signature(self, format: str = "jsonschema") -> str:
+        """The signature as JSON Schema ("jsonschema"), an Avro schema ("avro") or a .proto file ("proto")."""
+        import json
+
+        from mloop.registry.schema_formats import identifier
+
+        formats = ("jsonschema", "avro", "proto")
+        if format not in formats:
+            raise ValidationError(f"unknown schema format {format!r}; use one of: {', '.join(formats)}")
+        signature = self.signature
+        if signature is None:
+            raise NotFoundError(f"{self.ref} has no signature; register it again with training data")
+        if format == "proto":
+            return signature.to_proto(self.name, package=f"mloop.{identifier(self.name)}.v{self.version}")
+        if format == "avro":
+            return json.dumps(signature.to_avro(f"{self.name}_input", f"mloop.{identifier(self.name)}"), indent=2)
+        return json.dumps(signature.to_json_schema(f"{self.ref} input"), indent=2)
+
     def load(self) -> LoadedModel:
         from mloop.registry.loaded import LoadedModel
 
@@ -238,3 +256,13 @@ def evaluate(ref: str | ModelVersion, data: Any, target: str, *, slice_by: str |
 
 def alias_history(name: str, alias: str | None = None, workspace: Workspace | None = None) -> list[AliasChange]:
     return (workspace or get_workspace()).metadata.alias_history(check_name(name), alias)
+
+
+def stage_history(name: str, version: int | None = None, workspace: Workspace | None = None) -> list[StageChange]:
+    """Every stage move of model `name` (or of one version), oldest first: who, when, why."""
+    return (workspace or get_workspace()).metadata.stage_history(check_name(name), version)
+
+
+def model_aliases(name: str | None = None, workspace: Workspace | None = None) -> dict[str, dict[str, int]]:
+    """model name -> alias -> version, for every model (or one)."""
+    return (workspace or get_workspace()).metadata.model_aliases(check_name(name) if name else None)

@@ -15,7 +15,7 @@ from mloop.stores.workspace import Workspace, get_workspace
 if TYPE_CHECKING:
     from mloop.pipeline.definition.parameters import Parameter
 
-RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace")
+RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace", "on_progress", "on_interrupt")
 
 
 class PipelineDefinition:
@@ -40,12 +40,18 @@ class PipelineDefinition:
         return parameters.parse_text(self.parameters(), texts)
 
     def run(self, *, cache: bool = True, executor: str | None = None, max_workers: int | None = None,
-            address: str | None = None, workspace: Workspace | None = None, **params: Any) -> Any:
+            address: str | None = None, workspace: Workspace | None = None,
+            on_progress: Callable[[str, str], None] | None = None,
+            on_interrupt: Callable[[str], None] | None = None, **params: Any) -> Any:
         """Run the pipeline to the end and return the Run; raises RunFailed (with `.run`) when a step failed.
 
         `executor` is "thread" (default), "process" or "dask" (`address` of a scheduler, or a
-        LocalCluster when none is given)."""
-        options = RunOptions(cache=cache, executor=executor, max_workers=max_workers, address=address)
+        LocalCluster when none is given). `on_progress(node, status)` is called on every step
+        state change (running, succeeded, cached, failed, skipped, ...), from the run's thread;
+        `on_interrupt(run_id)` at once on the first Ctrl-C (default: a line on stderr), after which
+        running steps end, no more start, and RunInterrupted (a KeyboardInterrupt) is raised."""
+        options = RunOptions(cache=cache, executor=executor, max_workers=max_workers, address=address,
+                             on_event=on_progress, on_interrupt=on_interrupt)
         run = self.execute(options, workspace or get_workspace(), **params)
         if run.status != "succeeded":
             raise RunFailed(f"run {run.id} of {self.name!r} failed: {run.error}; after a fix, finish it with: "

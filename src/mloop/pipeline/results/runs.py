@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mloop.core.errors import NotFoundError
+from mloop.core.errors import NotFoundError, ValidationError
 from mloop.pipeline.execution import logs
+from mloop.pipeline.execution.recovery import recover_interrupted
 from mloop.stores.artifacts import load_object
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepExecutionRecord, StepRunRecord
+from mloop.stores.metadata.records import RUN_STATES
 from mloop.stores.workspace import Workspace, get_workspace
 
 
@@ -78,8 +80,17 @@ class StepRun:
         except KeyError:
             raise NotFoundError(f"step {self.node!r} has no output {name!r} (outputs: {', '.join(self.outputs) or 'none'})") from None
 
+    @property
+    def cached_from_run(self) -> str | None:
+        """For a cached step: the id of the run whose execution of the step it reused."""
+        if not self.record.cached_from:
+            return None
+        found = self._workspace.metadata.get_step_runs_by_id([self.record.cached_from])
+        return found[0].run_id if found else None
+
     def logs(self, attempt: int | None = None) -> str:
-        """The step's captured stdout, stderr and logging (of the last attempt unless given)."""
+        """The step's captured stdout, stderr and logging (of the last attempt unless given); a
+        cached step has the log of the execution it reused."""
         digest = self.record.log_uri
         if attempt is not None:
             attempts = self.attempts
@@ -193,12 +204,29 @@ def get_run(run_id: str, workspace: Workspace | None = None) -> Run:
 
 def list_runs(pipeline: str | None = None, status: str | None = None, limit: int = 50,
               workspace: Workspace | None = None) -> list[RunRecord]:
-    return (workspace or get_workspace()).metadata.list_runs(pipeline, status, limit)
+    """The newest runs (of `pipeline`, with `status`); runs whose process died are marked
+    interrupted first, so a dead run never shows as running."""
+    if status is not None and status not in RUN_STATES:
+        raise ValidationError(f"unknown run status {status!r}; use one of: {', '.join(RUN_STATES)}")
+    if limit < 1:
+        raise ValidationError(f"limit must be at least 1, got {limit}")
+    workspace = workspace or get_workspace()
+    recover_interrupted(workspace)
+    return workspace.metadata.list_runs(pipeline, status, limit)
 
 
 def get_artifact(artifact_id: str, workspace: Workspace | None = None) -> Artifact:
+    """An artifact by id (a unique prefix of at least 4 characters is enough)."""
     workspace = workspace or get_workspace()
     return Artifact(workspace.metadata.get_artifact(artifact_id), workspace)
+
+
+def list_artifacts(limit: int = 50, workspace: Workspace | None = None) -> list[Artifact]:
+    """The newest artifacts."""
+    if limit < 1:
+        raise ValidationError(f"limit must be at least 1, got {limit}")
+    workspace = workspace or get_workspace()
+    return [Artifact(record, workspace) for record in workspace.metadata.list_artifacts(limit)]
 
 
 def _when(value: datetime | None) -> str:

@@ -1,0 +1,51 @@
+"""The public API is what `mloop.__all__` names: pinned here, so adding or removing a name is a
+decision made in a diff, never an accident (after httpx's tests/test_exported_members.py)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import mloop
+
+PUBLIC = {
+    # pipelines and runs
+    "Data", "Pipeline", "Plan", "Step", "pipeline", "step", "load_pipeline", "init_project",
+    "Run", "StepRun", "Artifact", "Lineage", "ReproduceReport",
+    "get_run", "list_runs", "resume_run", "reproduce_run", "get_artifact", "list_artifacts",
+    # tracking
+    "ActiveRun", "RunData", "autolog", "best_run", "compare_runs", "get_metric_history", "get_run_data",
+    "log_artifact", "log_metric", "log_metrics", "log_param", "log_params", "search_runs", "set_tag", "set_tags",
+    "start_run",
+    # registry
+    "Blessing", "BlessingReport", "LoadedModel", "ModelVersion", "Signature", "alias_history", "bless", "bless_step",
+    "get_model_version", "list_models", "list_versions", "load_model", "model_aliases", "promote", "register_model",
+    "rollback", "set_stage", "stage_history",
+    # stores
+    "Materializer", "Workspace", "get_workspace", "register_materializer",
+    # errors
+    "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",
+    "RunFailed", "StepFailed", "StepTimeoutError", "ValidationError",
+    "__version__",
+}
+
+
+def test_all_is_the_pinned_public_api() -> None:
+    assert set(mloop.__all__) == PUBLIC
+    assert len(mloop.__all__) == len(PUBLIC)  # no name listed twice
+
+
+def test_every_public_name_of_the_package_is_exported() -> None:
+    found = {name for name, value in vars(mloop).items()
+             if not name.startswith("_") and not isinstance(value, ModuleType) and name != "annotations"}
+    assert found | {"__version__"} == set(mloop.__all__)
+
+
+def test_each_exported_name_is_importable_and_defined_in_mloop() -> None:
+    namespace: dict[str, object] = {}
+    exec("from mloop import *", namespace)  # noqa: S102
+    for name in mloop.__all__:
+        assert name in namespace, name
+        if name == "__version__":
+            assert mloop.__version__ == "0.1.0"
+            continue
+        assert getattr(mloop, name).__module__.startswith("mloop."), name
