@@ -7,7 +7,14 @@ from pathlib import Path
 
 from mloop.core.config import Settings, load_settings
 from mloop.stores.artifacts import ArtifactStore, open_artifact_store
-from mloop.stores.metadata import MetadataStore, open_metadata_store
+from mloop.stores.metadata import (
+    LineageStore,
+    MetadataStores,
+    RegistryStore,
+    RunStore,
+    TrackingStore,
+    open_metadata_stores,
+)
 
 _CACHE: dict[tuple[str, str, str], Workspace] = {}
 _LOCK = threading.Lock()
@@ -16,14 +23,35 @@ _LOCK = threading.Lock()
 class Workspace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._metadata: MetadataStore | None = None
+        self._metadata: MetadataStores | None = None
         self._artifacts: ArtifactStore | None = None
 
     @property
-    def metadata(self) -> MetadataStore:
+    def metadata(self) -> MetadataStores:
+        """Every role store of the metadata database (prefer the role properties below)."""
         if self._metadata is None:
-            self._metadata = open_metadata_store(self.settings.db_url)
+            self._metadata = open_metadata_stores(self.settings.db_url)
         return self._metadata
+
+    @property
+    def runs(self) -> RunStore:
+        """Runs, step runs, executions, environments, cache lookup."""
+        return self.metadata.runs
+
+    @property
+    def lineage(self) -> LineageStore:
+        """Artifact records, lineage edges, data fingerprints."""
+        return self.metadata.lineage
+
+    @property
+    def tracking(self) -> TrackingStore:
+        """Logged metrics, params, tags and artifacts; run search."""
+        return self.metadata.tracking
+
+    @property
+    def registry(self) -> RegistryStore:
+        """Models, versions, aliases, stages, blessing reports."""
+        return self.metadata.registry
 
     @property
     def artifacts(self) -> ArtifactStore:

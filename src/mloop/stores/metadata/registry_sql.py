@@ -1,4 +1,4 @@
-"""The model registry's part of the SQL metadata store (mixed into SqlMetadataStore).
+"""RegistryStore over the shared SQL database: models, versions, aliases, stages, blessing reports.
 
 Concurrency: every change to a model (a new version number, an alias or stage move) first locks
 the model's row: `UPDATE ... RETURNING` for the version counter, `SELECT ... FOR UPDATE` for the
@@ -8,15 +8,15 @@ processes never get the same version number, and alias history is one consistent
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import asdict, replace
+from typing import Any
 
 import sqlalchemy as sa
 
-from mloop.core.clock import as_utc, utcnow
+from mloop.core.clock import utcnow
 from mloop.core.errors import ConflictError, NotFoundError, ValidationError
 from mloop.stores.metadata import schema as t
-from mloop.stores.metadata.engine import translate_errors
+from mloop.stores.metadata.database import Database, as_record
 from mloop.stores.metadata.registry_records import (
     STAGES,
     AliasChange,
@@ -26,25 +26,18 @@ from mloop.stores.metadata.registry_records import (
     StageChange,
 )
 
-R = TypeVar("R")
-_TIMES = ("created_at", "changed_at")
 
-
-class SqlRegistryMixin:
-    if TYPE_CHECKING:
-        url: str
-
-        def _write(self) -> Any: ...
-        def _read(self) -> Any: ...
-        def _insert_ignore(self, table: sa.Table) -> Any: ...
+class SqlRegistryStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     # ---------------------------------------------------------------- models
     def create_model_version(self, draft: ModelVersionRecord, model_description: str = "") -> ModelVersionRecord:
         """Store `draft` as the next version of its model (created on first use); `draft.version`
         is ignored. Atomic: concurrent callers get distinct, consecutive numbers."""
         m = t.models
-        with translate_errors(self.url), self._write() as conn:
-            conn.execute(self._insert_ignore(m), {"name": draft.model, "description": model_description,
+        with self._db.write() as conn:
+            conn.execute(self._db.insert_ignore(m), {"name": draft.model, "description": model_description,
                                                   "latest_version": 0, "created_at": draft.created_at})
             number = conn.execute(
                 m.update().where(m.c.name == draft.model)
@@ -55,42 +48,42 @@ class SqlRegistryMixin:
         return ModelVersionRecord(**values)
 
     def get_model(self, name: str) -> ModelRecord:
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             row = conn.execute(sa.select(t.models).where(t.models.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"no model {name!r}; list them with: mloop models list")
-        return _record(ModelRecord, row)
+        return as_record(ModelRecord, row)
 
     def list_models(self) -> list[ModelRecord]:
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
-        return [_record(ModelRecord, row) for row in rows]
+        return [as_record(ModelRecord, row) for row in rows]
 
     def get_model_version(self, model: str, version: int) -> ModelVersionRecord:
-        with translate_errors(self.url), self._read() as conn:
-            return _record(ModelVersionRecord, self._version_row(conn, model, version))
+        with self._db.read() as conn:
+            return as_record(ModelVersionRecord, self._version_row(conn, model, version))
 
     def list_model_versions(self, model: str) -> list[ModelVersionRecord]:
         """Every version of `model`, oldest first (NotFoundError for an unknown model)."""
         v = t.model_versions
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             self._model_row(conn, model)
             rows = conn.execute(sa.select(v).where(v.c.model == model).order_by(v.c.version)).all()
-        return [_record(ModelVersionRecord, row) for row in rows]
+        return [as_record(ModelVersionRecord, row) for row in rows]
 
     def find_model_version(self, model: str, artifact_id: str) -> ModelVersionRecord | None:
         """The newest version of `model` holding artifact `artifact_id`, or None."""
         v = t.model_versions
         query = (sa.select(v).where(v.c.model == model, v.c.artifact_id == artifact_id)
                  .order_by(v.c.version.desc()).limit(1))
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             row = conn.execute(query).first()
-        return _record(ModelVersionRecord, row) if row else None
+        return as_record(ModelVersionRecord, row) if row else None
 
     def set_model_card(self, model: str, version: int, card: dict[str, Any]) -> None:
         """Attach (or replace) the evaluation and explainability summary of a version."""
         v = t.model_versions
-        with translate_errors(self.url), self._write() as conn:
+        with self._db.write() as conn:
             self._version_row(conn, model, version)
             conn.execute(v.update().where(v.c.model == model, v.c.version == version).values(card=card))
 
@@ -102,7 +95,7 @@ class SqlRegistryMixin:
         if model is not None:
             query = query.where(a.c.model == model)
         result: dict[str, dict[str, int]] = {}
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             for row in conn.execute(query):
                 result.setdefault(row.model, {})[row.alias] = row.version
         return result
@@ -114,7 +107,7 @@ class SqlRegistryMixin:
         `expect` makes it compare-and-set: the alias must point at that version now (0: must not
         exist), else ConflictError. `require_blessed` refuses a version whose latest blessing
         report did not pass, unless `forced` (recorded)."""
-        with translate_errors(self.url), self._write() as conn:
+        with self._db.write() as conn:
             self._lock_model(conn, model)
             current = self._alias_version(conn, model, alias)
             if expect is not None and (current or 0) != expect:
@@ -135,7 +128,7 @@ class SqlRegistryMixin:
         """Move `alias` back to the version it pointed at before its current one (from its history:
         each rollback undoes one earlier move, so repeated rollbacks walk further back)."""
         h = t.alias_history
-        with translate_errors(self.url), self._write() as conn:
+        with self._db.write() as conn:
             self._lock_model(conn, model)
             current = self._alias_version(conn, model, alias)
             if current is None:
@@ -162,8 +155,8 @@ class SqlRegistryMixin:
         query = sa.select(h).where(h.c.model == model).order_by(h.c.id)
         if alias is not None:
             query = query.where(h.c.alias == alias)
-        with translate_errors(self.url), self._read() as conn:
-            return [_record(AliasChange, row) for row in conn.execute(query)]
+        with self._db.read() as conn:
+            return [as_record(AliasChange, row) for row in conn.execute(query)]
 
     # ---------------------------------------------------------------- stages
     def set_stage(self, model: str, version: int, stage: str | None, *, changed_by: str, reason: str = "",
@@ -172,7 +165,7 @@ class SqlRegistryMixin:
         if stage is not None and stage not in STAGES:
             raise ValidationError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
         v = t.model_versions
-        with translate_errors(self.url), self._write() as conn:
+        with self._db.write() as conn:
             self._lock_model(conn, model)
             before = self._version_row(conn, model, version).stage
             if require_blessed and not forced and not self._blessed(conn, model, version):
@@ -189,12 +182,12 @@ class SqlRegistryMixin:
         query = sa.select(h).where(h.c.model == model).order_by(h.c.id)
         if version is not None:
             query = query.where(h.c.version == version)
-        with translate_errors(self.url), self._read() as conn:
-            return [_record(StageChange, row) for row in conn.execute(query)]
+        with self._db.read() as conn:
+            return [as_record(StageChange, row) for row in conn.execute(query)]
 
     # -------------------------------------------------------------- blessing
     def add_blessing_report(self, report: BlessingRecord) -> None:
-        with translate_errors(self.url), self._write() as conn:
+        with self._db.write() as conn:
             self._version_row(conn, report.model, report.version)
             conn.execute(t.blessing_reports.insert(), asdict(report))
 
@@ -204,8 +197,8 @@ class SqlRegistryMixin:
         query = sa.select(b).where(b.c.model == model).order_by(b.c.created_at, b.c.id)
         if version is not None:
             query = query.where(b.c.version == version)
-        with translate_errors(self.url), self._read() as conn:
-            return [_record(BlessingRecord, row) for row in conn.execute(query)]
+        with self._db.read() as conn:
+            return [as_record(BlessingRecord, row) for row in conn.execute(query)]
 
     # --------------------------------------------------------------- helpers
     def _model_row(self, conn: sa.Connection, model: str, lock: bool = False) -> Any:
@@ -262,10 +255,3 @@ def _not_blessed(model: str, version: int, command: str) -> str:
     return (f"model {model!r} version {version} is not blessed; bless it first with: mloop models bless {model} "
             f"{version}, or override with: mloop models {command} --force (recorded)")
 
-
-def _record(cls: type[R], row: Any) -> R:
-    values = dict(row._mapping)
-    for name in _TIMES:
-        if name in values:
-            values[name] = as_utc(values[name])
-    return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
