@@ -105,7 +105,7 @@ def test_stage_transitions_are_recorded_and_production_is_gated(trained: mloop.R
         set_stage(version, "prod")
 
     assert mloop.get_model_version("fraud/1").stage == "archived"
-    history = get_workspace().metadata.stage_history("fraud", 1)
+    history = get_workspace().registry.stage_history("fraud", 1)
     assert [(c.from_stage, c.to_stage, c.reason) for c in history] == [
         (None, "staging", "shadow traffic"), ("staging", "production", "go live"), ("production", "archived", "")]
 

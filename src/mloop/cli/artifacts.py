@@ -23,7 +23,7 @@ def list_artifacts(limit: Annotated[int, typer.Option(help="At most this many (n
     table = Table()
     for column in ("artifact", "kind", "type", "size", "summary"):
         table.add_column(column)
-    for record in get_workspace().metadata.list_artifacts(limit):
+    for record in get_workspace().lineage.list_artifacts(limit):
         table.add_row(record.id[:16], record.kind, record.type_name, render.size(record.size),
                       render.summary(record.summary))
     console.print(table)

@@ -25,8 +25,8 @@ def list_models() -> None:
     """Every registered model: latest version and aliases."""
     from mloop.stores.workspace import get_workspace
 
-    metadata = get_workspace().metadata
-    show_.models_table(console, metadata.list_models(), metadata.model_aliases())
+    workspace = get_workspace()
+    show_.models_table(console, workspace.registry.list_models(), workspace.registry.model_aliases())
 
 
 @app.command()
@@ -37,15 +37,15 @@ def show(ref: Annotated[str, typer.Argument(help="fraud (all versions), fraud/3,
     from mloop.registry import get_model_version, list_versions
     from mloop.stores.workspace import get_workspace
 
-    metadata = get_workspace().metadata
+    workspace = get_workspace()
     if "/" not in ref and "@" not in ref:
         show_.versions_table(console, ref, list_versions(ref))
-        show_.history_table(console, metadata.alias_history(ref), metadata.stage_history(ref))
+        show_.history_table(console, workspace.registry.alias_history(ref), workspace.registry.stage_history(ref))
         return
     version = get_model_version(ref)
     show_.version_detail(console, version)
-    show_.history_table(console, [c for c in metadata.alias_history(version.name) if version.version in
-                                  (c.from_version, c.to_version)], metadata.stage_history(version.name, version.version))
+    show_.history_table(console, [c for c in workspace.registry.alias_history(version.name) if version.version in
+                                  (c.from_version, c.to_version)], workspace.registry.stage_history(version.name, version.version))
 
 
 @app.command()

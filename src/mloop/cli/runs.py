@@ -26,7 +26,7 @@ def list_runs(
 
     workspace = get_workspace()
     recover_interrupted(workspace)
-    records = workspace.metadata.list_runs(pipeline, status, limit)
+    records = workspace.runs.list_runs(pipeline, status, limit)
     table = Table()
     table.add_column("run", no_wrap=True)
     for column in ("pipeline", "status", "started", "duration", "params"):

@@ -91,7 +91,7 @@ def _register(workspace: Workspace, task: StepTask | None, model: Any, name: str
         return register_model(name, model, metrics=metrics, description=description, target=target,
                               workspace=workspace)
     artifact_id = reference[1]
-    known = workspace.metadata.find_model_version(name, artifact_id)
+    known = workspace.registry.find_model_version(name, artifact_id)
     if known is not None:  # a rerun of the same model artifact (a cache hit) registers no new version
         return ModelVersion(known, workspace)
     return register_model(name, _in_this_run(workspace, task, artifact_id), metrics=metrics,
@@ -100,9 +100,8 @@ def _register(workspace: Workspace, task: StepTask | None, model: Any, name: str
 
 def _in_this_run(workspace: Workspace, task: StepTask, artifact_id: str) -> str:
     """'RUN:step.output' of the model in this run, so its lineage is this run's (also when cached)."""
-    metadata = workspace.metadata
-    edges = [e for e in metadata.artifact_edges([artifact_id]) if e.direction == "out" and e.run_id == task.run_id]
-    steps = metadata.get_step_runs_by_id([e.step_run_id for e in edges[:1]])
+    edges = [e for e in workspace.lineage.artifact_edges([artifact_id]) if e.direction == "out" and e.run_id == task.run_id]
+    steps = workspace.runs.get_step_runs_by_id([e.step_run_id for e in edges[:1]])
     return f"{task.run_id}:{steps[0].node}.{edges[0].name}" if steps else artifact_id
 
 

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 
-from mloop.stores.metadata import MetadataStore, open_metadata_store
+from mloop.stores.metadata import MetadataStores, open_metadata_stores
 from mloop.stores.metadata.tracking_records import MetricRow, ParamRow, TagRow, TrackingBatch
 
 FLUSH_SECONDS = 1.0
@@ -39,12 +39,12 @@ class Sink:
         self.params: list[ParamRow] = []
         self.tags: list[TagRow] = []
         self._write_lock = threading.Lock()
-        self._store: MetadataStore | None = None
+        self._store: MetadataStores | None = None
 
     @property
-    def store(self) -> MetadataStore:
+    def store(self) -> MetadataStores:
         if self._store is None:
-            self._store = open_metadata_store(self.url)
+            self._store = open_metadata_stores(self.url)
         return self._store
 
     def pending(self) -> int:
@@ -67,7 +67,7 @@ class Sink:
                 batch = TrackingBatch(self.metrics, self.params, self.tags)
                 self.metrics, self.params, self.tags = [], [], []
             try:
-                self.store.log_batch(batch)
+                self.store.tracking.log_batch(batch)
             except Exception:
                 with self.lock:  # keep them, in order, for the next flush
                     self.metrics[:0], self.params[:0], self.tags[:0] = batch.metrics, batch.params, batch.tags

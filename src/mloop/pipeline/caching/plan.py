@@ -36,7 +36,7 @@ class Plan:
 
 
 def make_plan(workspace: Workspace, graph: Graph, cache: bool = True) -> Plan:
-    metadata, store = workspace.metadata, workspace.artifacts
+    store = workspace.artifacts
     known: dict[str, dict[str, str]] = {}  # node -> output -> digest, for steps predicted cached
     planned: list[PlannedStep] = []
     for node in graph.nodes.values():
@@ -58,14 +58,14 @@ def make_plan(workspace: Workspace, graph: Graph, cache: bool = True) -> Plan:
             why = "caching is off for this run (--no-cache)" if not cache else "the step has cache=False"
             planned.append(PlannedStep(node.name, node.step, "run", why, key))
             continue
-        hit = metadata.find_cached(key)
+        hit = workspace.runs.find_cached(key)
         if hit is not None and all(store.exists(a.id) for a in hit[1].values()) and set(hit[1]) == set(node.spec.outputs):
             source, outputs = hit
             known[node.name] = {name: artifact.id for name, artifact in outputs.items()}
             planned.append(PlannedStep(node.name, node.step, "cached",
                                        f"same key as its execution in run {source.run_id}", key))
             continue
-        previous = metadata.last_step_run(graph.name, node.name)
+        previous = workspace.runs.last_step_run(graph.name, node.name)
         planned.append(PlannedStep(node.name, node.step, "run",
                                    explain_change(parts, previous.cache_parts if previous else None), key))
     return Plan(graph.name, planned)

@@ -69,7 +69,7 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
                       spec=n["spec"], source_hash=n["source_hash"])
         for n in graph_json["nodes"]
     ]
-    workspace.metadata.create_run(run, steps)
+    workspace.runs.create_run(run, steps)
     _Execution(workspace, run.id, graph, options, {s.node: s for s in steps}, {}, functions or {}).execute()
     return run.id
 
@@ -77,21 +77,20 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
 def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
     """Execute again only the steps of `run_id` that failed or never ran, in the same run."""
     recover_interrupted(workspace)
-    metadata = workspace.metadata
-    run = metadata.get_run(run_id)
+    run = workspace.runs.get_run(run_id)
     if run.status == "running":
         raise ConflictError(f"run {run.id} is still running (pid {run.pid} on {run.host}); wait for it to end")
     if run.status == "succeeded":
         raise ConflictError(f"run {run.id} succeeded; nothing to resume (start a new one with mloop run)")
     graph = Graph.from_json(run.graph)
-    records = {s.node: s for s in metadata.step_runs(run.id)}
+    records = {s.node: s for s in workspace.runs.step_runs(run.id)}
     done: dict[str, dict[str, ArtifactRecord]] = {}
     finished = [s for s in records.values() if s.status in ("succeeded", "cached")]
-    outputs = Recorder.outputs_of(metadata, [s.id for s in finished])
+    outputs = Recorder.outputs_of(workspace.lineage, [s.id for s in finished])
     for record in finished:
         done[record.node] = outputs.get(record.id, {})
-    metadata.update_run(run.id, status="running", ended_at=None, error=None, host=HOST, pid=os.getpid(),
-                        heartbeat_at=utcnow())
+    workspace.runs.update_run(run.id, status="running", ended_at=None, error=None, host=HOST, pid=os.getpid(),
+                              heartbeat_at=utcnow())
     _Execution(workspace, run.id, graph, options, records, done, {}).execute()
     return run.id
 
@@ -108,7 +107,7 @@ class _Execution:
         self.records = records
         self.done = done
         self.functions = functions
-        self.recorder = Recorder(workspace.metadata, run_id)
+        self.recorder = Recorder(workspace.runs, run_id)
         self.failed: dict[str, str] = {}
         self.attempts: dict[str, list[dict[str, Any]]] = {n: list(r.attempts or []) for n, r in records.items()}
         #: attempts made before this execution (a resumed run): the retry budget starts afresh after them
@@ -178,7 +177,7 @@ class _Execution:
         try:
             info["code_version"] = environment.code_version(self.settings.root)
             env_id, snapshot = environment.environment()
-            self.workspace.metadata.put_environment(env_id, snapshot)
+            self.workspace.runs.put_environment(env_id, snapshot)
             info["environment_id"] = env_id
         except Exception as exc:  # never fail a run for its bookkeeping
             info["code_version"] = {"error": str(exc)}
@@ -228,7 +227,7 @@ class _Execution:
                 if delay is not None:
                     heapq.heappush(retry_at, (time.monotonic() + delay, name))
             if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                self.workspace.metadata.update_run(self.run_id, heartbeat_at=utcnow())
+                self.workspace.runs.update_run(self.run_id, heartbeat_at=utcnow())
                 last_beat = time.monotonic()
         for name in self.graph.nodes:
             if self.failed.get(name) == "skipped":
@@ -252,7 +251,7 @@ class _Execution:
         record = self.records[node.name]
         record.cache_key, record.cache_parts = key, parts
         if self.options.cache and node.spec.cache:
-            hit = self.workspace.metadata.find_cached(key)
+            hit = self.workspace.runs.find_cached(key)
             if hit is not None and all(self.workspace.artifacts.exists(a.id) for a in hit[1].values()) \
                     and set(hit[1]) == set(node.spec.outputs):
                 self.recorder.cached(record, hit[0], self.inputs[node.name], hit[1])
@@ -267,7 +266,7 @@ class _Execution:
         for name, ref in node.inputs.items():
             if "data" in ref:
                 if name in overrides:
-                    resolved[name] = self.workspace.metadata.get_artifact(overrides[name])
+                    resolved[name] = self.workspace.lineage.get_artifact(overrides[name])
                 else:
                     resolved[name] = resolve_data(self.workspace, Path(ref["data"]))
             elif "list" in ref:
@@ -354,10 +353,10 @@ class _Execution:
         that finished. The worker that ran the task again reported those it found (`result.lost`);
         one still 'running' now (no worker finished the task) is marked lost here."""
         lost = list(result.lost)
-        if self.workspace.metadata.mark_lost_executions(step_run_id, LOST_REASON):
+        if self.workspace.runs.mark_lost_executions(step_run_id, LOST_REASON):
             attempt = attempts[-1]["attempt"]
             known = {x["worker"] for x in lost}
-            lost += [e.as_attempt() for e in self.workspace.metadata.step_executions([step_run_id])
+            lost += [e.as_attempt() for e in self.workspace.runs.step_executions([step_run_id])
                      if e.attempt == attempt and e.status == "lost" and e.worker not in known]
         if not result.worker and lost:  # no worker answered (every one died, the scheduler went):
             attempts[-1]["worker"] = lost.pop()["worker"]  # the last lost execution is this attempt
@@ -380,7 +379,7 @@ class _Execution:
             name, message = failures[0]
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
             error = f"{message}{more}"
-        self.workspace.metadata.update_run(
+        self.workspace.runs.update_run(
             self.run_id, status="failed" if failures else "succeeded", ended_at=utcnow(), error=error,
             heartbeat_at=utcnow(), **info,
         )
@@ -388,8 +387,8 @@ class _Execution:
     def _finish_interrupted(self, exc: BaseException, info: dict[str, Any]) -> None:
         reason = f"interrupted by {type(exc).__name__}: {exc}; resume with: mloop runs resume {self.run_id}"
         try:
-            self.workspace.metadata.update_run(self.run_id, **info)
-            self.workspace.metadata.mark_run_interrupted(self.run_id, reason)
+            self.workspace.runs.update_run(self.run_id, **info)
+            self.workspace.runs.mark_run_interrupted(self.run_id, reason)
         except Exception:  # the original exception matters more
             pass
 

@@ -166,7 +166,7 @@ def _start_execution(task: StepTask, result: TaskResult) -> str | None:
     from mloop.stores.metadata import StepExecutionRecord
 
     execution_id = new_id()
-    store = metadata_store(task.metadata_url)
+    store = metadata_store(task.metadata_url).runs
     try:
         earlier = store.start_execution(
             StepExecutionRecord(execution_id, task.step_run_id, task.attempt, result.worker, "running", utcnow()),
@@ -187,16 +187,16 @@ def _start_execution(task: StepTask, result: TaskResult) -> str | None:
 
 def _end_execution(task: StepTask, execution_id: str, result: TaskResult) -> None:
     with contextlib.suppress(Exception):
-        metadata_store(task.metadata_url).end_execution(
+        metadata_store(task.metadata_url).runs.end_execution(
             execution_id, "failed" if result.error else "succeeded", result.error)
 
 
 def metadata_store(url: str) -> Any:
     store = _METADATA.get(url)
     if store is None:
-        from mloop.stores.metadata import open_metadata_store
+        from mloop.stores.metadata import open_metadata_stores
 
-        store = _METADATA[url] = open_metadata_store(url)
+        store = _METADATA[url] = open_metadata_stores(url)
     return store
 
 

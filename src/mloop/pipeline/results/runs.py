@@ -107,15 +107,14 @@ class Run:
     @classmethod
     def load(cls, run_id: str, workspace: Workspace | None = None) -> Run:
         workspace = workspace or get_workspace()
-        metadata = workspace.metadata
-        record = metadata.get_run(run_id)
-        step_records = metadata.step_runs(record.id)
-        edges = metadata.step_run_edges([s.id for s in step_records])
+        record = workspace.runs.get_run(run_id)
+        step_records = workspace.runs.step_runs(record.id)
+        edges = workspace.lineage.step_run_edges([s.id for s in step_records])
         artifact_ids = sorted({e.artifact_id for e in edges})
-        artifacts = {a: Artifact(r, workspace) for a, r in metadata.get_artifacts(artifact_ids).items()}
+        artifacts = {a: Artifact(r, workspace) for a, r in workspace.lineage.get_artifacts(artifact_ids).items()}
         order = {name: index for index, name in enumerate(n["name"] for n in record.graph["nodes"])}
         executions: dict[str, list[StepExecutionRecord]] = {}
-        for execution in metadata.step_executions([s.id for s in step_records]):
+        for execution in workspace.runs.step_executions([s.id for s in step_records]):
             executions.setdefault(execution.step_run_id, []).append(execution)
         steps = []
         for step_record in sorted(step_records, key=lambda s: order.get(s.node, 0)):
@@ -142,7 +141,7 @@ class Run:
     @property
     def environment(self) -> dict[str, Any]:
         env_id = self.record.environment_id
-        return self._workspace.metadata.get_environment(env_id) if env_id else {}
+        return self._workspace.runs.get_environment(env_id) if env_id else {}
 
     @property
     def duration(self) -> float | None:
@@ -193,12 +192,12 @@ def get_run(run_id: str, workspace: Workspace | None = None) -> Run:
 
 def list_runs(pipeline: str | None = None, status: str | None = None, limit: int = 50,
               workspace: Workspace | None = None) -> list[RunRecord]:
-    return (workspace or get_workspace()).metadata.list_runs(pipeline, status, limit)
+    return (workspace or get_workspace()).runs.list_runs(pipeline, status, limit)
 
 
 def get_artifact(artifact_id: str, workspace: Workspace | None = None) -> Artifact:
     workspace = workspace or get_workspace()
-    return Artifact(workspace.metadata.get_artifact(artifact_id), workspace)
+    return Artifact(workspace.lineage.get_artifact(artifact_id), workspace)
 
 
 def _when(value: datetime | None) -> str:
