@@ -19,7 +19,7 @@ Never add the domain's methods to another role's store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mloop.stores.metadata.lineage import LineageStore
 from mloop.stores.metadata.records import (
@@ -58,12 +58,6 @@ class MetadataStores:
         """Close the database's connections (the stores open them again when used)."""
         self.database.close()
 
-    def __getattr__(self, name: str) -> Any:  # transitional: the old one-class MetadataStore's methods
-        for role in (self.runs, self.lineage, self.tracking, self.registry):
-            if hasattr(role, name):
-                return getattr(role, name)
-        raise AttributeError(name)
-
 
 def open_metadata_stores(url: str) -> MetadataStores:
     """The role stores for a database URL (sqlite:///... or postgresql://...); no I/O until used."""
@@ -76,8 +70,3 @@ def open_metadata_stores(url: str) -> MetadataStores:
     database = Database(url)
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database))
-
-
-# transitional names, removed once every caller uses the role stores
-MetadataStore = MetadataStores
-open_metadata_store = open_metadata_stores
