@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.clock import utcnow
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.pipeline.results.runs import Artifact
-from mloop.registry import sources
+from mloop.registry import aliases, sources
 from mloop.registry.references import LATEST, ModelRef, check_alias, check_name, parse_ref
 from mloop.registry.reports import BlessingReport
 from mloop.registry.signature import Signature
@@ -23,11 +23,6 @@ from mloop.stores.workspace import Workspace, get_workspace
 
 if TYPE_CHECKING:
     from mloop.registry.loaded import LoadedModel
-
-#: aliases only a blessed version may take (unless forced, which is recorded)
-PROTECTED_ALIASES = ("champion",)
-PROTECTED_STAGES = ("production",)
-
 
 def current_user() -> str:
     try:
@@ -193,23 +188,23 @@ def promote(ref: str | ModelVersion, alias: str = "champion", *, reason: str = "
     the alias must point at that version now (0: at nothing), else ConflictError."""
     target = get_model_version(ref, workspace=workspace)
     check_alias(alias)
-    return target._workspace.registry.move_alias(
-        target.name, alias, target.version, changed_by=current_user(), reason=reason, forced=force, expect=expect,
-        require_blessed=alias in PROTECTED_ALIASES)
+    return aliases.move_alias(
+        target._workspace.registry, target.name, alias, target.version, changed_by=current_user(), reason=reason,
+        forced=force, expect=expect)
 
 
 def remove_alias(name: str, alias: str, *, reason: str = "", workspace: Workspace | None = None) -> AliasChange:
     workspace = workspace or get_workspace()
-    return workspace.registry.move_alias(check_name(name), check_alias(alias), None, changed_by=current_user(),
-                                         reason=reason)
+    return aliases.move_alias(workspace.registry, check_name(name), check_alias(alias), None,
+                              changed_by=current_user(), reason=reason)
 
 
 def rollback(name: str, alias: str = "champion", *, reason: str = "",
              workspace: Workspace | None = None) -> AliasChange:
     """Move `alias` back to the version it pointed at before (repeat to go further back)."""
     workspace = workspace or get_workspace()
-    return workspace.registry.rollback_alias(check_name(name), check_alias(alias), changed_by=current_user(),
-                                             reason=reason or "rollback")
+    return aliases.rollback(workspace.registry, check_name(name), check_alias(alias), changed_by=current_user(),
+                            reason=reason or "rollback")
 
 
 def set_stage(ref: str | ModelVersion, stage: str | None, *, reason: str = "", force: bool = False,
@@ -217,9 +212,8 @@ def set_stage(ref: str | ModelVersion, stage: str | None, *, reason: str = "", f
     """Move a version to 'staging', 'production' or 'archived' (None: no stage), recording who,
     when and why; 'production' needs a blessed version unless `force` (recorded)."""
     target = get_model_version(ref, workspace=workspace)
-    return target._workspace.registry.set_stage(
-        target.name, target.version, stage, changed_by=current_user(), reason=reason, forced=force,
-        require_blessed=stage in PROTECTED_STAGES)
+    return aliases.set_stage(target._workspace.registry, target.name, target.version, stage,
+                             changed_by=current_user(), reason=reason, forced=force)
 
 
 def evaluate(ref: str | ModelVersion, data: Any, target: str, *, slice_by: str | None = None,

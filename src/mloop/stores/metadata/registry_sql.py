@@ -101,12 +101,10 @@ class SqlRegistryStore:
         return result
 
     def move_alias(self, model: str, alias: str, version: int | None, *, changed_by: str, reason: str = "",
-                   forced: bool = False, expect: int | None = None, require_blessed: bool = False) -> AliasChange:
-        """Point `alias` at `version` (None deletes it) and record the move, in one transaction.
-
-        `expect` makes it compare-and-set: the alias must point at that version now (0: must not
-        exist), else ConflictError. `require_blessed` refuses a version whose latest blessing
-        report did not pass, unless `forced` (recorded)."""
+                   forced: bool = False, expect: int | None = None, action: str | None = None) -> AliasChange:
+        """Point `alias` at `version` (None deletes it) and record the move as `action` (default
+        "set", or "delete"), in one transaction. `expect` makes it compare-and-set: the alias must
+        point at that version now (0: must not exist), else ConflictError."""
         with self._db.write() as conn:
             self._lock_model(conn, model)
             current = self._alias_version(conn, model, alias)
@@ -117,37 +115,10 @@ class SqlRegistryStore:
                                     f"check with: mloop models show {model}")
             if version is not None:
                 self._version_row(conn, model, version)
-                if require_blessed and not forced and not self._blessed(conn, model, version):
-                    raise ValidationError(_not_blessed(model, version, f"promote {model} {version} --alias {alias}"))
             elif current is None:
                 raise NotFoundError(f"model {model!r} has no alias {alias!r}")
-            action = "set" if version is not None else "delete"
+            action = action or ("set" if version is not None else "delete")
             return self._apply_alias(conn, model, alias, current, version, action, changed_by, reason, forced)
-
-    def rollback_alias(self, model: str, alias: str, *, changed_by: str, reason: str = "") -> AliasChange:
-        """Move `alias` back to the version it pointed at before its current one (from its history:
-        each rollback undoes one earlier move, so repeated rollbacks walk further back)."""
-        h = t.alias_history
-        with self._db.write() as conn:
-            self._lock_model(conn, model)
-            current = self._alias_version(conn, model, alias)
-            if current is None:
-                raise NotFoundError(f"model {model!r} has no alias {alias!r}; set one with: "
-                                    f"mloop models promote {model} VERSION --alias {alias}")
-            rows = conn.execute(sa.select(h.c.action, h.c.to_version)
-                                .where(h.c.model == model, h.c.alias == alias).order_by(h.c.id)).all()
-            stack: list[int] = []
-            for action, to_version in rows:
-                if action == "rollback":
-                    del stack[-1:]
-                elif action == "delete":
-                    stack.clear()
-                elif not stack or stack[-1] != to_version:
-                    stack.append(to_version)
-            if len(stack) < 2:
-                raise NotFoundError(f"alias {alias!r} of model {model!r} has no earlier version to roll back to "
-                                    f"(history: mloop models show {model})")
-            return self._apply_alias(conn, model, alias, current, stack[-2], "rollback", changed_by, reason, False)
 
     def alias_history(self, model: str, alias: str | None = None) -> list[AliasChange]:
         """Every move of the model's aliases (or of one alias), oldest first."""
@@ -160,7 +131,7 @@ class SqlRegistryStore:
 
     # ---------------------------------------------------------------- stages
     def set_stage(self, model: str, version: int, stage: str | None, *, changed_by: str, reason: str = "",
-                  forced: bool = False, require_blessed: bool = False) -> StageChange:
+                  forced: bool = False) -> StageChange:
         """Move a version to `stage` (one of STAGES, or None) and record who, when and why."""
         if stage is not None and stage not in STAGES:
             raise ValidationError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
@@ -168,8 +139,6 @@ class SqlRegistryStore:
         with self._db.write() as conn:
             self._lock_model(conn, model)
             before = self._version_row(conn, model, version).stage
-            if require_blessed and not forced and not self._blessed(conn, model, version):
-                raise ValidationError(_not_blessed(model, version, f"stage {model} {version} {stage}"))
             conn.execute(v.update().where(v.c.model == model, v.c.version == version).values(stage=stage))
             change = StageChange(id=0, model=model, version=version, from_stage=before, to_stage=stage, forced=forced,
                                  reason=reason, changed_by=changed_by, changed_at=utcnow())
@@ -225,14 +194,6 @@ class SqlRegistryStore:
         value = conn.execute(sa.select(a.c.version).where(a.c.model == model, a.c.alias == alias)).scalar()
         return int(value) if value is not None else None
 
-    def _blessed(self, conn: sa.Connection, model: str, version: int) -> bool:
-        b = t.blessing_reports
-        row = conn.execute(
-            sa.select(b.c.passed, b.c.forced).where(b.c.model == model, b.c.version == version)
-            .order_by(b.c.created_at.desc(), b.c.id.desc()).limit(1)
-        ).first()
-        return bool(row and (row.passed or row.forced))
-
     def _apply_alias(self, conn: sa.Connection, model: str, alias: str, current: int | None, version: int | None,
                      action: str, changed_by: str, reason: str, forced: bool) -> AliasChange:
         a = t.aliases
@@ -249,9 +210,4 @@ class SqlRegistryStore:
         values = {k: v for k, v in asdict(change).items() if k != "id"}
         key = conn.execute(t.alias_history.insert(), values).inserted_primary_key
         return replace(change, id=int(key[0]) if key else 0)
-
-
-def _not_blessed(model: str, version: int, command: str) -> str:
-    return (f"model {model!r} version {version} is not blessed; bless it first with: mloop models bless {model} "
-            f"{version}, or override with: mloop models {command} --force (recorded)")
 
