@@ -133,7 +133,7 @@ def test_constructor_does_no_io(tmp_path: Path) -> None:
 @pytest.mark.parametrize("url", ["not a url", "mysql://root@localhost/mloop"])
 def test_bad_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError, match="sqlite"):
-        open_metadata_stores(url).list_runs()
+        open_metadata_stores(url).runs.list_runs()
 
 
 
