@@ -90,8 +90,8 @@ def add_tags(scope: Scope, tags: Mapping[str, Any]) -> None:
 
 
 def add_artifact(scope: Scope, obj: Any, name: str | None) -> str:
-    from mloop.pipeline.execution.task import artifact_store
     from mloop.stores.artifacts import save_object
+    from mloop.stores.opened import artifact_store
 
     store = artifact_store(scope.artifacts_url)
     if isinstance(obj, (str, os.PathLike)):
