@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 from store_records import at, finish, make_artifact, make_run, make_step, step_run
 
+import mloop
+from mloop import pipeline, step
 from mloop.core.errors import NotFoundError
 from mloop.stores.metadata import LineageEdge, MetadataStores
 
@@ -68,3 +73,35 @@ def test_get_artifacts_by_exact_ids(store: MetadataStores) -> None:
     assert store.lineage.get_artifacts([first.id, second.id, "0" * 64]) == {first.id: first, second.id: second}
     assert store.lineage.get_artifacts([first.id[:10]]) == {}  # no prefix matching here
     assert store.lineage.get_artifacts([]) == {}
+
+
+def test_summary_keys_keep_their_order(store: MetadataStores) -> None:
+    # PostgreSQL's jsonb sorted keys (shortest first): a frame's column list came back reordered
+    columns = {"zeta_score": "double", "alpha": "int64", "mid": "string", "b": "bool"}
+    artifact = make_artifact("frame", summary={"shape": [3, 4], "columns": columns})
+    store.lineage.record_artifact(artifact)
+    assert list(store.lineage.get_artifact(artifact.id).summary["columns"]) == list(columns)
+    assert list(store.lineage.list_artifacts()[0].summary) == ["shape", "columns"]
+
+
+@step
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({"zeta_score": [0.5], "alpha": [1], "mid": ["x"], "b": [True]})
+
+
+@pipeline(name="ordered-columns")
+def ordered() -> None:
+    frame()
+
+
+def test_artifacts_show_lists_columns_in_the_frame_order(workspace: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mloop.cli.main import app
+
+    artifact = ordered.run().output("frame")
+    assert list(mloop.get_artifact(artifact.id).summary["columns"]) == ["zeta_score", "alpha", "mid", "b"]
+    shown = CliRunner().invoke(app, ["artifacts", "show", artifact.id], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    positions = [shown.output.index(name) for name in ("zeta_score", "alpha", "mid")]
+    assert positions == sorted(positions), shown.output
