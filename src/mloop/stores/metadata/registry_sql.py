@@ -61,13 +61,13 @@ class SqlRegistryStore:
 
     def get_model_version(self, model: str, version: int) -> ModelVersionRecord:
         with self._db.read() as conn:
-            return as_record(ModelVersionRecord, self._version_row(conn, model, version))
+            return as_record(ModelVersionRecord, _version_row(conn, model, version))
 
     def list_model_versions(self, model: str) -> list[ModelVersionRecord]:
         """Every version of `model`, oldest first (NotFoundError for an unknown model)."""
         v = t.model_versions
         with self._db.read() as conn:
-            self._model_row(conn, model)
+            _model_row(conn, model)
             rows = conn.execute(sa.select(v).where(v.c.model == model).order_by(v.c.version)).all()
         return [as_record(ModelVersionRecord, row) for row in rows]
 
@@ -84,7 +84,7 @@ class SqlRegistryStore:
         """Attach (or replace) the evaluation and explainability summary of a version."""
         v = t.model_versions
         with self._db.write() as conn:
-            self._version_row(conn, model, version)
+            _version_row(conn, model, version)
             conn.execute(v.update().where(v.c.model == model, v.c.version == version).values(card=card))
 
     # --------------------------------------------------------------- aliases
@@ -106,19 +106,19 @@ class SqlRegistryStore:
         "set", or "delete"), in one transaction. `expect` makes it compare-and-set: the alias must
         point at that version now (0: must not exist), else ConflictError."""
         with self._db.write() as conn:
-            self._lock_model(conn, model)
-            current = self._alias_version(conn, model, alias)
+            _lock_model(conn, model)
+            current = _alias_version(conn, model, alias)
             if expect is not None and (current or 0) != expect:
                 now = f"version {current}" if current else "nothing"
                 raise ConflictError(f"alias {alias!r} of model {model!r} points at {now}, not the expected "
                                     f"{'nothing' if expect == 0 else f'version {expect}'}: it was moved meanwhile; "
                                     f"check with: mloop models show {model}")
             if version is not None:
-                self._version_row(conn, model, version)
+                _version_row(conn, model, version)
             elif current is None:
                 raise NotFoundError(f"model {model!r} has no alias {alias!r}")
             action = action or ("set" if version is not None else "delete")
-            return self._apply_alias(conn, model, alias, current, version, action, changed_by, reason, forced)
+            return _apply_alias(conn, model, alias, current, version, action, changed_by, reason, forced)
 
     def alias_history(self, model: str, alias: str | None = None) -> list[AliasChange]:
         """Every move of the model's aliases (or of one alias), oldest first."""
@@ -137,8 +137,8 @@ class SqlRegistryStore:
             raise ValidationError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
         v = t.model_versions
         with self._db.write() as conn:
-            self._lock_model(conn, model)
-            before = self._version_row(conn, model, version).stage
+            _lock_model(conn, model)
+            before = _version_row(conn, model, version).stage
             conn.execute(v.update().where(v.c.model == model, v.c.version == version).values(stage=stage))
             change = StageChange(id=0, model=model, version=version, from_stage=before, to_stage=stage, forced=forced,
                                  reason=reason, changed_by=changed_by, changed_at=utcnow())
@@ -157,7 +157,7 @@ class SqlRegistryStore:
     # -------------------------------------------------------------- blessing
     def add_blessing_report(self, report: BlessingRecord) -> None:
         with self._db.write() as conn:
-            self._version_row(conn, report.model, report.version)
+            _version_row(conn, report.model, report.version)
             conn.execute(t.blessing_reports.insert(), asdict(report))
 
     def blessing_reports(self, model: str, version: int | None = None) -> list[BlessingRecord]:
@@ -169,45 +169,48 @@ class SqlRegistryStore:
         with self._db.read() as conn:
             return [as_record(BlessingRecord, row) for row in conn.execute(query)]
 
-    # --------------------------------------------------------------- helpers
-    def _model_row(self, conn: sa.Connection, model: str, lock: bool = False) -> Any:
-        query = sa.select(t.models).where(t.models.c.name == model)
-        row = conn.execute(query.with_for_update() if lock else query).first()
-        if row is None:
-            raise NotFoundError(f"no model {model!r}; list them with: mloop models list")
-        return row
 
-    def _lock_model(self, conn: sa.Connection, model: str) -> Any:
-        return self._model_row(conn, model, lock=True)
+def _model_row(conn: sa.Connection, model: str, lock: bool = False) -> Any:
+    query = sa.select(t.models).where(t.models.c.name == model)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFoundError(f"no model {model!r}; list them with: mloop models list")
+    return row
 
-    def _version_row(self, conn: sa.Connection, model: str, version: int) -> Any:
-        v = t.model_versions
-        row = conn.execute(sa.select(v).where(v.c.model == model, v.c.version == version)).first()
-        if row is None:
-            latest = self._model_row(conn, model).latest_version
-            raise NotFoundError(f"model {model!r} has no version {version} (versions: 1..{latest}); "
-                                f"list them with: mloop models show {model}")
-        return row
 
-    def _alias_version(self, conn: sa.Connection, model: str, alias: str) -> int | None:
-        a = t.aliases
-        value = conn.execute(sa.select(a.c.version).where(a.c.model == model, a.c.alias == alias)).scalar()
-        return int(value) if value is not None else None
+def _lock_model(conn: sa.Connection, model: str) -> Any:
+    return _model_row(conn, model, lock=True)
 
-    def _apply_alias(self, conn: sa.Connection, model: str, alias: str, current: int | None, version: int | None,
-                     action: str, changed_by: str, reason: str, forced: bool) -> AliasChange:
-        a = t.aliases
-        now = utcnow()
-        where = (a.c.model == model, a.c.alias == alias)
-        if version is None:
-            conn.execute(a.delete().where(*where))
-        elif current is None:
-            conn.execute(a.insert(), {"model": model, "alias": alias, "version": version, "updated_at": now})
-        else:
-            conn.execute(a.update().where(*where).values(version=version, updated_at=now))
-        change = AliasChange(id=0, model=model, alias=alias, from_version=current, to_version=version, action=action,
-                             forced=forced, reason=reason, changed_by=changed_by, changed_at=now)
-        values = {k: v for k, v in asdict(change).items() if k != "id"}
-        key = conn.execute(t.alias_history.insert(), values).inserted_primary_key
-        return replace(change, id=int(key[0]) if key else 0)
 
+def _version_row(conn: sa.Connection, model: str, version: int) -> Any:
+    v = t.model_versions
+    row = conn.execute(sa.select(v).where(v.c.model == model, v.c.version == version)).first()
+    if row is None:
+        latest = _model_row(conn, model).latest_version
+        raise NotFoundError(f"model {model!r} has no version {version} (versions: 1..{latest}); "
+                            f"list them with: mloop models show {model}")
+    return row
+
+
+def _alias_version(conn: sa.Connection, model: str, alias: str) -> int | None:
+    a = t.aliases
+    value = conn.execute(sa.select(a.c.version).where(a.c.model == model, a.c.alias == alias)).scalar()
+    return int(value) if value is not None else None
+
+
+def _apply_alias(conn: sa.Connection, model: str, alias: str, current: int | None, version: int | None,
+                 action: str, changed_by: str, reason: str, forced: bool) -> AliasChange:
+    a = t.aliases
+    now = utcnow()
+    where = (a.c.model == model, a.c.alias == alias)
+    if version is None:
+        conn.execute(a.delete().where(*where))
+    elif current is None:
+        conn.execute(a.insert(), {"model": model, "alias": alias, "version": version, "updated_at": now})
+    else:
+        conn.execute(a.update().where(*where).values(version=version, updated_at=now))
+    change = AliasChange(id=0, model=model, alias=alias, from_version=current, to_version=version, action=action,
+                         forced=forced, reason=reason, changed_by=changed_by, changed_at=now)
+    values = {k: v for k, v in asdict(change).items() if k != "id"}
+    key = conn.execute(t.alias_history.insert(), values).inserted_primary_key
+    return replace(change, id=int(key[0]) if key else 0)
