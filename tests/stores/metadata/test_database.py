@@ -142,3 +142,35 @@ def test_unreachable_database_is_a_backend_error() -> None:
     with pytest.raises(BackendError, match=r"metadata store postgresql\+psycopg://nobody:\*\*\*@127.0.0.1:9/mloop") as info:
         store.runs.list_runs()
     assert "secret" not in str(info.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("metadata_url", ["postgres"], indirect=True)
+def test_upgrade_to_json_columns_keeps_existing_rows(metadata_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    import mloop.stores.metadata.engine as engine_module
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(engine_module.__file__).parent / "migrations"))
+    engine = engine_module.create_engine(metadata_url)
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")  # JSON columns were jsonb up to here
+        connection.commit()
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO environments (id, data) VALUES ('env1', CAST(:data AS jsonb))"),
+                           {"data": '{"python": "3.11", "packages": {"numpy": "2.0"}}'})
+    engine.dispose()
+
+    store = open_metadata_stores(metadata_url)
+    store.runs.create_run(make_run(environment_id="env1"), [])  # a run may still point at it
+    assert store.runs.get_environment("env1") == {"python": "3.11", "packages": {"numpy": "2.0"}}
+    with store.database.engine.connect() as connection:
+        kinds = set(connection.exec_driver_sql(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND column_name IN ('summary', 'data', 'params', 'spec', 'metrics', 'rules')").scalars())
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
+    assert kinds == {"json"}
+    store.close()
