@@ -174,3 +174,9 @@ def test_upgrade_to_json_columns_keeps_existing_rows(metadata_url: str) -> None:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
     assert kinds == {"json"}
     store.close()
+
+
+def test_remote_access_is_declared_without_opening_anything(tmp_path: Path) -> None:
+    assert open_metadata_stores(f"sqlite:///{tmp_path}/mloop.db").supports_remote_access is False
+    assert not (tmp_path / "mloop.db").exists()
+    assert open_metadata_stores("postgresql+psycopg://mloop@db.example:5432/mloop").supports_remote_access is True

@@ -54,6 +54,10 @@ class MetadataStores:
     def url(self) -> str:
         return self.database.url
 
+    @property
+    def supports_remote_access(self) -> bool:
+        return self.database.supports_remote_access
+
     def close(self) -> None:
         """Close the database's connections (the stores open them again when used)."""
         self.database.close()

@@ -52,6 +52,11 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def supports_remote_access(self) -> bool:
+        """Whether another machine can use this database: a server can, a SQLite file cannot (no I/O)."""
+        return not self.url.startswith("sqlite")
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
