@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 import mloop
 from conftest import READY, race
 from mloop.registry import alias_history, remove_alias, set_stage
+from mloop.registry.aliases import previous_target
+from mloop.stores.metadata.registry_records import AliasChange
 from mloop.stores.workspace import get_workspace
 
 
@@ -105,7 +108,7 @@ def test_stage_transitions_are_recorded_and_production_is_gated(trained: mloop.R
         set_stage(version, "prod")
 
     assert mloop.get_model_version("fraud/1").stage == "archived"
-    history = get_workspace().metadata.stage_history("fraud", 1)
+    history = get_workspace().registry.stage_history("fraud", 1)
     assert [(c.from_stage, c.to_stage, c.reason) for c in history] == [
         (None, "staging", "shadow traffic"), ("staging", "production", "go live"), ("production", "archived", "")]
 
@@ -158,3 +161,16 @@ def test_two_processes_compare_and_set_exactly_one_wins(three: list[mloop.ModelV
     winner = next(int(out.split()[1]) for out in outputs if out.startswith("won"))
     assert mloop.get_model_version("fraud@champion").version == winner
     assert [(c.from_version, c.to_version) for c in alias_history("fraud", "champion")] == [(None, 1), (1, winner)]
+
+
+def change(action: str, to_version: int | None) -> AliasChange:
+    return AliasChange(id=0, model="fraud", alias="champion", from_version=None, to_version=to_version, action=action,
+                       forced=False, reason="", changed_by="ana", changed_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+def test_rollback_target_is_policy_read_from_the_history() -> None:
+    assert previous_target([]) is None
+    assert previous_target([change("set", 1)]) is None
+    assert previous_target([change("set", 1), change("set", 2), change("set", 2)]) == 1  # a repeat is no move
+    assert previous_target([change("set", 1), change("set", 2), change("set", 3), change("rollback", 2)]) == 1
+    assert previous_target([change("set", 1), change("delete", None), change("set", 2)]) is None

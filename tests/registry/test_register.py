@@ -162,7 +162,7 @@ def test_concurrent_registrations_from_two_processes_get_distinct_numbers(traine
     artifact = trained.output("train").id
     script = textwrap.dedent("""
         import mloop, sklearn.pipeline, skops.io
-        mloop.get_workspace().metadata.list_models()
+        mloop.get_workspace().registry.list_models()
     """) + READY + textwrap.dedent(f"""
         for _ in range(8):
             print(mloop.register_model("fraud", {artifact!r}).version)

@@ -26,14 +26,14 @@ RUNS = {
 def runs(workspace: object) -> dict[str, str]:
     """Five notebook runs of experiment 'churn' with known values; name -> run id."""
     ids = {}
-    metadata = get_workspace().metadata
+    workspace = get_workspace()
     for name, (model, trees, team, auc, day) in RUNS.items():
         with mloop.start_run("churn", params={"model": model, "n_estimators": trees, "lr": 0.1}) as run:
             mloop.set_tag("team", team)
             if auc is not None:
                 mloop.log_metric("val_auc", auc - 0.1, step=0)
                 mloop.log_metric("val_auc", auc, step=1)
-        metadata.update_run(run.id, started_at=datetime(2026, 11, day, 12, tzinfo=timezone.utc))
+        workspace.runs.update_run(run.id, started_at=datetime(2026, 11, day, 12, tzinfo=timezone.utc))
         ids[name] = run.id
     return ids
 

@@ -108,7 +108,7 @@ def bless(ref: str | ModelVersion, policy: Blessing, *, eval_data: Any = None, t
     card = candidate.card
     if eval_data is not None:
         card, values = _evaluate_on_data(candidate, baseline, policy, eval_data, target, slice_by, evaluation)
-        workspace.metadata.set_model_card(candidate.name, candidate.version, card)
+        workspace.registry.set_model_card(candidate.name, candidate.version, card)
     else:
         evaluation["source"] = "recorded metrics"
         values = (candidate.metrics.get(policy.metric), baseline.metrics.get(policy.metric) if baseline else None)
@@ -116,7 +116,7 @@ def bless(ref: str | ModelVersion, policy: Blessing, *, eval_data: Any = None, t
     rules = _rules(policy, candidate, baseline, values, card, checks, evaluation)
     report = BlessingReport(candidate.name, candidate.version, all(r.passed for r in rules), force, tuple(rules),
                             policy.to_dict(), evaluation, new_id("b"), utcnow(), current_user())
-    workspace.metadata.add_blessing_report(report.to_record())
+    workspace.registry.add_blessing_report(report.to_record())
     return report
 
 

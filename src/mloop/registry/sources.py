@@ -46,7 +46,6 @@ class ModelSource:
 def locate(workspace: Workspace, obj: Any) -> ModelSource:
     """Find (or store) the model artifact and the step that made it; a stored artifact is not
     loaded yet (see `load` and `verify`)."""
-    metadata = workspace.metadata
     step: StepRunRecord | None = None
     if isinstance(obj, Artifact):
         record = obj.record
@@ -57,7 +56,7 @@ def locate(workspace: Workspace, obj: Any) -> ModelSource:
         record = run.output(node, name or "output").record
         step = run.step(node).record
     elif isinstance(obj, str):
-        record = metadata.get_artifact(obj)
+        record = workspace.lineage.get_artifact(obj)
     else:
         return _from_object(workspace, obj)
     if record.materializer in adapters.DATA_MATERIALIZERS:
@@ -92,19 +91,18 @@ def _from_object(workspace: Workspace, obj: Any) -> ModelSource:
     record = ArtifactRecord(id=stored.digest, uri=stored.uri, kind="logged", materializer=stored.materializer,
                             materializer_version=stored.materializer_version, type_name=stored.type_name,
                             size=stored.size, summary=stored.summary, created_at=utcnow())
-    workspace.metadata.record_artifact(record)
+    workspace.lineage.record_artifact(record)
     task = current_task()  # registered from inside a step: that step run is the source
     if task is None:  # from a notebook run opened with start_run, if one is open: that run is
         return ModelSource(record, obj, open_run_id())  # (what it logged so far is written first)
-    step = workspace.metadata.get_step_runs_by_id([task.step_run_id])
+    step = workspace.runs.get_step_runs_by_id([task.step_run_id])
     return ModelSource(record, obj, task.run_id, step[0] if step else None)
 
 
 def _producer(workspace: Workspace, artifact_id: str) -> StepRunRecord | None:
     """The step execution that produced the artifact (not a cache hit reusing it)."""
-    metadata = workspace.metadata
-    ids = sorted({e.step_run_id for e in metadata.artifact_edges([artifact_id]) if e.direction == "out"})
-    steps = metadata.get_step_runs_by_id(ids)
+    ids = sorted({e.step_run_id for e in workspace.lineage.artifact_edges([artifact_id]) if e.direction == "out"})
+    steps = workspace.runs.get_step_runs_by_id(ids)
     executed = [s for s in steps if s.status == "succeeded"] or steps
     return min(executed, key=lambda s: str(s.ended_at or s.started_at)) if executed else None
 
@@ -114,9 +112,8 @@ def add_inputs(workspace: Workspace, source: ModelSource) -> ModelSource:
     if source.step is None or source.inputs_added:
         return source
     source.inputs_added = True
-    metadata = workspace.metadata
-    edges = [e for e in metadata.step_run_edges([source.step.id]) if e.direction == "in"]
-    records = metadata.get_artifacts(sorted({e.artifact_id for e in edges}))
+    edges = [e for e in workspace.lineage.step_run_edges([source.step.id]) if e.direction == "in"]
+    records = workspace.lineage.get_artifacts(sorted({e.artifact_id for e in edges}))
     source.frames = {e.name: records[e.artifact_id] for e in sorted(edges, key=lambda e: e.name)
                      if is_table(records[e.artifact_id])}
     return source
@@ -131,7 +128,7 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
     lineage["training_data"] = [{"name": name, "artifact_id": a.id, "type": a.type_name,
                                  "shape": a.summary.get("shape")} for name, a in frames.items()]
     if source.step is not None:
-        run = workspace.metadata.get_run(source.step.run_id)
+        run = workspace.runs.get_run(source.step.run_id)
         lineage.update(pipeline=run.pipeline, step=source.step.node, step_run_id=source.step.id)
         lineage["code_version"] = {**(run.code_version or {}), "step_source_hash": source.step.source_hash}
         from mloop.pipeline.results.lineage import trace
@@ -140,7 +137,7 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
         lineage["data_sources"] = [{"artifact_id": n.id, "source": n.detail.get("source")}
                                    for n in upstream if n.kind == "artifact" and n.detail.get("kind") == "data"]
     elif source.run_id is not None:
-        lineage.update(experiment=workspace.metadata.get_run(source.run_id).pipeline)
+        lineage.update(experiment=workspace.runs.get_run(source.run_id).pipeline)
     return lineage
 
 
@@ -149,7 +146,7 @@ def training_frame(workspace: Workspace, data: Any) -> tuple[Any, ArtifactRecord
     if isinstance(data, Artifact):
         return data.load(), data.record
     if isinstance(data, str):
-        record = workspace.metadata.get_artifact(data)
+        record = workspace.lineage.get_artifact(data)
         return load_object(workspace.artifacts, record.id, record.materializer), record
     return data, None
 

@@ -62,7 +62,7 @@ def bless_model(model: object, eval_data: object = None, checks: object = None, 
     nothing and returns a `dry_run` report, and its output is not compared."""
     task = current_task()
     workspace = _workspace(task)
-    if task is not None and workspace.metadata.get_run(task.run_id).reproduces:
+    if task is not None and workspace.runs.get_run(task.run_id).reproduces:
         return {"model": model_name, "version": None, "passed": None, "blessed": None, "promoted": None,
                 "summary": DRY_RUN_SUMMARY, "rules": [], "dry_run": True}
     rules = Blessing.from_dict(policy)
@@ -99,7 +99,7 @@ def _register(workspace: Workspace, task: StepTask | None, model: Any, name: str
         return register_model(name, model, metrics=metrics, description=description, target=target,
                               workspace=workspace)
     artifact_id = reference[1]
-    known = workspace.metadata.find_model_version(name, artifact_id)
+    known = workspace.registry.find_model_version(name, artifact_id)
     if known is not None:  # a rerun of the same model artifact (a cache hit) registers no new version
         return ModelVersion(known, workspace)
     return register_model(name, _in_this_run(workspace, task, artifact_id), metrics=metrics,
@@ -108,9 +108,8 @@ def _register(workspace: Workspace, task: StepTask | None, model: Any, name: str
 
 def _in_this_run(workspace: Workspace, task: StepTask, artifact_id: str) -> str:
     """'RUN:step.output' of the model in this run, so its lineage is this run's (also when cached)."""
-    metadata = workspace.metadata
-    edges = [e for e in metadata.artifact_edges([artifact_id]) if e.direction == "out" and e.run_id == task.run_id]
-    steps = metadata.get_step_runs_by_id([e.step_run_id for e in edges[:1]])
+    edges = [e for e in workspace.lineage.artifact_edges([artifact_id]) if e.direction == "out" and e.run_id == task.run_id]
+    steps = workspace.runs.get_step_runs_by_id([e.step_run_id for e in edges[:1]])
     return f"{task.run_id}:{steps[0].node}.{edges[0].name}" if steps else artifact_id
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.clock import utcnow
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.pipeline.results.runs import Artifact
-from mloop.registry import sources
+from mloop.registry import aliases, sources
 from mloop.registry.references import LATEST, ModelRef, check_alias, check_name, parse_ref
 from mloop.registry.reports import BlessingReport
 from mloop.registry.signature import Signature
@@ -23,11 +23,6 @@ from mloop.stores.workspace import Workspace, get_workspace
 
 if TYPE_CHECKING:
     from mloop.registry.loaded import LoadedModel
-
-#: aliases only a blessed version may take (unless forced, which is recorded)
-PROTECTED_ALIASES = ("champion",)
-PROTECTED_STAGES = ("production",)
-
 
 def current_user() -> str:
     try:
@@ -65,17 +60,17 @@ class ModelVersion:
 
     @property
     def artifact(self) -> Artifact:
-        return Artifact(self._workspace.metadata.get_artifact(self.artifact_id), self._workspace)
+        return Artifact(self._workspace.lineage.get_artifact(self.artifact_id), self._workspace)
 
     @property
     def aliases(self) -> list[str]:
-        found = self._workspace.metadata.model_aliases(self.name).get(self.name, {})
+        found = self._workspace.registry.model_aliases(self.name).get(self.name, {})
         return sorted(alias for alias, version in found.items() if version == self.version)
 
     @property
     def blessing(self) -> BlessingReport | None:
         """The newest blessing report of this version; it decides whether the version is blessed."""
-        reports = self._workspace.metadata.blessing_reports(self.name, self.version)
+        reports = self._workspace.registry.blessing_reports(self.name, self.version)
         return BlessingReport.from_record(reports[-1]) if reports else None
 
     @property
@@ -133,14 +128,14 @@ def register_model(
     clean_metrics = _metrics(metrics)
     source = sources.locate(workspace, model)
     if source.run_id:  # what the source run logged, unless given here
-        logged = workspace.metadata.run_values([source.run_id]).get(source.run_id)
+        logged = workspace.tracking.run_values([source.run_id]).get(source.run_id)
         clean_metrics = {k: v for k, v in (logged.metrics if logged else {}).items() if not math.isnan(v)} \
             | clean_metrics
     step_run_id = source.step.id if source.step else None
     frame, training = (None, None) if training_data is None else sources.training_frame(workspace, training_data)
     # The same model bytes registered before under this name: the same signature (and, from the
     # same step run, the same lineage). Only its hash is checked then; it was loaded and checked before.
-    known = workspace.metadata.find_model_version(name, source.artifact.id) if frame is None else None
+    known = workspace.registry.find_model_version(name, source.artifact.id) if frame is None else None
     if known is not None and known.signature and source.artifact.materializer in sources.MODEL_MATERIALIZERS:
         sources.verify(workspace, source)
         signature = known.signature
@@ -158,7 +153,7 @@ def register_model(
         signature=signature, metrics=clean_metrics, lineage=lineage, description=description, card=None,
         stage=None, created_at=utcnow(), created_by=current_user(),
     )
-    return ModelVersion(workspace.metadata.create_model_version(draft, description), workspace)
+    return ModelVersion(workspace.registry.create_model_version(draft, description), workspace)
 
 
 def _metrics(metrics: dict[str, Any] | None) -> dict[str, float]:
@@ -178,31 +173,30 @@ def get_model_version(ref: str | ModelRef | ModelVersion, version: int | str | N
                       workspace: Workspace | None = None) -> ModelVersion:
     """The version for 'fraud/3', 'fraud@champion' or 'fraud@latest' (or a name and a version/alias)."""
     if isinstance(ref, ModelVersion):  # read again: its card and stage may have changed since
-        return ModelVersion(ref._workspace.metadata.get_model_version(ref.name, ref.version), ref._workspace)
+        return ModelVersion(ref._workspace.registry.get_model_version(ref.name, ref.version), ref._workspace)
     workspace = workspace or get_workspace()
     parsed = ref if isinstance(ref, ModelRef) else parse_ref(ref, version)
-    metadata = workspace.metadata
     number = parsed.version
     if parsed.alias == LATEST:
-        number = metadata.get_model(parsed.name).latest_version
+        number = workspace.registry.get_model(parsed.name).latest_version
     elif parsed.alias is not None:
-        aliases = metadata.model_aliases(parsed.name).get(parsed.name, {})
+        aliases = workspace.registry.model_aliases(parsed.name).get(parsed.name, {})
         if parsed.alias not in aliases:
-            metadata.get_model(parsed.name)  # an unknown model is the clearer error
+            workspace.registry.get_model(parsed.name)  # an unknown model is the clearer error
             raise NotFoundError(f"model {parsed.name!r} has no alias {parsed.alias!r}; set one with: "
                                 f"mloop models promote {parsed.name} VERSION --alias {parsed.alias}")
         number = aliases[parsed.alias]
     assert number is not None  # parse_ref gives a version or an alias
-    return ModelVersion(metadata.get_model_version(parsed.name, number), workspace)
+    return ModelVersion(workspace.registry.get_model_version(parsed.name, number), workspace)
 
 
 def list_models(workspace: Workspace | None = None) -> list[ModelRecord]:
-    return (workspace or get_workspace()).metadata.list_models()
+    return (workspace or get_workspace()).registry.list_models()
 
 
 def list_versions(name: str, workspace: Workspace | None = None) -> list[ModelVersion]:
     workspace = workspace or get_workspace()
-    return [ModelVersion(r, workspace) for r in workspace.metadata.list_model_versions(check_name(name))]
+    return [ModelVersion(r, workspace) for r in workspace.registry.list_model_versions(check_name(name))]
 
 
 def promote(ref: str | ModelVersion, alias: str = "champion", *, reason: str = "", force: bool = False,
@@ -212,23 +206,23 @@ def promote(ref: str | ModelVersion, alias: str = "champion", *, reason: str = "
     the alias must point at that version now (0: at nothing), else ConflictError."""
     target = get_model_version(ref, workspace=workspace)
     check_alias(alias)
-    return target._workspace.metadata.move_alias(
-        target.name, alias, target.version, changed_by=current_user(), reason=reason, forced=force, expect=expect,
-        require_blessed=alias in PROTECTED_ALIASES)
+    return aliases.move_alias(
+        target._workspace.registry, target.name, alias, target.version, changed_by=current_user(), reason=reason,
+        forced=force, expect=expect)
 
 
 def remove_alias(name: str, alias: str, *, reason: str = "", workspace: Workspace | None = None) -> AliasChange:
     workspace = workspace or get_workspace()
-    return workspace.metadata.move_alias(check_name(name), check_alias(alias), None, changed_by=current_user(),
-                                         reason=reason)
+    return aliases.move_alias(workspace.registry, check_name(name), check_alias(alias), None,
+                              changed_by=current_user(), reason=reason)
 
 
 def rollback(name: str, alias: str = "champion", *, reason: str = "",
              workspace: Workspace | None = None) -> AliasChange:
     """Move `alias` back to the version it pointed at before (repeat to go further back)."""
     workspace = workspace or get_workspace()
-    return workspace.metadata.rollback_alias(check_name(name), check_alias(alias), changed_by=current_user(),
-                                             reason=reason or "rollback")
+    return aliases.rollback(workspace.registry, check_name(name), check_alias(alias), changed_by=current_user(),
+                            reason=reason or "rollback")
 
 
 def set_stage(ref: str | ModelVersion, stage: str | None, *, reason: str = "", force: bool = False,
@@ -236,9 +230,8 @@ def set_stage(ref: str | ModelVersion, stage: str | None, *, reason: str = "", f
     """Move a version to 'staging', 'production' or 'archived' (None: no stage), recording who,
     when and why; 'production' needs a blessed version unless `force` (recorded)."""
     target = get_model_version(ref, workspace=workspace)
-    return target._workspace.metadata.set_stage(
-        target.name, target.version, stage, changed_by=current_user(), reason=reason, forced=force,
-        require_blessed=stage in PROTECTED_STAGES)
+    return aliases.set_stage(target._workspace.registry, target.name, target.version, stage,
+                             changed_by=current_user(), reason=reason, forced=force)
 
 
 def evaluate(ref: str | ModelVersion, data: Any, target: str, *, slice_by: str | None = None,
@@ -250,19 +243,19 @@ def evaluate(ref: str | ModelVersion, data: Any, target: str, *, slice_by: str |
     version = get_model_version(ref, workspace=workspace)
     card = model_card(version.load().model, data, target, signature=version.signature, metrics=metrics,
                       slice_by=slice_by)
-    version._workspace.metadata.set_model_card(version.name, version.version, card)
+    version._workspace.registry.set_model_card(version.name, version.version, card)
     return card
 
 
 def alias_history(name: str, alias: str | None = None, workspace: Workspace | None = None) -> list[AliasChange]:
-    return (workspace or get_workspace()).metadata.alias_history(check_name(name), alias)
+    return (workspace or get_workspace()).registry.alias_history(check_name(name), alias)
 
 
 def stage_history(name: str, version: int | None = None, workspace: Workspace | None = None) -> list[StageChange]:
     """Every stage move of model `name` (or of one version), oldest first: who, when, why."""
-    return (workspace or get_workspace()).metadata.stage_history(check_name(name), version)
+    return (workspace or get_workspace()).registry.stage_history(check_name(name), version)
 
 
 def model_aliases(name: str | None = None, workspace: Workspace | None = None) -> dict[str, dict[str, int]]:
     """model name -> alias -> version, for every model (or one)."""
-    return (workspace or get_workspace()).metadata.model_aliases(check_name(name) if name else None)
+    return (workspace or get_workspace()).registry.model_aliases(check_name(name) if name else None)

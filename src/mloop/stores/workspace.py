@@ -1,4 +1,10 @@
-"""A workspace: the settings plus the stores they point at, opened lazily and shared per process."""
+"""A workspace: the settings plus the stores they point at, opened lazily and shared per process
+(mloop.stores.opened holds the one cache of opened stores).
+
+The metadata database is reached through role stores: `workspace.runs` (runs, step runs,
+executions, cache lookup), `workspace.lineage` (artifact records, lineage edges, fingerprints),
+`workspace.tracking` (logged values, run search), `workspace.registry` (models, versions, aliases,
+stages, blessing reports); see mloop.stores.metadata."""
 
 from __future__ import annotations
 
@@ -6,8 +12,9 @@ import threading
 from pathlib import Path
 
 from mloop.core.config import Settings, load_settings
-from mloop.stores.artifacts import ArtifactStore, open_artifact_store
-from mloop.stores.metadata import MetadataStore, open_metadata_store
+from mloop.stores.artifacts import ArtifactStore
+from mloop.stores.metadata import LineageStore, MetadataStores, RegistryStore, RunStore, TrackingStore
+from mloop.stores.opened import artifact_store, close_stores, metadata_stores
 
 _CACHE: dict[tuple[str, str, str], Workspace] = {}
 _LOCK = threading.Lock()
@@ -16,19 +23,40 @@ _LOCK = threading.Lock()
 class Workspace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._metadata: MetadataStore | None = None
+        self._metadata: MetadataStores | None = None
         self._artifacts: ArtifactStore | None = None
 
     @property
-    def metadata(self) -> MetadataStore:
+    def metadata(self) -> MetadataStores:
+        """Every role store of the metadata database (prefer the role properties below)."""
         if self._metadata is None:
-            self._metadata = open_metadata_store(self.settings.db_url)
+            self._metadata = metadata_stores(self.settings.db_url)
         return self._metadata
+
+    @property
+    def runs(self) -> RunStore:
+        """Runs, step runs, executions, environments, cache lookup."""
+        return self.metadata.runs
+
+    @property
+    def lineage(self) -> LineageStore:
+        """Artifact records, lineage edges, data fingerprints."""
+        return self.metadata.lineage
+
+    @property
+    def tracking(self) -> TrackingStore:
+        """Logged metrics, params, tags and artifacts; run search."""
+        return self.metadata.tracking
+
+    @property
+    def registry(self) -> RegistryStore:
+        """Models, versions, aliases, stages, blessing reports."""
+        return self.metadata.registry
 
     @property
     def artifacts(self) -> ArtifactStore:
         if self._artifacts is None:
-            self._artifacts = open_artifact_store(self.settings.artifacts_url, self.settings.artifacts_options)
+            self._artifacts = artifact_store(self.settings.artifacts_url, self.settings.artifacts_options)
         return self._artifacts
 
     @property
@@ -36,9 +64,9 @@ class Workspace:
         return self.settings.state_dir / "logs"
 
     def close(self) -> None:
-        if self._metadata is not None:
-            self._metadata.close()
-            self._metadata = None
+        """Forget the stores (the process's store cache closes them: reset_workspaces)."""
+        self._metadata = None
+        self._artifacts = None
 
 
 def get_workspace(settings: Settings | None = None) -> Workspace:
@@ -53,8 +81,9 @@ def get_workspace(settings: Settings | None = None) -> Workspace:
 
 
 def reset_workspaces() -> None:
-    """Forget opened workspaces (closing their connections), e.g. between tests."""
+    """Forget opened workspaces and close every opened store, e.g. between tests."""
     with _LOCK:
         for workspace in _CACHE.values():
             workspace.close()
         _CACHE.clear()
+    close_stores()

@@ -73,7 +73,7 @@ class ActiveRun:
             return
         self.flush()
         now = utcnow()
-        self._workspace.metadata.update_run(self.id, status=status, ended_at=now, error=error)
+        self._workspace.runs.update_run(self.id, status=status, ended_at=now, error=error)
         self.record.status, self.record.ended_at, self.record.error = status, now, error
         if self.scope in ACTIVE:
             ACTIVE.remove(self.scope)
@@ -114,7 +114,7 @@ def start_run(experiment: str = "default", *, params: Mapping[str, Any] | None =
         graph={"name": experiment, "nodes": []}, graph_hash="", created_at=now, started_at=now,
         host=socket.gethostname(), pid=os.getpid(), options={"description": description}, kind="experiment",
     )
-    workspace.metadata.create_run(record, [])
+    workspace.runs.create_run(record, [])
     scope = Scope(record.id, None, sink_for(workspace.settings.db_url), workspace.artifacts.url)
     run = ActiveRun(record, scope, workspace)
     if tags:

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 
-from mloop.stores.metadata import MetadataStore, open_metadata_store
+from mloop.stores.metadata import MetadataStores
 from mloop.stores.metadata.tracking_records import MetricRow, ParamRow, TagRow, TrackingBatch
 
 FLUSH_SECONDS = 1.0
@@ -39,13 +39,12 @@ class Sink:
         self.params: list[ParamRow] = []
         self.tags: list[TagRow] = []
         self._write_lock = threading.Lock()
-        self._store: MetadataStore | None = None
 
     @property
-    def store(self) -> MetadataStore:
-        if self._store is None:
-            self._store = open_metadata_store(self.url)
-        return self._store
+    def store(self) -> MetadataStores:
+        from mloop.stores.opened import metadata_stores
+
+        return metadata_stores(self.url)
 
     def pending(self) -> int:
         return len(self.metrics) + len(self.params) + len(self.tags)
@@ -67,7 +66,7 @@ class Sink:
                 batch = TrackingBatch(self.metrics, self.params, self.tags)
                 self.metrics, self.params, self.tags = [], [], []
             try:
-                self.store.log_batch(batch)
+                self.store.tracking.log_batch(batch)
             except Exception:
                 with self.lock:  # keep them, in order, for the next flush
                     self.metrics[:0], self.params[:0], self.tags[:0] = batch.metrics, batch.params, batch.tags
@@ -100,17 +99,13 @@ def flush(url: str | None = None) -> None:
 
 
 def close_stores() -> None:
-    """Write what is pending, then close every sink's database connections (e.g. between tests)."""
+    """Write what is pending and forget every sink (e.g. between tests); mloop.stores.opened
+    closes the databases."""
     with _SINKS_LOCK:
         sinks = list(_SINKS.values())
         _SINKS.clear()
     for sink in sinks:
-        try:
-            sink.flush()
-        finally:
-            if sink._store is not None:
-                sink._store.close()
-                sink._store = None
+        sink.flush()
 
 
 def _write_forever() -> None:

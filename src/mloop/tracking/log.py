@@ -90,8 +90,8 @@ def add_tags(scope: Scope, tags: Mapping[str, Any]) -> None:
 
 
 def add_artifact(scope: Scope, obj: Any, name: str | None) -> str:
-    from mloop.pipeline.execution.task import artifact_store
     from mloop.stores.artifacts import save_object
+    from mloop.stores.opened import artifact_store
 
     store = artifact_store(scope.artifacts_url)
     if isinstance(obj, (str, os.PathLike)):
@@ -110,7 +110,7 @@ def add_artifact(scope: Scope, obj: Any, name: str | None) -> str:
         materializer_version=stored.materializer_version, type_name=stored.type_name, size=stored.size,
         summary=_json_safe(stored.summary), created_at=utcnow(),
     )
-    scope.sink.store.record_logged_artifact(scope.run_id, scope.step_run_id, name, record)
+    scope.sink.store.tracking.record_logged_artifact(scope.run_id, scope.step_run_id, name, record)
     return stored.digest
 
 

@@ -42,9 +42,9 @@ def search_runs(filter: str = "", order_by: str | None = None, descending: bool 
     (runs without it last; then newest first), as a DataFrame: run_id, pipeline, kind, status,
     start_time, end_time, then params.*, metrics.* (latest values) and tags.* columns."""
     pd = _pandas()
-    metadata = (workspace or get_workspace()).metadata
-    records = metadata.search_runs(_query(filter, order_by, descending, limit))
-    values = metadata.run_values([r.id for r in records])
+    workspace = workspace or get_workspace()
+    records = workspace.tracking.search_runs(_query(filter, order_by, descending, limit))
+    values = workspace.tracking.run_values([r.id for r in records])
     rows = [_row(record, values.get(record.id, RunValues())) for record in records]
     columns = list(RUN_COLUMNS) + sorted({k for row in rows for k in row if k not in RUN_COLUMNS}, key=_column_order)
     frame = pd.DataFrame(rows, columns=columns)
@@ -56,8 +56,8 @@ def search_runs(filter: str = "", order_by: str | None = None, descending: bool 
 def best_run(metric: str, filter: str = "", maximize: bool = True, workspace: Workspace | None = None) -> RunData:
     """The run with the highest (or, with maximize=False, lowest) latest value of `metric` among
     those matching `filter`; NotFoundError when none logged it."""
-    metadata = (workspace or get_workspace()).metadata
-    records = metadata.search_runs(_query(filter, f"metrics.`{metric}`", maximize, 1))
+    workspace = workspace or get_workspace()
+    records = workspace.tracking.search_runs(_query(filter, f"metrics.`{metric}`", maximize, 1))
     found = get_run_data(records[0].id, workspace) if records else None
     if found is None or metric not in found.metrics:
         where = f" among runs matching {filter!r}" if filter else ""
@@ -68,10 +68,9 @@ def best_run(metric: str, filter: str = "", maximize: bool = True, workspace: Wo
 def get_run_data(run_id: str, workspace: Workspace | None = None) -> RunData:
     """A run (id or unique prefix) with its params, latest metrics, tags and logged artifacts."""
     workspace = workspace or get_workspace()
-    metadata = workspace.metadata
-    record = metadata.get_run(run_id)
-    values = metadata.run_values([record.id]).get(record.id, RunValues())
-    artifacts = {name: Artifact(artifact, workspace) for name, (artifact, _) in metadata.logged_artifacts(record.id).items()}
+    record = workspace.runs.get_run(run_id)
+    values = workspace.tracking.run_values([record.id]).get(record.id, RunValues())
+    artifacts = {name: Artifact(artifact, workspace) for name, (artifact, _) in workspace.tracking.logged_artifacts(record.id).items()}
     return RunData(record, values.params, values.metrics, values.tags, artifacts)
 
 
@@ -93,11 +92,11 @@ def get_metric_history(run_id: str, key: str, workspace: Workspace | None = None
     """Every point of a run's metric `key`: step, value, timestamp (UTC) and the step run that
     logged it, ordered by step then time."""
     pd = _pandas()
-    metadata = (workspace or get_workspace()).metadata
-    record = metadata.get_run(run_id)
-    history = metadata.metric_history(record.id, key)
+    workspace = workspace or get_workspace()
+    record = workspace.runs.get_run(run_id)
+    history = workspace.tracking.metric_history(record.id, key)
     if not len(history):
-        logged = metadata.run_values([record.id]).get(record.id, RunValues()).metrics
+        logged = workspace.tracking.run_values([record.id]).get(record.id, RunValues()).metrics
         raise NotFoundError(f"run {record.id} has no metric {key!r}; its metrics: {', '.join(sorted(logged)) or 'none'}")
     return pd.DataFrame({
         "step": history.steps, "value": history.values,

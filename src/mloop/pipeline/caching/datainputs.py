@@ -31,18 +31,18 @@ def fingerprint(path: Path) -> str:
 def data_digest(workspace: Workspace, path: Path) -> str:
     """The content hash of a data file or folder, without storing it (for plans)."""
     _require(path)
-    known = workspace.metadata.find_fingerprint(str(path), fingerprint(path))
+    known = workspace.lineage.find_fingerprint(str(path), fingerprint(path))
     return known or hash_path(path)
 
 
 def resolve_data(workspace: Workspace, path: Path) -> ArtifactRecord:
     """Store the data at `path` (once per content) and return its artifact record."""
     _require(path)
-    metadata, store = workspace.metadata, workspace.artifacts
+    store = workspace.artifacts
     print_ = fingerprint(path)
-    digest = metadata.find_fingerprint(str(path), print_)
+    digest = workspace.lineage.find_fingerprint(str(path), print_)
     if digest is not None and store.exists(digest):
-        return metadata.get_artifact(digest)
+        return workspace.lineage.get_artifact(digest)
     digest = hash_path(path)
     stored = ingest_path(store, path, digest)
     record = ArtifactRecord(
@@ -50,8 +50,8 @@ def resolve_data(workspace: Workspace, path: Path) -> ArtifactRecord:
         materializer_version=stored.materializer_version, type_name="data",
         size=stored.size, summary={**stored.summary, "source": str(path)}, created_at=utcnow(),
     )
-    metadata.record_artifact(record)
-    metadata.put_fingerprint(str(path), print_, digest)
+    workspace.lineage.record_artifact(record)
+    workspace.lineage.put_fingerprint(str(path), print_, digest)
     return record
 
 

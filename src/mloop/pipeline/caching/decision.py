@@ -55,11 +55,11 @@ def decide(node: Node, inputs: dict[str, Any], workspace: Workspace, cache: bool
     if not cache or not node.spec.cache:
         why = "caching is off for this run (--no-cache)" if not cache else "the step has cache=False"
         return CacheDecision(key, parts, None, why)
-    hit = workspace.metadata.find_cached(key)
+    hit = workspace.runs.find_cached(key)
     if hit is not None and all(workspace.artifacts.exists(a.id) for a in hit[1].values()) \
             and set(hit[1]) == set(node.spec.outputs):
         return CacheDecision(key, parts, hit, f"same key as its execution in run {hit[0].run_id}")
     if explain_for is None:
         return CacheDecision(key, parts, None, "no usable cached execution")
-    previous = workspace.metadata.last_step_run(explain_for, node.name)
+    previous = workspace.runs.last_step_run(explain_for, node.name)
     return CacheDecision(key, parts, None, explain_change(parts, previous.cache_parts if previous else None))

@@ -115,12 +115,12 @@ class Attempts:
         """Each execution whose worker died used an attempt: it goes in the record before the one
         that finished. The worker that ran the task again reported those it found (`result.lost`);
         one still 'running' now (no worker finished the task) is marked lost here."""
-        metadata = self.workspace.metadata
+        workspace = self.workspace
         lost = list(result.lost)
-        if metadata.mark_lost_executions(step_run_id, LOST_REASON):
+        if workspace.runs.mark_lost_executions(step_run_id, LOST_REASON):
             attempt = attempts[-1]["attempt"]
             known = {x["worker"] for x in lost}
-            lost += [e.as_attempt() for e in metadata.step_executions([step_run_id])
+            lost += [e.as_attempt() for e in workspace.runs.step_executions([step_run_id])
                      if e.attempt == attempt and e.status == "lost" and e.worker not in known]
         if not result.worker and lost:  # no worker answered (every one died, the scheduler went):
             attempts[-1]["worker"] = lost.pop()["worker"]  # the last lost execution is this attempt

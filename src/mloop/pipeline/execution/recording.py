@@ -6,15 +6,15 @@ from typing import Any
 
 from mloop.core.clock import utcnow
 from mloop.pipeline.execution.task import TaskResult
-from mloop.stores.metadata import ArtifactRecord, LineageEdge, MetadataStore, StepRunRecord
+from mloop.stores.metadata import ArtifactRecord, LineageEdge, LineageStore, RunStore, StepRunRecord
 
 
 class Recorder:
     """Collects step-run changes and writes them in one transaction per `flush`: the scheduler
     flushes once per turn, before it waits, so the store is current whenever steps are running."""
 
-    def __init__(self, metadata: MetadataStore, run_id: str) -> None:
-        self.metadata = metadata
+    def __init__(self, runs: RunStore, run_id: str) -> None:
+        self.runs = runs
         self.run_id = run_id
         self._updates: list[tuple[str, dict[str, Any]]] = []
         self._artifacts: dict[str, ArtifactRecord] = {}
@@ -22,7 +22,7 @@ class Recorder:
 
     def flush(self) -> None:
         if self._updates:
-            self.metadata.apply_step_updates(self._updates, list(self._artifacts.values()), self._edges)
+            self.runs.apply_step_updates(self._updates, list(self._artifacts.values()), self._edges)
             self._updates, self._artifacts, self._edges = [], {}, []
 
     def _queue(self, step_run_id: str, values: dict[str, Any], artifacts: Any = (),
@@ -95,9 +95,9 @@ class Recorder:
         return edges
 
     @staticmethod
-    def outputs_of(metadata: MetadataStore, step_run_ids: list[str]) -> dict[str, dict[str, ArtifactRecord]]:
-        edges = metadata.step_run_edges(step_run_ids)
-        artifacts = metadata.get_artifacts(sorted({e.artifact_id for e in edges if e.direction == "out"}))
+    def outputs_of(lineage: LineageStore, step_run_ids: list[str]) -> dict[str, dict[str, ArtifactRecord]]:
+        edges = lineage.step_run_edges(step_run_ids)
+        artifacts = lineage.get_artifacts(sorted({e.artifact_id for e in edges if e.direction == "out"}))
         result: dict[str, dict[str, ArtifactRecord]] = {}
         for edge in edges:
             if edge.direction == "out":

@@ -16,11 +16,11 @@ def recover_interrupted(workspace: Workspace, stale_after: float = 5 * 60) -> li
     """Mark runs whose process died (same host, pid gone) or went silent as interrupted."""
     marked = []
     now = utcnow()
-    for run in workspace.metadata.running_runs():
+    for run in workspace.runs.running_runs():
         dead = run.host == HOST and not _alive(run.pid)
         silent = run.heartbeat_at is not None and (now - run.heartbeat_at).total_seconds() > stale_after
         hint = f"; resume with: mloop runs resume {run.id}" if getattr(run, "kind", "pipeline") == "pipeline" else ""
-        if (dead or silent) and workspace.metadata.mark_run_interrupted(
+        if (dead or silent) and workspace.runs.mark_run_interrupted(
             run.id, f"interrupted: its process ({run.host} pid {run.pid}) stopped{hint}"
         ):
             marked.append(run.id)

@@ -68,7 +68,7 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
                       spec=n["spec"], source_hash=n["source_hash"])
         for n in graph_json["nodes"]
     ]
-    workspace.metadata.create_run(run, steps)
+    workspace.runs.create_run(run, steps)
     _Execution(workspace, run.id, graph, options, {s.node: s for s in steps}, {}, functions or {}).execute()
     return run.id
 
@@ -76,21 +76,20 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
 def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
     """Execute again only the steps of `run_id` that failed or never ran, in the same run."""
     recover_interrupted(workspace)
-    metadata = workspace.metadata
-    run = metadata.get_run(run_id)
+    run = workspace.runs.get_run(run_id)
     if run.status == "running":
         raise ConflictError(f"run {run.id} is still running (pid {run.pid} on {run.host}); wait for it to end")
     if run.status == "succeeded":
         raise ConflictError(f"run {run.id} succeeded; nothing to resume (start a new one with mloop run)")
     graph = Graph.from_json(run.graph)
-    records = {s.node: s for s in metadata.step_runs(run.id)}
+    records = {s.node: s for s in workspace.runs.step_runs(run.id)}
     done: dict[str, dict[str, ArtifactRecord]] = {}
     finished = [s for s in records.values() if s.status in ("succeeded", "cached")]
-    outputs = Recorder.outputs_of(metadata, [s.id for s in finished])
+    outputs = Recorder.outputs_of(workspace.lineage, [s.id for s in finished])
     for record in finished:
         done[record.node] = outputs.get(record.id, {})
-    metadata.update_run(run.id, status="running", ended_at=None, error=None, host=HOST, pid=os.getpid(),
-                        heartbeat_at=utcnow())
+    workspace.runs.update_run(run.id, status="running", ended_at=None, error=None, host=HOST, pid=os.getpid(),
+                              heartbeat_at=utcnow())
     _Execution(workspace, run.id, graph, options, records, done, {}).execute()
     return run.id
 
@@ -109,7 +108,7 @@ class _Execution:
         self.options = options
         self.records = records
         self.functions = functions
-        self.recorder = Recorder(workspace.metadata, run_id)
+        self.recorder = Recorder(workspace.runs, run_id)
         self.interrupts = Interrupts(self._interrupting)
         self.scheduler = Scheduler(workspace, run_id, graph, records, self.recorder, self.interrupts, options)
         self.scheduler.done.update(done)
@@ -190,7 +189,7 @@ class _Execution:
         try:
             info["code_version"] = environment.code_version(self.settings.root)
             env_id, snapshot = environment.environment()
-            self.workspace.metadata.put_environment(env_id, snapshot)
+            self.workspace.runs.put_environment(env_id, snapshot)
             info["environment_id"] = env_id
         except Exception as exc:  # never fail a run for its bookkeeping
             info["code_version"] = {"error": str(exc)}
@@ -202,7 +201,7 @@ class _Execution:
             name, message = failures[0]
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
             error = f"{message}{more}"
-        self.workspace.metadata.update_run(
+        self.workspace.runs.update_run(
             self.run_id, status="failed" if failures else "succeeded", ended_at=utcnow(), error=error,
             heartbeat_at=utcnow(), **info,
         )
@@ -218,8 +217,8 @@ class _Execution:
             why = f"interrupted by {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
         reason = f"{why}; resume with: mloop runs resume {self.run_id}"
         try:
-            self.workspace.metadata.update_run(self.run_id, **info)
-            self.workspace.metadata.mark_run_interrupted(self.run_id, reason)
+            self.workspace.runs.update_run(self.run_id, **info)
+            self.workspace.runs.mark_run_interrupted(self.run_id, reason)
         except Exception:  # the original exception matters more
             pass
         return reason

@@ -107,7 +107,7 @@ class Scheduler:
                 if delay is not None:
                     heapq.heappush(retry_at, (time.monotonic() + delay, name))
             if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                self.workspace.metadata.update_run(self.run_id, heartbeat_at=utcnow())
+                self.workspace.runs.update_run(self.run_id, heartbeat_at=utcnow())
                 last_beat = time.monotonic()
         for name in self.graph.nodes:
             if self.failed.get(name) == "skipped":
@@ -141,7 +141,7 @@ class Scheduler:
 
         def data(name: str, path: str) -> ArtifactRecord:
             if name in overrides:
-                return self.workspace.metadata.get_artifact(overrides[name])
+                return self.workspace.lineage.get_artifact(overrides[name])
             return resolve_data(self.workspace, Path(path))
 
         return data

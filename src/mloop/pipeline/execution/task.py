@@ -22,11 +22,10 @@ from mloop.core.errors import MloopError, StepFailed, StepTimeoutError
 from mloop.core.hashing import hash_file
 from mloop.core.imports import resolve
 from mloop.pipeline.execution import logs
-from mloop.stores.artifacts import ArtifactStore, StoredObject, load_object, open_artifact_store, save_object
+from mloop.stores.artifacts import ArtifactStore, StoredObject, load_object, save_object
+from mloop.stores.opened import artifact_store, metadata_stores
 
 LOST_REASON = "its worker died before the step finished"
-_STORES: dict[str, ArtifactStore] = {}
-_METADATA: dict[str, Any] = {}
 #: called as hook(task, result) after a step's function returned or raised, inside the task's
 #: context; higher layers (tracking) register here to flush what the step recorded
 TASK_END_HOOKS: list[Callable[[StepTask, TaskResult], None]] = []
@@ -104,14 +103,6 @@ def current_task() -> StepTask | None:
     return _CURRENT_TASK.get()
 
 
-def artifact_store(url: str, options: dict[str, str] | None = None) -> ArtifactStore:
-    key = url + repr(sorted((options or {}).items()))
-    store = _STORES.get(key)
-    if store is None:
-        store = _STORES[key] = open_artifact_store(url, options)
-    return store
-
-
 def execute_task(task: StepTask) -> TaskResult:
     """Load inputs, run the step's function with its log captured, store its outputs."""
     if task.isolation == "venv":
@@ -168,7 +159,7 @@ def _start_execution(task: StepTask, result: TaskResult) -> str | None:
     from mloop.stores.metadata import StepExecutionRecord
 
     execution_id = new_id()
-    store = metadata_store(task.metadata_url)
+    store = metadata_stores(task.metadata_url).runs
     try:
         earlier = store.start_execution(
             StepExecutionRecord(execution_id, task.step_run_id, task.attempt, result.worker, "running", utcnow()),
@@ -189,17 +180,8 @@ def _start_execution(task: StepTask, result: TaskResult) -> str | None:
 
 def _end_execution(task: StepTask, execution_id: str, result: TaskResult) -> None:
     with contextlib.suppress(Exception):
-        metadata_store(task.metadata_url).end_execution(
+        metadata_stores(task.metadata_url).runs.end_execution(
             execution_id, "failed" if result.error else "succeeded", result.error)
-
-
-def metadata_store(url: str) -> Any:
-    store = _METADATA.get(url)
-    if store is None:
-        from mloop.stores.metadata import open_metadata_store
-
-        store = _METADATA[url] = open_metadata_store(url)
-    return store
 
 
 def _execute_isolated(task: StepTask) -> TaskResult:

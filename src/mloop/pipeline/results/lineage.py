@@ -14,8 +14,7 @@ if TYPE_CHECKING:
 def trace(workspace: Workspace, artifact_id: str, depth: int = 50) -> Lineage:
     from mloop.pipeline.results.runs import Artifact, Lineage, LineageNode
 
-    metadata = workspace.metadata
-    root = Artifact(metadata.get_artifact(artifact_id), workspace)
+    root = Artifact(workspace.lineage.get_artifact(artifact_id), workspace)
     edges: list[tuple[str, str, str]] = []
     nodes: dict[str, list[LineageNode]] = {"up": [], "down": []}
     for direction in ("up", "down"):
@@ -25,14 +24,14 @@ def trace(workspace: Workspace, artifact_id: str, depth: int = 50) -> Lineage:
         level = 0
         while frontier and level < depth:
             level += 1
-            touching = metadata.artifact_edges(frontier)
+            touching = workspace.lineage.artifact_edges(frontier)
             wanted = "out" if direction == "up" else "in"
             step_ids = sorted({e.step_run_id for e in touching if e.direction == wanted} - seen_steps)
             if direction == "up":
-                step_ids = _original_producers(metadata.get_step_runs_by_id(step_ids))
+                step_ids = _original_producers(workspace.runs.get_step_runs_by_id(step_ids))
             if not step_ids:
                 break
-            steps = {s.id: s for s in metadata.get_step_runs_by_id(step_ids)}
+            steps = {s.id: s for s in workspace.runs.get_step_runs_by_id(step_ids)}
             seen_steps.update(step_ids)
             for edge in touching:
                 if edge.step_run_id in steps and edge.direction == wanted:
@@ -42,10 +41,10 @@ def trace(workspace: Workspace, artifact_id: str, depth: int = 50) -> Lineage:
                 nodes[direction].append(LineageNode("step", step.id, f"{step.node} ({step.step})",
                                                     {"run_id": step.run_id, "status": step.status,
                                                      "source_hash": step.source_hash}, level))
-            next_edges: list[LineageEdge] = metadata.step_run_edges(step_ids)
+            next_edges: list[LineageEdge] = workspace.lineage.step_run_edges(step_ids)
             other = "in" if direction == "up" else "out"
             new_ids = sorted({e.artifact_id for e in next_edges if e.direction == other} - seen_artifacts)
-            records = metadata.get_artifacts(new_ids)
+            records = workspace.lineage.get_artifacts(new_ids)
             for edge in next_edges:
                 if edge.direction == other:
                     pair = (edge.artifact_id, edge.step_run_id) if direction == "up" else (edge.step_run_id, edge.artifact_id)

@@ -85,7 +85,7 @@ class StepRun:
         """For a cached step: the id of the run whose execution of the step it reused."""
         if not self.record.cached_from:
             return None
-        found = self._workspace.metadata.get_step_runs_by_id([self.record.cached_from])
+        found = self._workspace.runs.get_step_runs_by_id([self.record.cached_from])
         return found[0].run_id if found else None
 
     def logs(self, attempt: int | None = None) -> str:
@@ -118,15 +118,14 @@ class Run:
     @classmethod
     def load(cls, run_id: str, workspace: Workspace | None = None) -> Run:
         workspace = workspace or get_workspace()
-        metadata = workspace.metadata
-        record = metadata.get_run(run_id)
-        step_records = metadata.step_runs(record.id)
-        edges = metadata.step_run_edges([s.id for s in step_records])
+        record = workspace.runs.get_run(run_id)
+        step_records = workspace.runs.step_runs(record.id)
+        edges = workspace.lineage.step_run_edges([s.id for s in step_records])
         artifact_ids = sorted({e.artifact_id for e in edges})
-        artifacts = {a: Artifact(r, workspace) for a, r in metadata.get_artifacts(artifact_ids).items()}
+        artifacts = {a: Artifact(r, workspace) for a, r in workspace.lineage.get_artifacts(artifact_ids).items()}
         order = {name: index for index, name in enumerate(n["name"] for n in record.graph["nodes"])}
         executions: dict[str, list[StepExecutionRecord]] = {}
-        for execution in metadata.step_executions([s.id for s in step_records]):
+        for execution in workspace.runs.step_executions([s.id for s in step_records]):
             executions.setdefault(execution.step_run_id, []).append(execution)
         steps = []
         for step_record in sorted(step_records, key=lambda s: order.get(s.node, 0)):
@@ -153,7 +152,7 @@ class Run:
     @property
     def environment(self) -> dict[str, Any]:
         env_id = self.record.environment_id
-        return self._workspace.metadata.get_environment(env_id) if env_id else {}
+        return self._workspace.runs.get_environment(env_id) if env_id else {}
 
     @property
     def duration(self) -> float | None:
@@ -212,13 +211,13 @@ def list_runs(pipeline: str | None = None, status: str | None = None, limit: int
         raise ValidationError(f"limit must be at least 1, got {limit}")
     workspace = workspace or get_workspace()
     recover_interrupted(workspace)
-    return workspace.metadata.list_runs(pipeline, status, limit)
+    return workspace.runs.list_runs(pipeline, status, limit)
 
 
 def get_artifact(artifact_id: str, workspace: Workspace | None = None) -> Artifact:
     """An artifact by id (a unique prefix of at least 4 characters is enough)."""
     workspace = workspace or get_workspace()
-    return Artifact(workspace.metadata.get_artifact(artifact_id), workspace)
+    return Artifact(workspace.lineage.get_artifact(artifact_id), workspace)
 
 
 def list_artifacts(limit: int = 50, workspace: Workspace | None = None) -> list[Artifact]:
@@ -226,7 +225,7 @@ def list_artifacts(limit: int = 50, workspace: Workspace | None = None) -> list[
     if limit < 1:
         raise ValidationError(f"limit must be at least 1, got {limit}")
     workspace = workspace or get_workspace()
-    return [Artifact(record, workspace) for record in workspace.metadata.list_artifacts(limit)]
+    return [Artifact(record, workspace) for record in workspace.lineage.list_artifacts(limit)]
 
 
 def _when(value: datetime | None) -> str:

@@ -1,4 +1,27 @@
-from mloop.stores.metadata.base import MetadataStore
+"""The metadata store: one SQL database (SQLite or PostgreSQL), one Alembic migration history, and
+one small role store per domain over it. A role is a Protocol with its contract in the docstring
+(runs.py, lineage.py, tracking.py, registry.py) and a SQL implementation (`*_sql.py`) holding
+only data operations; policy (what may be promoted, what counts as a cache hit) lives in the
+domain package. `open_metadata_stores(url)` gives them all, sharing one `Database`.
+
+Adding a domain (data quality, features, serving, monitoring, ...):
+1. tables in schema.py, and a new revision in migrations/versions/ (next number, `down_revision`
+   the current head); bump engine.HEAD_REVISION;
+2. `<domain>.py`: the records it hands out (plain dataclasses) and a `<Domain>Store` Protocol
+   whose docstring says what a miss returns and what is idempotent;
+3. `<domain>_sql.py`: `Sql<Domain>Store(database)` using `database.read()`/`write()`, one
+   transaction per method, under ~400 lines;
+4. a field on `MetadataStores` (below) and a property on `Workspace`;
+5. tests/stores/metadata/test_<domain>_store.py, run on SQLite and PostgreSQL via `metadata_url`.
+Never add the domain's methods to another role's store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mloop.stores.metadata.lineage import LineageStore
 from mloop.stores.metadata.records import (
     ArtifactRecord,
     LineageEdge,
@@ -6,12 +29,48 @@ from mloop.stores.metadata.records import (
     StepExecutionRecord,
     StepRunRecord,
 )
-from mloop.stores.metadata.sql import SqlMetadataStore
+from mloop.stores.metadata.registry import RegistryStore
+from mloop.stores.metadata.runs import RunStore
+from mloop.stores.metadata.tracking import TrackingStore
 
-__all__ = ["ArtifactRecord", "StepExecutionRecord", "LineageEdge", "MetadataStore", "RunRecord", "SqlMetadataStore", "StepRunRecord",
-           "open_metadata_store"]
+if TYPE_CHECKING:
+    from mloop.stores.metadata.database import Database
+
+__all__ = ["ArtifactRecord", "LineageEdge", "LineageStore", "MetadataStores", "RegistryStore", "RunRecord", "RunStore",
+           "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
 
-def open_metadata_store(url: str) -> MetadataStore:
-    """The metadata store for a database URL (sqlite:///... or postgresql://...)."""
-    return SqlMetadataStore(url)
+@dataclass(frozen=True)
+class MetadataStores:
+    """The role stores of one database."""
+
+    database: Database
+    runs: RunStore
+    lineage: LineageStore
+    tracking: TrackingStore
+    registry: RegistryStore
+
+    @property
+    def url(self) -> str:
+        return self.database.url
+
+    @property
+    def supports_remote_access(self) -> bool:
+        return self.database.supports_remote_access
+
+    def close(self) -> None:
+        """Close the database's connections (the stores open them again when used)."""
+        self.database.close()
+
+
+def open_metadata_stores(url: str) -> MetadataStores:
+    """The role stores for a database URL (sqlite:///... or postgresql://...); no I/O until used."""
+    from mloop.stores.metadata.database import Database
+    from mloop.stores.metadata.lineage_sql import SqlLineageStore
+    from mloop.stores.metadata.registry_sql import SqlRegistryStore
+    from mloop.stores.metadata.runs_sql import SqlRunStore
+    from mloop.stores.metadata.tracking_sql import SqlTrackingStore
+
+    database = Database(url)
+    return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
+                          SqlRegistryStore(database))

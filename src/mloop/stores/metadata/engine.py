@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from mloop.core.errors import BackendError, ConfigError, ConflictError, missing_extra
 
 #: newest Alembic revision in migrations/versions; checked cheaply at open without importing Alembic
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 _MIGRATE_LOCK = threading.Lock()
 
 

@@ -1,4 +1,4 @@
-"""The model registry's part of the SQL metadata store (mixed into SqlMetadataStore).
+"""RegistryStore over the shared SQL database: models, versions, aliases, stages, blessing reports.
 
 Concurrency: every change to a model (a new version number, an alias or stage move) first locks
 the model's row: `UPDATE ... RETURNING` for the version counter, `SELECT ... FOR UPDATE` for the
@@ -8,15 +8,15 @@ processes never get the same version number, and alias history is one consistent
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import asdict, replace
+from typing import Any
 
 import sqlalchemy as sa
 
-from mloop.core.clock import as_utc, utcnow
+from mloop.core.clock import utcnow
 from mloop.core.errors import ConflictError, NotFoundError, ValidationError
 from mloop.stores.metadata import schema as t
-from mloop.stores.metadata.engine import translate_errors
+from mloop.stores.metadata.database import Database, as_record
 from mloop.stores.metadata.registry_records import (
     STAGES,
     AliasChange,
@@ -26,25 +26,18 @@ from mloop.stores.metadata.registry_records import (
     StageChange,
 )
 
-R = TypeVar("R")
-_TIMES = ("created_at", "changed_at")
 
-
-class SqlRegistryMixin:
-    if TYPE_CHECKING:
-        url: str
-
-        def _write(self) -> Any: ...
-        def _read(self) -> Any: ...
-        def _insert_ignore(self, table: sa.Table) -> Any: ...
+class SqlRegistryStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     # ---------------------------------------------------------------- models
     def create_model_version(self, draft: ModelVersionRecord, model_description: str = "") -> ModelVersionRecord:
         """Store `draft` as the next version of its model (created on first use); `draft.version`
         is ignored. Atomic: concurrent callers get distinct, consecutive numbers."""
         m = t.models
-        with translate_errors(self.url), self._write() as conn:
-            conn.execute(self._insert_ignore(m), {"name": draft.model, "description": model_description,
+        with self._db.write() as conn:
+            conn.execute(self._db.insert_ignore(m), {"name": draft.model, "description": model_description,
                                                   "latest_version": 0, "created_at": draft.created_at})
             number = conn.execute(
                 m.update().where(m.c.name == draft.model)
@@ -55,43 +48,43 @@ class SqlRegistryMixin:
         return ModelVersionRecord(**values)
 
     def get_model(self, name: str) -> ModelRecord:
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             row = conn.execute(sa.select(t.models).where(t.models.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"no model {name!r}; list them with: mloop models list")
-        return _record(ModelRecord, row)
+        return as_record(ModelRecord, row)
 
     def list_models(self) -> list[ModelRecord]:
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
-        return [_record(ModelRecord, row) for row in rows]
+        return [as_record(ModelRecord, row) for row in rows]
 
     def get_model_version(self, model: str, version: int) -> ModelVersionRecord:
-        with translate_errors(self.url), self._read() as conn:
-            return _record(ModelVersionRecord, self._version_row(conn, model, version))
+        with self._db.read() as conn:
+            return as_record(ModelVersionRecord, _version_row(conn, model, version))
 
     def list_model_versions(self, model: str) -> list[ModelVersionRecord]:
         """Every version of `model`, oldest first (NotFoundError for an unknown model)."""
         v = t.model_versions
-        with translate_errors(self.url), self._read() as conn:
-            self._model_row(conn, model)
+        with self._db.read() as conn:
+            _model_row(conn, model)
             rows = conn.execute(sa.select(v).where(v.c.model == model).order_by(v.c.version)).all()
-        return [_record(ModelVersionRecord, row) for row in rows]
+        return [as_record(ModelVersionRecord, row) for row in rows]
 
     def find_model_version(self, model: str, artifact_id: str) -> ModelVersionRecord | None:
         """The newest version of `model` holding artifact `artifact_id`, or None."""
         v = t.model_versions
         query = (sa.select(v).where(v.c.model == model, v.c.artifact_id == artifact_id)
                  .order_by(v.c.version.desc()).limit(1))
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             row = conn.execute(query).first()
-        return _record(ModelVersionRecord, row) if row else None
+        return as_record(ModelVersionRecord, row) if row else None
 
     def set_model_card(self, model: str, version: int, card: dict[str, Any]) -> None:
         """Attach (or replace) the evaluation and explainability summary of a version."""
         v = t.model_versions
-        with translate_errors(self.url), self._write() as conn:
-            self._version_row(conn, model, version)
+        with self._db.write() as conn:
+            _version_row(conn, model, version)
             conn.execute(v.update().where(v.c.model == model, v.c.version == version).values(card=card))
 
     # --------------------------------------------------------------- aliases
@@ -102,59 +95,30 @@ class SqlRegistryMixin:
         if model is not None:
             query = query.where(a.c.model == model)
         result: dict[str, dict[str, int]] = {}
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             for row in conn.execute(query):
                 result.setdefault(row.model, {})[row.alias] = row.version
         return result
 
     def move_alias(self, model: str, alias: str, version: int | None, *, changed_by: str, reason: str = "",
-                   forced: bool = False, expect: int | None = None, require_blessed: bool = False) -> AliasChange:
-        """Point `alias` at `version` (None deletes it) and record the move, in one transaction.
-
-        `expect` makes it compare-and-set: the alias must point at that version now (0: must not
-        exist), else ConflictError. `require_blessed` refuses a version whose latest blessing
-        report did not pass, unless `forced` (recorded)."""
-        with translate_errors(self.url), self._write() as conn:
-            self._lock_model(conn, model)
-            current = self._alias_version(conn, model, alias)
+                   forced: bool = False, expect: int | None = None, action: str | None = None) -> AliasChange:
+        """Point `alias` at `version` (None deletes it) and record the move as `action` (default
+        "set", or "delete"), in one transaction. `expect` makes it compare-and-set: the alias must
+        point at that version now (0: must not exist), else ConflictError."""
+        with self._db.write() as conn:
+            _lock_model(conn, model)
+            current = _alias_version(conn, model, alias)
             if expect is not None and (current or 0) != expect:
                 now = f"version {current}" if current else "nothing"
                 raise ConflictError(f"alias {alias!r} of model {model!r} points at {now}, not the expected "
                                     f"{'nothing' if expect == 0 else f'version {expect}'}: it was moved meanwhile; "
                                     f"check with: mloop models show {model}")
             if version is not None:
-                self._version_row(conn, model, version)
-                if require_blessed and not forced and not self._blessed(conn, model, version):
-                    raise ValidationError(_not_blessed(model, version, f"promote {model} {version} --alias {alias}"))
+                _version_row(conn, model, version)
             elif current is None:
                 raise NotFoundError(f"model {model!r} has no alias {alias!r}")
-            action = "set" if version is not None else "delete"
-            return self._apply_alias(conn, model, alias, current, version, action, changed_by, reason, forced)
-
-    def rollback_alias(self, model: str, alias: str, *, changed_by: str, reason: str = "") -> AliasChange:
-        """Move `alias` back to the version it pointed at before its current one (from its history:
-        each rollback undoes one earlier move, so repeated rollbacks walk further back)."""
-        h = t.alias_history
-        with translate_errors(self.url), self._write() as conn:
-            self._lock_model(conn, model)
-            current = self._alias_version(conn, model, alias)
-            if current is None:
-                raise NotFoundError(f"model {model!r} has no alias {alias!r}; set one with: "
-                                    f"mloop models promote {model} VERSION --alias {alias}")
-            rows = conn.execute(sa.select(h.c.action, h.c.to_version)
-                                .where(h.c.model == model, h.c.alias == alias).order_by(h.c.id)).all()
-            stack: list[int] = []
-            for action, to_version in rows:
-                if action == "rollback":
-                    del stack[-1:]
-                elif action == "delete":
-                    stack.clear()
-                elif not stack or stack[-1] != to_version:
-                    stack.append(to_version)
-            if len(stack) < 2:
-                raise NotFoundError(f"alias {alias!r} of model {model!r} has no earlier version to roll back to "
-                                    f"(history: mloop models show {model})")
-            return self._apply_alias(conn, model, alias, current, stack[-2], "rollback", changed_by, reason, False)
+            action = action or ("set" if version is not None else "delete")
+            return _apply_alias(conn, model, alias, current, version, action, changed_by, reason, forced)
 
     def alias_history(self, model: str, alias: str | None = None) -> list[AliasChange]:
         """Every move of the model's aliases (or of one alias), oldest first."""
@@ -162,21 +126,19 @@ class SqlRegistryMixin:
         query = sa.select(h).where(h.c.model == model).order_by(h.c.id)
         if alias is not None:
             query = query.where(h.c.alias == alias)
-        with translate_errors(self.url), self._read() as conn:
-            return [_record(AliasChange, row) for row in conn.execute(query)]
+        with self._db.read() as conn:
+            return [as_record(AliasChange, row) for row in conn.execute(query)]
 
     # ---------------------------------------------------------------- stages
     def set_stage(self, model: str, version: int, stage: str | None, *, changed_by: str, reason: str = "",
-                  forced: bool = False, require_blessed: bool = False) -> StageChange:
+                  forced: bool = False) -> StageChange:
         """Move a version to `stage` (one of STAGES, or None) and record who, when and why."""
         if stage is not None and stage not in STAGES:
             raise ValidationError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
         v = t.model_versions
-        with translate_errors(self.url), self._write() as conn:
-            self._lock_model(conn, model)
-            before = self._version_row(conn, model, version).stage
-            if require_blessed and not forced and not self._blessed(conn, model, version):
-                raise ValidationError(_not_blessed(model, version, f"stage {model} {version} {stage}"))
+        with self._db.write() as conn:
+            _lock_model(conn, model)
+            before = _version_row(conn, model, version).stage
             conn.execute(v.update().where(v.c.model == model, v.c.version == version).values(stage=stage))
             change = StageChange(id=0, model=model, version=version, from_stage=before, to_stage=stage, forced=forced,
                                  reason=reason, changed_by=changed_by, changed_at=utcnow())
@@ -189,13 +151,13 @@ class SqlRegistryMixin:
         query = sa.select(h).where(h.c.model == model).order_by(h.c.id)
         if version is not None:
             query = query.where(h.c.version == version)
-        with translate_errors(self.url), self._read() as conn:
-            return [_record(StageChange, row) for row in conn.execute(query)]
+        with self._db.read() as conn:
+            return [as_record(StageChange, row) for row in conn.execute(query)]
 
     # -------------------------------------------------------------- blessing
     def add_blessing_report(self, report: BlessingRecord) -> None:
-        with translate_errors(self.url), self._write() as conn:
-            self._version_row(conn, report.model, report.version)
+        with self._db.write() as conn:
+            _version_row(conn, report.model, report.version)
             conn.execute(t.blessing_reports.insert(), asdict(report))
 
     def blessing_reports(self, model: str, version: int | None = None) -> list[BlessingRecord]:
@@ -204,68 +166,51 @@ class SqlRegistryMixin:
         query = sa.select(b).where(b.c.model == model).order_by(b.c.created_at, b.c.id)
         if version is not None:
             query = query.where(b.c.version == version)
-        with translate_errors(self.url), self._read() as conn:
-            return [_record(BlessingRecord, row) for row in conn.execute(query)]
-
-    # --------------------------------------------------------------- helpers
-    def _model_row(self, conn: sa.Connection, model: str, lock: bool = False) -> Any:
-        query = sa.select(t.models).where(t.models.c.name == model)
-        row = conn.execute(query.with_for_update() if lock else query).first()
-        if row is None:
-            raise NotFoundError(f"no model {model!r}; list them with: mloop models list")
-        return row
-
-    def _lock_model(self, conn: sa.Connection, model: str) -> Any:
-        return self._model_row(conn, model, lock=True)
-
-    def _version_row(self, conn: sa.Connection, model: str, version: int) -> Any:
-        v = t.model_versions
-        row = conn.execute(sa.select(v).where(v.c.model == model, v.c.version == version)).first()
-        if row is None:
-            latest = self._model_row(conn, model).latest_version
-            raise NotFoundError(f"model {model!r} has no version {version} (versions: 1..{latest}); "
-                                f"list them with: mloop models show {model}")
-        return row
-
-    def _alias_version(self, conn: sa.Connection, model: str, alias: str) -> int | None:
-        a = t.aliases
-        value = conn.execute(sa.select(a.c.version).where(a.c.model == model, a.c.alias == alias)).scalar()
-        return int(value) if value is not None else None
-
-    def _blessed(self, conn: sa.Connection, model: str, version: int) -> bool:
-        b = t.blessing_reports
-        row = conn.execute(
-            sa.select(b.c.passed, b.c.forced).where(b.c.model == model, b.c.version == version)
-            .order_by(b.c.created_at.desc(), b.c.id.desc()).limit(1)
-        ).first()
-        return bool(row and (row.passed or row.forced))
-
-    def _apply_alias(self, conn: sa.Connection, model: str, alias: str, current: int | None, version: int | None,
-                     action: str, changed_by: str, reason: str, forced: bool) -> AliasChange:
-        a = t.aliases
-        now = utcnow()
-        where = (a.c.model == model, a.c.alias == alias)
-        if version is None:
-            conn.execute(a.delete().where(*where))
-        elif current is None:
-            conn.execute(a.insert(), {"model": model, "alias": alias, "version": version, "updated_at": now})
-        else:
-            conn.execute(a.update().where(*where).values(version=version, updated_at=now))
-        change = AliasChange(id=0, model=model, alias=alias, from_version=current, to_version=version, action=action,
-                             forced=forced, reason=reason, changed_by=changed_by, changed_at=now)
-        values = {k: v for k, v in asdict(change).items() if k != "id"}
-        key = conn.execute(t.alias_history.insert(), values).inserted_primary_key
-        return replace(change, id=int(key[0]) if key else 0)
+        with self._db.read() as conn:
+            return [as_record(BlessingRecord, row) for row in conn.execute(query)]
 
 
-def _not_blessed(model: str, version: int, command: str) -> str:
-    return (f"model {model!r} version {version} is not blessed; bless it first with: mloop models bless {model} "
-            f"{version}, or override with: mloop models {command} --force (recorded)")
+def _model_row(conn: sa.Connection, model: str, lock: bool = False) -> Any:
+    query = sa.select(t.models).where(t.models.c.name == model)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFoundError(f"no model {model!r}; list them with: mloop models list")
+    return row
 
 
-def _record(cls: type[R], row: Any) -> R:
-    values = dict(row._mapping)
-    for name in _TIMES:
-        if name in values:
-            values[name] = as_utc(values[name])
-    return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+def _lock_model(conn: sa.Connection, model: str) -> Any:
+    return _model_row(conn, model, lock=True)
+
+
+def _version_row(conn: sa.Connection, model: str, version: int) -> Any:
+    v = t.model_versions
+    row = conn.execute(sa.select(v).where(v.c.model == model, v.c.version == version)).first()
+    if row is None:
+        latest = _model_row(conn, model).latest_version
+        raise NotFoundError(f"model {model!r} has no version {version} (versions: 1..{latest}); "
+                            f"list them with: mloop models show {model}")
+    return row
+
+
+def _alias_version(conn: sa.Connection, model: str, alias: str) -> int | None:
+    a = t.aliases
+    value = conn.execute(sa.select(a.c.version).where(a.c.model == model, a.c.alias == alias)).scalar()
+    return int(value) if value is not None else None
+
+
+def _apply_alias(conn: sa.Connection, model: str, alias: str, current: int | None, version: int | None,
+                 action: str, changed_by: str, reason: str, forced: bool) -> AliasChange:
+    a = t.aliases
+    now = utcnow()
+    where = (a.c.model == model, a.c.alias == alias)
+    if version is None:
+        conn.execute(a.delete().where(*where))
+    elif current is None:
+        conn.execute(a.insert(), {"model": model, "alias": alias, "version": version, "updated_at": now})
+    else:
+        conn.execute(a.update().where(*where).values(version=version, updated_at=now))
+    change = AliasChange(id=0, model=model, alias=alias, from_version=current, to_version=version, action=action,
+                         forced=forced, reason=reason, changed_by=changed_by, changed_at=now)
+    values = {k: v for k, v in asdict(change).items() if k != "id"}
+    key = conn.execute(t.alias_history.insert(), values).inserted_primary_key
+    return replace(change, id=int(key[0]) if key else 0)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
-Json = sa.JSON().with_variant(JSONB(), "postgresql")
+#: json, not jsonb, on PostgreSQL: jsonb reorders object keys, and a summary's column order matters
+Json = sa.JSON()
 Time = sa.DateTime(timezone=True)
 
 pipelines = sa.Table(

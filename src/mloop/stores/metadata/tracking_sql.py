@@ -1,17 +1,17 @@
-"""The tracking half of the SQL metadata store: metric points, latest metrics, params, tags, logged
-artifacts and run search. Mixed into SqlMetadataStore, which provides the connections."""
+"""TrackingStore over the shared SQL database: metric points, latest metrics, params, tags, logged
+artifacts and run search."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from mloop.core.clock import as_utc
 from mloop.stores.metadata import schema as t
-from mloop.stores.metadata.engine import translate_errors
+from mloop.stores.metadata.database import Database
 from mloop.stores.metadata.records import ArtifactRecord, LineageEdge, RunRecord
 from mloop.stores.metadata.run_query import RunQuery, compile_query
 from mloop.stores.metadata.tracking_records import MetricHistory, MetricRow, RunValues, TrackingBatch
@@ -20,15 +20,9 @@ _IN_CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit on bound pa
 LOGGED_PREFIX = "logged/"  # lineage name of an artifact a step logged (never clashes with an output)
 
 
-class TrackingSql:
-    if TYPE_CHECKING:
-        url: str
-
-        def _write(self) -> Any: ...
-        def _read(self) -> Any: ...
-        def _insert_ignore(self, table: sa.Table) -> Any: ...
-        @property
-        def dialect(self) -> str: ...
+class SqlTrackingStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     # ------------------------------------------------------------------ writes
     def log_batch(self, batch: TrackingBatch) -> None:
@@ -39,7 +33,7 @@ class TrackingSql:
         chunks, latest = _chunks(batch.metrics)
         params = {(r[0], r[2]): {"run_id": r[0], "step_run_id": r[1], "key": r[2], "value": r[3]} for r in batch.params}
         tags = {(r[0], r[1]): {"run_id": r[0], "key": r[1], "value": r[2]} for r in batch.tags}
-        with translate_errors(self.url), self._write() as conn:
+        with self._db.write() as conn:
             if chunks:
                 conn.execute(t.metric_chunks.insert(), chunks)
                 conn.execute(self._upsert_latest(), latest)
@@ -53,8 +47,8 @@ class TrackingSql:
         """Attach `artifact` to a run under `name` (replacing an earlier one of that name); logged
         in a step, it is also a lineage "out" edge of the step run, named "logged/<name>"."""
         ra, lineage = t.run_artifacts, t.lineage
-        with translate_errors(self.url), self._write() as conn:
-            conn.execute(self._insert_ignore(t.artifacts), asdict(artifact))
+        with self._db.write() as conn:
+            conn.execute(self._db.insert_ignore(t.artifacts), asdict(artifact))
             conn.execute(ra.delete().where(ra.c.run_id == run_id, ra.c.name == name))
             conn.execute(ra.insert(), {"run_id": run_id, "name": name, "step_run_id": step_run_id,
                                        "artifact_id": artifact.id, "created_at": artifact.created_at})
@@ -67,14 +61,14 @@ class TrackingSql:
     # ------------------------------------------------------------------- reads
     def search_runs(self, query: RunQuery) -> list[RunRecord]:
         """Runs matching `query`, in its order, in one SQL query."""
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(compile_query(query)).all()
         return [_run_record(row) for row in rows]
 
     def run_values(self, run_ids: Sequence[str]) -> dict[str, RunValues]:
         """Params, tags and latest metrics of these runs (a run without any is left out)."""
         found: dict[str, RunValues] = {}
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             for ids in _id_lists(run_ids):
                 for run_id, kind, key, number, text in conn.execute(_values_query(ids)).all():  # one fetchall
                     values = found.setdefault(run_id, RunValues())
@@ -93,12 +87,12 @@ class TrackingSql:
         c = t.metric_chunks
         query = (sa.select(c.c.step_run_id, c.c.count, c.c.steps, c.c["values"], c.c.timestamps)
                  .where(c.c.run_id == run_id, c.c.key == key).order_by(c.c.id))
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(query).all()
         steps = np.concatenate([np.frombuffer(r.steps, "<i8") for r in rows] or [np.empty(0, "<i8")])
         values = np.concatenate([np.frombuffer(r[3], "<f8") for r in rows] or [np.empty(0, "<f8")])
         stamps = np.concatenate([np.frombuffer(r.timestamps, "<f8") for r in rows] or [np.empty(0, "<f8")])
-        owners = np.repeat(np.array([r.step_run_id for r in rows], dtype=object), [r.count for r in rows])
+        owners = np.repeat(np.array([r.step_run_id for r in rows], dtype=object), [r[1] for r in rows])
         order = np.lexsort((stamps, steps))
         return MetricHistory(steps[order], values[order], stamps[order], owners[order].tolist())
 
@@ -108,7 +102,7 @@ class TrackingSql:
         query = (sa.select(ra.c.name, ra.c.step_run_id.label("logged_by"), t.artifacts)
                  .join(t.artifacts, t.artifacts.c.id == ra.c.artifact_id)
                  .where(ra.c.run_id == run_id).order_by(ra.c.name))
-        with translate_errors(self.url), self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(query).all()
         result = {}
         for row in rows:
@@ -120,7 +114,7 @@ class TrackingSql:
 
     # ----------------------------------------------------------------- helpers
     def _upsert_latest(self) -> Any:
-        insert = self._dialect_insert(t.latest_metrics)
+        insert = self._db.insert(t.latest_metrics)
         new, old = insert.excluded, t.latest_metrics.c
         newer = sa.or_(new.step > old.step, sa.and_(new.step == old.step, new.timestamp >= old.timestamp))
         return insert.on_conflict_do_update(
@@ -128,18 +122,10 @@ class TrackingSql:
             set_={c: new[c] for c in ("step_run_id", "value", "step", "timestamp")}, where=newer)
 
     def _upsert(self, table: sa.Table, columns: tuple[str, ...]) -> Any:
-        insert = self._dialect_insert(table)
+        insert = self._db.insert(table)
         return insert.on_conflict_do_update(index_elements=["run_id", "key"],
                                             set_={c: insert.excluded[c] for c in columns})
 
-    def _dialect_insert(self, table: sa.Table) -> Any:
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            return pg_insert(table)
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
 
 
 def _chunks(rows: list[MetricRow]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

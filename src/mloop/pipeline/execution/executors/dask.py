@@ -179,10 +179,10 @@ def _probe_stores(metadata_url: str, artifacts_url: str, client_host: str,
     store that says it is not reachable from another machine is refused on any other host;
     the others are opened as the tasks will open them and asked a cheap question."""
     from mloop.stores.artifacts import open_artifact_store
-    from mloop.stores.metadata import open_metadata_store
+    from mloop.stores.metadata import open_metadata_stores
 
     host = socket.gethostname()
-    metadata = open_metadata_store(metadata_url)  # no I/O until asked
+    metadata = open_metadata_stores(metadata_url)  # no I/O until asked
     try:
         if not metadata.supports_remote_access:
             if host != client_host:
@@ -190,7 +190,7 @@ def _probe_stores(metadata_url: str, artifacts_url: str, client_host: str,
                         "at PostgreSQL: MLOOP_DB_URL=postgresql+psycopg://user@host:5432/mloop")
         else:
             try:
-                metadata.running_runs()
+                metadata.runs.running_runs()
             except Exception as exc:
                 reason = str(getattr(exc.__cause__ or exc, "orig", None) or exc)
                 return f"cannot reach the metadata store {redact(metadata_url)}: {reason.strip().splitlines()[0]}"

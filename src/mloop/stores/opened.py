@@ -1,0 +1,48 @@
+"""The stores this process has opened: one per URL, shared by every workspace, by step tasks on
+workers and by the tracking writer, so a process holds one connection pool per database."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mloop.stores.artifacts import ArtifactStore
+    from mloop.stores.metadata import MetadataStores
+
+_METADATA: dict[str, MetadataStores] = {}
+_ARTIFACTS: dict[str, ArtifactStore] = {}
+_LOCK = threading.Lock()
+
+
+def metadata_stores(url: str) -> MetadataStores:
+    """The role stores of the metadata database at `url` (opened on first use)."""
+    stores = _METADATA.get(url)
+    if stores is None:
+        from mloop.stores.metadata import open_metadata_stores
+
+        with _LOCK:
+            stores = _METADATA.get(url) or _METADATA.setdefault(url, open_metadata_stores(url))
+    return stores
+
+
+def artifact_store(url: str, options: dict[str, str] | None = None) -> ArtifactStore:
+    """The artifact store at `url` with these options."""
+    key = url + repr(sorted((options or {}).items()))
+    store = _ARTIFACTS.get(key)
+    if store is None:
+        from mloop.stores.artifacts import open_artifact_store
+
+        with _LOCK:
+            store = _ARTIFACTS.get(key) or _ARTIFACTS.setdefault(key, open_artifact_store(url, options))
+    return store
+
+
+def close_stores() -> None:
+    """Close every opened database's connections and forget every store (e.g. between tests)."""
+    with _LOCK:
+        opened = list(_METADATA.values())
+        _METADATA.clear()
+        _ARTIFACTS.clear()
+    for stores in opened:
+        stores.close()
