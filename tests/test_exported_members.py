@@ -35,6 +35,7 @@ def test_all_is_the_pinned_public_api() -> None:
 
 
 def test_every_public_name_of_the_package_is_exported() -> None:
+    exec("from mloop import *", {})  # noqa: S102 - loads every lazily exported name into the namespace
     found = {name for name, value in vars(mloop).items()
              if not name.startswith("_") and not isinstance(value, ModuleType) and name != "annotations"}
     assert found | {"__version__"} == set(mloop.__all__)
@@ -49,3 +50,17 @@ def test_each_exported_name_is_importable_and_defined_in_mloop() -> None:
             assert mloop.__version__ == "0.1.0"
             continue
         assert getattr(mloop, name).__module__.startswith("mloop."), name
+
+
+def test_import_mloop_loads_no_engine_or_backend() -> None:
+    """`import mloop` and `mloop --help` stay fast: the database, Arrow and the engine load on first use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mloop; heavy = ['sqlalchemy', 'pyarrow', 'numpy', 'pandas', 'pydantic', 'yaml', "
+            "'mloop.stores.workspace', 'mloop.pipeline.execution.runner']; "
+            "print(','.join(m for m in heavy if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
+    assert mloop.pipeline.__module__ == "mloop.pipeline.definition.pipelines"  # the decorator, not the subpackage
+    assert callable(mloop.load_model) and mloop.load_model.__module__ == "mloop.registry.loaded"

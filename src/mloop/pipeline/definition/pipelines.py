@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.errors import ConfigError, GraphError, RunFailed
 from mloop.pipeline.definition.builder import GraphBuilder
 from mloop.pipeline.definition.graph import Graph
-from mloop.pipeline.execution.runner import RunOptions, start_run
-from mloop.stores.workspace import Workspace, get_workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine loads when a pipeline first runs: `import mloop` stays light
     from mloop.pipeline.definition.parameters import Parameter
+    from mloop.pipeline.execution.runner import RunOptions
+    from mloop.stores.workspace import Workspace
 
 RUN_OPTIONS = ("cache", "executor", "max_workers", "address", "workspace", "on_progress", "on_interrupt")
 
@@ -50,6 +50,9 @@ class PipelineDefinition:
         state change (running, succeeded, cached, failed, skipped, ...), from the run's thread;
         `on_interrupt(run_id)` at once on the first Ctrl-C (default: a line on stderr), after which
         running steps end, no more start, and RunInterrupted (a KeyboardInterrupt) is raised."""
+        from mloop.pipeline.execution.runner import RunOptions
+        from mloop.stores.workspace import get_workspace
+
         options = RunOptions(cache=cache, executor=executor, max_workers=max_workers, address=address,
                              on_event=on_progress, on_interrupt=on_interrupt)
         run = self.execute(options, workspace or get_workspace(), **params)
@@ -72,6 +75,8 @@ class PipelineDefinition:
         check_main_guard(options.executor or workspace.settings.executor, options.address or workspace.settings.address)
 
         graph, resolved, functions = self.compile(**params)
+        from mloop.pipeline.execution.runner import start_run
+
         return Run.load(start_run(workspace, graph, resolved, options, functions), workspace)
 
     def plan(self, *, cache: bool = True, workspace: Workspace | None = None, **params: Any) -> Any:
@@ -79,6 +84,8 @@ class PipelineDefinition:
         from mloop.pipeline.caching.plan import make_plan
 
         graph, _, _ = self.compile(**params)
+        from mloop.stores.workspace import get_workspace
+
         return make_plan(workspace or get_workspace(), graph, cache=cache)
 
 
