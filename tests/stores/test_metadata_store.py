@@ -182,6 +182,45 @@ def test_concurrent_first_opens_both_migrate_safely(metadata_url: str, tmp_path:
     store.close()
 
 
+def test_reads_of_a_database_not_created_yet_create_nothing(tmp_path: Path) -> None:
+    path = tmp_path / ".mloop" / "mloop.db"
+    store = open_metadata_store(f"sqlite:///{path}")
+    assert store.list_runs() == [] and store.list_artifacts() == [] and store.list_models() == []
+    with pytest.raises(NotFoundError):
+        store.get_run("01abcdef")
+    assert list(tmp_path.iterdir()) == []
+
+    run = make_run()
+    store.create_run(run, [make_step(run, "train")])  # the first write creates the folder and the file
+
+    assert path.is_file()
+    assert store.get_run(run.id) == run
+    store.close()
+
+
+def test_reads_see_a_database_another_process_created_since(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/mloop.db"
+    reader = open_metadata_store(url)
+    assert reader.list_runs() == []
+    writer = open_metadata_store(url)
+    run = make_run()
+    writer.create_run(run, [])
+    assert [r.id for r in reader.list_runs()] == [run.id]
+    reader.close()
+    writer.close()
+
+
+def test_a_database_whose_folder_does_not_exist_is_refused_on_read(tmp_path: Path) -> None:
+    missing = tmp_path / "typo"
+    store = open_metadata_store(f"sqlite:///{missing}/mloop.db")
+    with pytest.raises(ConfigError, match=f"folder {missing} does not exist; check MLOOP_DB_URL"):
+        store.list_runs()
+    assert not missing.exists()
+    store.check_writable()  # a write creates what it needs
+    assert (missing / "mloop.db").is_file()
+    store.close()
+
+
 # ------------------------------------------------------------------------------ runs
 
 

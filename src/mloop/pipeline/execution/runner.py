@@ -55,6 +55,7 @@ class RunOptions:
 def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], options: RunOptions,
               functions: dict[str, Any] | None = None) -> str:
     """Record a new run of `graph` and execute it to the end; returns the run id."""
+    workspace.check_writable()
     recover_interrupted(workspace)
     now = utcnow()
     graph_json = graph.to_json()

@@ -35,6 +35,9 @@ class MetadataStore(Protocol):
 
     def close(self) -> None: ...
 
+    def check_writable(self) -> None:
+        """Create the database if need be (reads never do); raise ConfigError when it cannot be written."""
+
     # runs
     def create_run(self, run: RunRecord, step_runs: Sequence[StepRunRecord]) -> None: ...
     def update_run(self, run_id: str, **fields: Any) -> None: ...

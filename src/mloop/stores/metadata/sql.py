@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from mloop.core.clock import as_utc
 from mloop.core.errors import ConflictError, NotFoundError, ValidationError
 from mloop.stores.metadata import schema as t
-from mloop.stores.metadata.engine import create_engine, ensure_schema, redact, translate_errors
+from mloop.stores.metadata.engine import Database, redact, translate_errors
 from mloop.stores.metadata.records import (
     ArtifactRecord,
     LineageEdge,
@@ -34,9 +33,7 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine: sa.Engine | None = None
-        self._writer: sa.Engine | None = None
-        self._opening = threading.Lock()  # two threads' first calls must not both open an engine
+        self._database = Database(url)
         #: statements built once (building one costs about as much as running it on SQLite)
         self._statements: dict[Any, Any] = {}
 
@@ -45,35 +42,23 @@ class SqlMetadataStore(TrackingSql, SqlRegistryMixin):
 
     @property
     def engine(self) -> sa.Engine:
-        if self._engine is None:
-            with self._opening:
-                if self._engine is None:
-                    engine = create_engine(self.url)
-                    try:
-                        ensure_schema(engine, self.url)
-                    except BaseException:
-                        engine.dispose()  # do not leave pooled connections to be closed by the garbage collector
-                        raise
-                    self._engine = engine
-        return self._engine
+        return self._database.engine
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self._database.reader().dialect.name
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = self._writer = None
+        self._database.dispose()
+
+    def check_writable(self) -> None:
+        self._database.check_writable()
 
     def _write(self) -> Any:
-        writer = self._writer
-        if writer is None:
-            writer = self._writer = self.engine.execution_options(mloop_write=True)
-        return writer.begin()
+        return self._database.writer().begin()
 
     def _read(self) -> Any:
-        return self.engine.connect()
+        return self._database.reader().connect()
 
     def _insert_ignore(self, table: sa.Table) -> Any:
         statement = self._statements.get(("insert-ignore", table.name))
