@@ -41,6 +41,7 @@ from mloop.registry import (
     rollback,
 )
 from mloop.stores.artifacts import Materializer, register_materializer
+from mloop.stores.integrity import ArtifactCheck, verify_artifacts
 from mloop.stores.workspace import Workspace, get_workspace
 from mloop.tracking import (
     ActiveRun,
@@ -66,6 +67,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "ArtifactCheck",
     "BackendError",
     "Blessing",
     "BlessingReport",
@@ -121,4 +123,5 @@ __all__ = [
     "set_tags",
     "start_run",
     "step",
+    "verify_artifacts",
 ]
