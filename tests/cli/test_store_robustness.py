@@ -65,6 +65,24 @@ def test_an_unusable_artifact_store_is_one_line_and_records_no_run(where: str, p
     assert mloop.list_runs() == []
 
 
+def test_resume_with_an_unusable_artifact_store_leaves_the_run_as_it_was(project: Project,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    failed = mloop_script("run", project.python, "-p", "fail=true", cwd=project.root)
+    assert failed.returncode == 1, failed.stderr
+    [record] = mloop.list_runs()
+    steps_before = {s.node: (s.status, len(s.attempts)) for s in mloop.get_run(record.id).steps}
+    monkeypatch.setenv("MLOOP_ARTIFACTS_URL", "/proc/mloop-nope")
+
+    result = mloop_script("runs", "resume", record.id, cwd=project.root)
+
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: artifact store /proc/mloop-nope is not usable: ") and line.endswith(FIX)
+    after = mloop.get_run(record.id)
+    assert after.status == "failed"
+    assert {s.node: (s.status, len(s.attempts)) for s in after.steps} == steps_before
+
+
 def test_a_read_only_artifact_folder_stops_the_run_before_any_step(tmp_path: Path, read_only: list[Path],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in MLOOP_VARIABLES:

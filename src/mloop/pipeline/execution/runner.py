@@ -77,6 +77,7 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
 
 def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
     """Execute again only the steps of `run_id` that failed or never ran, in the same run."""
+    workspace.check_writable()
     recover_interrupted(workspace)
     metadata = workspace.metadata
     run = metadata.get_run(run_id)

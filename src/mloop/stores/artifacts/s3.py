@@ -184,7 +184,7 @@ class S3ArtifactStore:
         except ConfigError:
             raise  # s3fs is not installed: the error names the extra to install
         except Exception as exc:  # botocore / aiohttp errors vary by version: map them all here
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}" if str(exc) else type(exc).__name__
             raise not_usable(self.url, f"cannot write to it ({reason})", "a writable bucket and prefix") from exc
 
     def digests(self) -> Iterator[str]:

@@ -72,7 +72,7 @@ class Database:
         """Create and migrate the database if need be; ConfigError (one line) when it cannot be written."""
         path = sqlite_file(self.url)
         if path is not None and path.is_file():
-            blocked = path if not os.access(path, os.W_OK) else path.parent if not os.access(path.parent, os.W_OK) else None
+            blocked = next((p for p in (path, path.parent) if not os.access(p, os.W_OK)), None)
             if blocked is not None:
                 raise ConfigError(f"metadata store {redact(self.url)} is read-only ({blocked} is not writable); "
                                   "set MLOOP_DB_URL or db_url in mloop.yaml to a writable database")
