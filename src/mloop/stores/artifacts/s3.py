@@ -151,18 +151,7 @@ class S3ArtifactStore:
             staging = folder.parent / f".{digest}.{uuid.uuid4().hex}"
             staging.mkdir(parents=True)
             try:
-                source = f"{self._object(digest)}/{marker['name']}"
-                if marker["kind"] == "folder":
-                    # file by file, so an empty folder (no keys at all) comes back as an empty folder
-                    target = staging / marker["name"]
-                    keys = sorted(self.fs.find(source))
-                    files = [target / key[len(source) + 1:] for key in keys]
-                    for path in {target, *(p.parent for p in files)}:
-                        path.mkdir(parents=True, exist_ok=True)
-                    if keys:
-                        self.fs.get(keys, [str(p) for p in files])
-                else:
-                    self.fs.get_file(source, str(staging / marker["name"]))
+                _download(self.fs, f"{self._object(digest)}/{marker['name']}", marker["kind"], staging / marker["name"])
                 try:
                     os.rename(staging, folder)
                 except OSError:
@@ -214,6 +203,19 @@ class S3ArtifactStore:
     def evict(self, digest: str) -> None:
         """Drop the local cached copy (e.g. after a failed integrity check)."""
         shutil.rmtree(self.cache_dir / digest[:2] / digest, ignore_errors=True)
+
+
+def _download(fs: Any, source: str, kind: str, target: Path) -> None:
+    if kind == "folder":
+        # file by file, so an empty folder (no keys at all) comes back as an empty folder
+        keys = sorted(fs.find(source))
+        files = [target / key[len(source) + 1:] for key in keys]
+        for path in {target, *(p.parent for p in files)}:
+            path.mkdir(parents=True, exist_ok=True)
+        if keys:
+            fs.get(keys, [str(p) for p in files])
+    else:
+        fs.get_file(source, str(target))
 
 
 def _md5_file(path: Path) -> str:
