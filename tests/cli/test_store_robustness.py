@@ -139,7 +139,7 @@ def test_a_read_only_metadata_database_still_serves_read_commands(project: Proje
 READ_COMMANDS = [
     ("runs", "list"), ("runs", "show", "01abcdef"), ("runs", "logs", "01abcdef", "train"),
     ("runs", "search", "metrics.auc > 0.9"), ("artifacts", "list"), ("artifacts", "show", "abcdef12"),
-    ("artifacts", "lineage", "abcdef12"), ("models", "list"), ("models", "show", "fraud"),
+    ("artifacts", "lineage", "abcdef12"), ("artifacts", "verify"), ("models", "list"), ("models", "show", "fraud"),
 ]
 
 
