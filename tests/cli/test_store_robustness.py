@@ -168,12 +168,15 @@ def test_a_typo_in_the_state_path_is_refused_by_read_commands(setting: str, tmp_
     env = clean_env()
     env[setting] = str(missing) if setting == "MLOOP_HOME" else f"sqlite:///{missing}/mloop.db"
 
-    for args in (("runs", "list"), ("artifacts", "list"), ("models", "list")):
-        result = mloop_script(*args, cwd=tmp_path, env=env)
+    try:
+        for args in (("runs", "list"), ("artifacts", "list"), ("models", "list")):
+            result = mloop_script(*args, cwd=tmp_path, env=env)
 
-        assert result.returncode == 2, (args, result.stdout)
-        [line] = result.stderr.splitlines()
-        assert f"folder {missing} does not exist" in line
-        assert "MLOOP_HOME" in line
-    assert not missing.exists()
-    assert list(tmp_path.iterdir()) == []
+            assert result.returncode == 2, (args, result.stdout)
+            [line] = result.stderr.splitlines()
+            assert f"folder {missing} does not exist" in line
+            assert "MLOOP_HOME" in line
+        assert not missing.exists()
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        shutil.rmtree(missing, ignore_errors=True)  # what a regression would have made at the root
