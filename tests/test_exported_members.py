@@ -21,7 +21,7 @@ PUBLIC = {
     "get_model_version", "list_models", "list_versions", "load_model", "model_aliases", "promote", "register_model",
     "rollback", "set_stage", "stage_history",
     # stores
-    "Materializer", "Workspace", "get_workspace", "register_materializer",
+    "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors
     "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",
     "RunFailed", "StepFailed", "StepTimeoutError", "ValidationError",

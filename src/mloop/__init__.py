@@ -71,6 +71,7 @@ if typing.TYPE_CHECKING:
         stage_history,
     )
     from mloop.stores.artifacts import Materializer, register_materializer
+    from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
     from mloop.tracking import (
         ActiveRun,
@@ -132,6 +133,8 @@ _LAZY: dict[str, str] = {
     'get_run': 'mloop.pipeline.results.runs',
     'get_run_data': 'mloop.tracking',
     'get_workspace': 'mloop.stores.workspace',
+    'verify_artifacts': 'mloop.stores.integrity',
+    'ArtifactCheck': 'mloop.stores.integrity',
     'init_project': 'mloop.core.config',
     'list_artifacts': 'mloop.pipeline.results.runs',
     'list_models': 'mloop.registry',
@@ -178,6 +181,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "ArtifactCheck",
     "BackendError",
     "Blessing",
     "BlessingReport",
@@ -245,4 +249,5 @@ __all__ = [
     "stage_history",
     "start_run",
     "step",
+    "verify_artifacts",
 ]

@@ -88,3 +88,29 @@ def _grow(branch: Tree, node_id: str, known: dict[str, Any], children: dict[str,
             source = f" from {node.detail['source']}" if node.detail.get("source") else ""
             label = f"{name}: {node.detail['kind']} {node.id[:12]} {node.label}{source}"
         _grow(branch.add(label), child_id, known, children, seen | {child_id})
+
+
+@app.command()
+@handle_errors
+def verify(
+    repair: Annotated[bool, typer.Option("--repair", help="Remove corrupted objects, so runs rebuild them.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Check every stored object against its digest (exit code 1 when any is corrupted)."""
+    import json
+
+    from mloop import verify_artifacts
+
+    check = verify_artifacts(repair=repair)
+    if as_json:
+        print(json.dumps(check.to_dict(), indent=2))
+    else:
+        for item in check.damaged:
+            done = "removed" if item.removed else "corrupted"
+            console.print(f"{done} {item.digest[:12]}: {item.reason}; {item.rebuild_hint()}", soft_wrap=True)
+        verdict = "all intact" if check.ok else f"{len(check.damaged)} corrupted" + (", removed" if repair else "")
+        console.print(f"checked {check.checked} object(s) in {check.store}: {verdict}", soft_wrap=True)
+        if check.damaged and not repair:
+            console.print("remove them with: mloop artifacts verify --repair", soft_wrap=True)
+    if check.damaged and not repair:
+        raise typer.Exit(1)

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from mloop.core.config import Settings, load_settings
+from mloop.core.errors import ConfigError
 from mloop.stores.artifacts import ArtifactStore
 from mloop.stores.metadata import LineageStore, MetadataStores, RegistryStore, RunStore, TrackingStore
 from mloop.stores.opened import artifact_store, close_stores, metadata_stores
@@ -62,6 +63,19 @@ class Workspace:
     @property
     def logs_dir(self) -> Path:
         return self.settings.state_dir / "logs"
+
+    def check_writable(self) -> None:
+        """Raise ConfigError (one line: which store, why, the fix) unless a run can write its artifacts,
+        step logs and metadata here; creates the stores (reads never do). Called before a run is
+        recorded, so a bad setting leaves nothing behind."""
+        self.artifacts.check_writable()
+        try:
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"state folder {self.settings.state_dir} is not usable: cannot create "
+                              f"{self.logs_dir} ({exc.strerror or exc}); run from a writable project folder "
+                              "or set MLOOP_HOME") from exc
+        self.metadata.check_writable()
 
     def close(self) -> None:
         """Forget the stores (the process's store cache closes them: reset_workspaces)."""

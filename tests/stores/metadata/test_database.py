@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from store_records import make_run, make_step
 
-from mloop.core.errors import BackendError, ConfigError
+from mloop.core.errors import BackendError, ConfigError, NotFoundError
 from mloop.stores.metadata import MetadataStores, open_metadata_stores
 from mloop.stores.metadata.engine import HEAD_REVISION
 
@@ -180,3 +180,42 @@ def test_remote_access_is_declared_without_opening_anything(tmp_path: Path) -> N
     assert open_metadata_stores(f"sqlite:///{tmp_path}/mloop.db").supports_remote_access is False
     assert not (tmp_path / "mloop.db").exists()
     assert open_metadata_stores("postgresql+psycopg://mloop@db.example:5432/mloop").supports_remote_access is True
+
+
+def test_reads_of_a_database_not_created_yet_create_nothing(tmp_path: Path) -> None:
+    path = tmp_path / ".mloop" / "mloop.db"
+    stores = open_metadata_stores(f"sqlite:///{path}")
+    assert stores.runs.list_runs() == [] and stores.lineage.list_artifacts() == [] and stores.registry.list_models() == []
+    with pytest.raises(NotFoundError):
+        stores.runs.get_run("01abcdef")
+    assert list(tmp_path.iterdir()) == []
+
+    run = make_run()
+    stores.runs.create_run(run, [make_step(run, "train")])  # the first write creates the folder and the file
+
+    assert path.is_file()
+    assert stores.runs.get_run(run.id) == run
+    stores.close()
+
+
+def test_reads_see_a_database_another_process_created_since(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/mloop.db"
+    reader = open_metadata_stores(url)
+    assert reader.runs.list_runs() == []
+    writer = open_metadata_stores(url)
+    run = make_run()
+    writer.runs.create_run(run, [])
+    assert [r.id for r in reader.runs.list_runs()] == [run.id]
+    reader.close()
+    writer.close()
+
+
+def test_a_database_whose_folder_does_not_exist_is_refused_on_read(tmp_path: Path) -> None:
+    missing = tmp_path / "typo"
+    stores = open_metadata_stores(f"sqlite:///{missing}/mloop.db")
+    with pytest.raises(ConfigError, match=f"folder {missing} does not exist; check MLOOP_DB_URL"):
+        stores.runs.list_runs()
+    assert not missing.exists()
+    stores.check_writable()  # a write creates what it needs
+    assert (missing / "mloop.db").is_file()
+    stores.close()

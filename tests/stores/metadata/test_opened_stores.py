@@ -39,7 +39,7 @@ def test_a_run_with_tracking_opens_each_store_once(sqlite_workspace: Path) -> No
 
 def test_reset_closes_and_forgets_every_opened_store(sqlite_workspace: Path) -> None:
     stores = get_workspace().metadata
-    stores.runs.list_runs()
+    stores.check_writable()  # opens (and creates) the database: reads alone would not
     assert stores.database._engine is not None
     reset_workspaces()
     assert stores.database._engine is None

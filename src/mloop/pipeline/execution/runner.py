@@ -54,6 +54,7 @@ class RunOptions:
 def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], options: RunOptions,
               functions: dict[str, Any] | None = None) -> str:
     """Record a new run of `graph` and execute it to the end; returns the run id."""
+    workspace.check_writable()
     recover_interrupted(workspace)
     now = utcnow()
     graph_json = graph.to_json()
@@ -75,6 +76,7 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
 
 def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
     """Execute again only the steps of `run_id` that failed or never ran, in the same run."""
+    workspace.check_writable()
     recover_interrupted(workspace)
     run = workspace.runs.get_run(run_id)
     if run.status == "running":

@@ -9,6 +9,7 @@ reader never sees half an object.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -30,10 +31,12 @@ class ArtifactStore(Protocol):
     def put(self, source: Path, digest: str) -> str:
         """Store `source` (a file or folder) as object `digest` and return the object's URI. A source
         inside a `staging_dir` folder is consumed (moved, or discarded when the object exists
-        already: put is idempotent); any other source is copied and left as it is."""
+        already: put is idempotent); any other source is copied and left as it is. A stored object
+        whose bytes no longer hash to `digest` (corrupted) is replaced atomically."""
 
     def put_bytes(self, data: bytes, digest: str, name: str) -> str:
-        """Store `data` as object `digest` (a file called `name`); idempotent. Returns the URI."""
+        """Store `data` as object `digest` (a file called `name`); idempotent. Returns the URI.
+        Like `put`, it replaces a stored object whose bytes no longer hash to `digest`."""
 
     def exists(self, digest: str) -> bool:
         """Whether object `digest` is stored completely."""
@@ -44,12 +47,31 @@ class ArtifactStore(Protocol):
     def uri(self, digest: str) -> str:
         """Where object `digest` lives, for people and for remote workers."""
 
+    def check_writable(self) -> None:
+        """Raise ConfigError (one line: the store, the reason, the fix) unless objects can be written
+        here; creates the store's folders when missing. Called once before a run is recorded."""
+
+    def digests(self) -> Iterator[str]:
+        """The digest of every complete object in the store, in no particular order."""
+
+    def is_intact(self, digest: str) -> bool:
+        """Whether object `digest`'s stored bytes hash to `digest`; raises NotFoundError on a miss."""
+
+    def delete(self, digest: str) -> None:
+        """Remove object `digest` (a no-op on a miss); a reader never sees half an object."""
+
 
 _SCHEMES: dict[str, str] = {
     "": "mloop.stores.artifacts.local:LocalArtifactStore",
     "file": "mloop.stores.artifacts.local:LocalArtifactStore",
     "s3": "mloop.stores.artifacts.s3:S3ArtifactStore",
 }
+
+
+def not_usable(store: str, reason: str, what: str = "a writable folder") -> ConfigError:
+    """The one-line error for an artifact store that cannot be written."""
+    return ConfigError(f"artifact store {store} is not usable: {reason}; "
+                       f"set MLOOP_ARTIFACTS_URL or artifacts_url in mloop.yaml to {what}")
 
 
 def register_artifact_scheme(scheme: str, target: str) -> None:

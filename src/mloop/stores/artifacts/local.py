@@ -3,9 +3,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from mloop.core.errors import BackendError, NotFoundError
+from mloop.core.hashing import hash_path
+from mloop.stores.artifacts.base import not_usable
 
 
 class LocalArtifactStore:
@@ -36,7 +39,7 @@ class LocalArtifactStore:
     def put(self, source: Path, digest: str) -> str:
         final = self._object_dir(digest)
         staged = self._is_staged(source)
-        if final.exists():
+        if final.exists() and self._holds(final, digest):
             if staged:
                 shutil.rmtree(source.parent, ignore_errors=True)
             return self.uri(digest)
@@ -49,6 +52,9 @@ class LocalArtifactStore:
             else:
                 holder = Path(self.staging_dir())
                 _copy(source, holder / source.name)
+            if final.exists():  # stored bytes that fail their hash: replace them
+                self._replace(holder, final, digest)
+                return self.uri(digest)
             try:
                 try:
                     os.rename(holder, final)
@@ -63,11 +69,42 @@ class LocalArtifactStore:
             raise BackendError(f"cannot write artifact {digest[:12]} under {self.root}: {exc}") from exc
         return self.uri(digest)
 
+    def _holds(self, final: Path, digest: str) -> bool:
+        """Whether the object folder holds exactly one entry whose bytes hash to `digest`."""
+        try:
+            entries = os.listdir(final)
+        except FileNotFoundError:
+            return False
+        return len(entries) == 1 and hash_path(final / entries[0]) == digest
+
+    def _replace(self, holder: Path, final: Path, digest: str) -> None:
+        """Swap a corrupted object for `holder` by two renames: a reader sees the old object, a
+        miss, or the new one, never a mix."""
+        self._discard(final)
+        try:
+            os.rename(holder, final)
+        except OSError:
+            if not (final.exists() and self._holds(final, digest)):
+                raise
+            shutil.rmtree(holder, ignore_errors=True)  # an identical writer repaired it first
+
+    def _discard(self, final: Path) -> None:
+        trash = self.root / "tmp" / f"discarded-{uuid.uuid4().hex}"
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(final, trash)
+        except FileNotFoundError:
+            return  # gone already (another writer or a delete)
+        shutil.rmtree(trash, ignore_errors=True)
+
     def _is_staged(self, source: Path) -> bool:
         """Whether `source` sits in a folder from `staging_dir` (ours to move or delete)."""
         return source.parent.parent == self.root / "tmp"
 
     def put_bytes(self, data: bytes, digest: str, name: str) -> str:
+        final = self._object_dir(digest)
+        if final.exists() and self._holds(final, digest):
+            return self.uri(digest)
         staging = self.staging_dir()
         try:
             (staging / name).write_bytes(data)
@@ -91,6 +128,43 @@ class LocalArtifactStore:
 
     def uri(self, digest: str) -> str:
         return str(self._object_dir(digest))
+
+    def check_writable(self) -> None:
+        existing = next(p for p in (self.root, *self.root.parents) if p.exists())
+        if not existing.is_dir():
+            raise not_usable(str(self.root), f"{existing} is a file, not a folder")
+        try:
+            for folder in (self.root / "tmp", self.root / "objects"):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise not_usable(str(self.root), f"cannot create folder ({_reason(exc)})") from exc
+        probe = self.root / "tmp" / f"probe-{uuid.uuid4().hex}"
+        try:
+            probe.mkdir()
+            probe.rmdir()
+        except OSError as exc:
+            raise not_usable(str(self.root), f"cannot write in it ({_reason(exc)})") from exc
+        self._ready = True
+
+    def digests(self) -> Iterator[str]:
+        objects = self.root / "objects"
+        for prefix in sorted(objects.iterdir()) if objects.is_dir() else ():
+            for folder in sorted(prefix.iterdir()) if prefix.is_dir() else ():
+                if folder.is_dir():
+                    yield folder.name
+
+    def is_intact(self, digest: str) -> bool:
+        return hash_path(self.local_path(digest)) == digest
+
+    def delete(self, digest: str) -> None:
+        try:
+            self._discard(self._object_dir(digest))
+        except OSError as exc:
+            raise BackendError(f"cannot delete artifact {digest[:12]} under {self.root}: {exc}") from exc
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -36,7 +36,7 @@ def save_object(store: ArtifactStore, obj: Any, materializer: str | Materializer
         data, summary = chosen.dumps(obj)
         summary = _json_safe(summary)
         digest = hash_bytes(data)
-        uri = store.uri(digest) if store.exists(digest) else store.put_bytes(data, digest, chosen.filename)
+        uri = store.put_bytes(data, digest, chosen.filename)  # a no-op when stored intact
         return StoredObject(digest, uri, chosen.name, chosen.version, type_name, len(data), summary)
     staging = store.staging_dir()
     try:

@@ -9,17 +9,20 @@ cache (`MLOOP_CACHE_DIR`, default ~/.cache/mloop) and verified against the diges
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mloop.core.errors import BackendError, ConfigError, NotFoundError, missing_extra
+from mloop.core.hashing import hash_path
+from mloop.stores.artifacts.base import not_usable
 
 
 class S3ArtifactStore:
@@ -81,7 +84,7 @@ class S3ArtifactStore:
 
     def put(self, source: Path, digest: str) -> str:
         try:
-            if not self.exists(digest):
+            if not self._holds(digest, lambda: _md5_file(source) if source.is_file() else None):
                 with self._seam(f"upload of artifact {digest[:12]}"):
                     if source.is_dir():
                         files = sorted(p for p in source.rglob("*") if p.is_file())
@@ -99,11 +102,28 @@ class S3ArtifactStore:
         return self.uri(digest)
 
     def put_bytes(self, data: bytes, digest: str, name: str) -> str:
-        if not self.exists(digest):
+        if not self._holds(digest, lambda: hashlib.md5(data, usedforsecurity=False).hexdigest()):
             with self._seam(f"upload of artifact {digest[:12]}"):
                 self.fs.pipe_file(f"{self._object(digest)}/{name}", data)
                 self._write_marker(digest, name, "file")
         return self.uri(digest)
+
+    def _holds(self, digest: str, md5: Callable[[], str | None]) -> bool:
+        """Whether object `digest` is stored intact; a corrupted one is deleted (to be written again).
+        A single-part upload's ETag is the MD5 of its bytes, so one HEAD request matching the
+        writer's MD5 proves the stored file intact; otherwise it is downloaded and hashed."""
+        if not self.exists(digest):
+            return False
+        with self._seam(f"check of artifact {digest[:12]}"):
+            marker = json.loads(self.fs.cat_file(self._marker(digest)))
+            if marker["kind"] == "file":
+                tag = str(self.fs.info(f"{self._object(digest)}/{marker['name']}").get("ETag", "")).strip('"')
+                if tag and tag == md5():
+                    return True
+        if self.is_intact(digest):
+            return True
+        self.delete(digest)
+        return False
 
     def _write_marker(self, digest: str, name: str, kind: str) -> None:
         self.fs.pipe_file(self._marker(digest), json.dumps({"name": name, "kind": kind}).encode())
@@ -132,18 +152,7 @@ class S3ArtifactStore:
             staging = folder.parent / f".{digest}.{uuid.uuid4().hex}"
             staging.mkdir(parents=True)
             try:
-                source = f"{self._object(digest)}/{marker['name']}"
-                if marker["kind"] == "folder":
-                    # file by file, so an empty folder (no keys at all) comes back as an empty folder
-                    target = staging / marker["name"]
-                    keys = sorted(self.fs.find(source))
-                    files = [target / key[len(source) + 1:] for key in keys]
-                    for path in {target, *(p.parent for p in files)}:
-                        path.mkdir(parents=True, exist_ok=True)
-                    if keys:
-                        self.fs.get(keys, [str(p) for p in files])
-                else:
-                    self.fs.get_file(source, str(staging / marker["name"]))
+                _download(self.fs, f"{self._object(digest)}/{marker['name']}", marker["kind"], staging / marker["name"])
                 try:
                     os.rename(staging, folder)
                 except OSError:
@@ -156,6 +165,60 @@ class S3ArtifactStore:
     def uri(self, digest: str) -> str:
         return "s3://" + self._object(digest)
 
+    def check_writable(self) -> None:
+        probe = self._key("tmp", f"probe-{uuid.uuid4().hex}")
+        try:
+            fs = self.fs
+            fs.pipe_file(probe, b"")
+            fs.rm_file(probe)
+        except ConfigError:
+            raise  # s3fs is not installed: the error names the extra to install
+        except Exception as exc:  # botocore / aiohttp errors vary by version: map them all here
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}" if str(exc) else type(exc).__name__
+            raise not_usable(self.url, f"cannot write to it ({reason})", "a writable bucket and prefix") from exc
+
+    def digests(self) -> Iterator[str]:
+        with self._seam("listing of artifacts"):
+            keys = self.fs.find(self._key("objects"), maxdepth=2)
+        for key in sorted(keys):
+            name = key.rsplit("/", 1)[-1]
+            if name.endswith(".json") and key.count("/") == self._key("objects").count("/") + 2:
+                yield name[: -len(".json")]
+
+    def is_intact(self, digest: str) -> bool:
+        self.evict(digest)  # hash what the store holds, not an earlier download
+        intact = hash_path(self.local_path(digest)) == digest
+        if not intact:
+            self.evict(digest)
+        return intact
+
+    def delete(self, digest: str) -> None:
+        self._known.discard(digest)
+        with self._seam(f"delete of artifact {digest[:12]}"):
+            if self.fs.exists(self._marker(digest)):
+                self.fs.rm_file(self._marker(digest))  # first: readers see a miss, never half an object
+            if self.fs.exists(self._object(digest)):
+                self.fs.rm(self._object(digest), recursive=True)
+        self.evict(digest)
+
     def evict(self, digest: str) -> None:
         """Drop the local cached copy (e.g. after a failed integrity check)."""
         shutil.rmtree(self.cache_dir / digest[:2] / digest, ignore_errors=True)
+
+
+def _download(fs: Any, source: str, kind: str, target: Path) -> None:
+    if kind == "folder":
+        # file by file, so an empty folder (no keys at all) comes back as an empty folder
+        keys = sorted(fs.find(source))
+        files = [target / key[len(source) + 1:] for key in keys]
+        for path in {target, *(p.parent for p in files)}:
+            path.mkdir(parents=True, exist_ok=True)
+        if keys:
+            fs.get(keys, [str(p) for p in files])
+    else:
+        fs.get_file(source, str(target))
+
+
+def _md5_file(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()

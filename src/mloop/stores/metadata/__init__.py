@@ -58,6 +58,10 @@ class MetadataStores:
     def supports_remote_access(self) -> bool:
         return self.database.supports_remote_access
 
+    def check_writable(self) -> None:
+        """Create the database if need be (reads never do); ConfigError when it cannot be written."""
+        self.database.check_writable()
+
     def close(self) -> None:
         """Close the database's connections (the stores open them again when used)."""
         self.database.close()

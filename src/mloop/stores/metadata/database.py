@@ -3,6 +3,7 @@ transactions with driver errors translated, id-prefix lookup, and rows <-> recor
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,20 +13,30 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from mloop.core.clock import as_utc
-from mloop.core.errors import ConflictError, NotFoundError, ValidationError
-from mloop.stores.metadata.engine import create_engine, ensure_schema, redact, translate_errors
+from mloop.core.errors import ConfigError, ConflictError, NotFoundError, ValidationError
+from mloop.stores.metadata.engine import (
+    empty_sqlite,
+    open_engine,
+    redact,
+    require_folder,
+    sqlite_file,
+    translate_errors,
+)
 
 R = TypeVar("R")
 _TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at", "heartbeat_at", "changed_at"})
 
 
 class Database:
-    """SQLite or PostgreSQL through SQLAlchemy Core. The constructor does no I/O; the first
-    transaction connects and brings the schema to the newest migration."""
+    """SQLite or PostgreSQL through SQLAlchemy Core. The constructor does no I/O; the first write
+    (or `check_writable`) connects, creates a SQLite file and its folder, and brings the schema to
+    the newest migration. Reads never create anything: a SQLite file that does not exist yet reads
+    as an empty database (a stand-in in memory), and one in a read-only folder is opened read-only."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: sa.Engine | None = None
+        self._stand_in: sa.Engine | None = None
         self._writer: sa.Engine | None = None
         self._opening = threading.Lock()  # two threads' first calls must not both open an engine
         #: statements built once (building one costs about as much as running it on SQLite)
@@ -36,31 +47,51 @@ class Database:
 
     @property
     def engine(self) -> sa.Engine:
+        """The database itself, created and migrated if need be."""
         if self._engine is None:
             with self._opening:
                 if self._engine is None:
-                    engine = create_engine(self.url)
-                    try:
-                        ensure_schema(engine, self.url)
-                    except BaseException:
-                        engine.dispose()  # do not leave pooled connections to be closed by the garbage collector
-                        raise
-                    self._engine = engine
+                    self._engine = open_engine(self.url)
         return self._engine
+
+    def _reader(self) -> sa.Engine:
+        """The engine reads use: the stand-in while the SQLite file does not exist."""
+        if self._engine is not None:
+            return self._engine
+        path = sqlite_file(self.url)
+        if path is None or path.exists():
+            return self.engine
+        if self._stand_in is None:
+            with self._opening:
+                if self._stand_in is None:
+                    require_folder(self.url, path)
+                    self._stand_in = empty_sqlite()
+        return self._stand_in
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self._reader().dialect.name
 
     @property
     def supports_remote_access(self) -> bool:
         """Whether another machine can use this database: a server can, a SQLite file cannot (no I/O)."""
         return not self.url.startswith("sqlite")
 
+    def check_writable(self) -> None:
+        """Create and migrate the database if need be; ConfigError (one line) when it cannot be written."""
+        path = sqlite_file(self.url)
+        if path is not None and path.is_file():
+            blocked = next((p for p in (path, path.parent) if not os.access(p, os.W_OK)), None)
+            if blocked is not None:
+                raise ConfigError(f"metadata store {redact(self.url)} is read-only ({blocked} is not writable); "
+                                  "set MLOOP_DB_URL or db_url in mloop.yaml to a writable database")
+        self.engine  # noqa: B018 - opening it creates the file and its folder and migrates the schema
+
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = self._writer = None
+        for engine in (self._engine, self._stand_in):
+            if engine is not None:
+                engine.dispose()
+        self._engine = self._stand_in = self._writer = None
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -74,7 +105,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        with translate_errors(self.url), self.engine.connect() as connection:
+        with translate_errors(self.url), self._reader().connect() as connection:
             yield connection
 
     def statement(self, key: Any, build: Callable[[], Any]) -> Any:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mloop.core.config import STATE_DIR
 from mloop.core.errors import BackendError, ConfigError, ConflictError, missing_extra
 
 #: newest Alembic revision in migrations/versions; checked cheaply at open without importing Alembic
@@ -22,6 +25,47 @@ def normalise_url(url: str) -> str:
     if url.startswith(("postgres://", "postgresql://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def open_engine(url: str) -> sa.Engine:
+    """An engine on the database, created and migrated if need be."""
+    engine = create_engine(url)
+    try:
+        ensure_schema(engine, url)
+    except BaseException:
+        engine.dispose()  # do not leave pooled connections to be closed by the garbage collector
+        raise
+    return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for an in-memory or a server database."""
+    try:
+        parsed = sa.engine.make_url(normalise_url(url))
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def require_folder(url: str, path: Path) -> None:
+    """A database not created yet reads as empty, but only where a write could create it: its
+    folder (or, for the default `.mloop/mloop.db`, the project folder) must exist. A typo'd path
+    is refused instead of reading as an empty store."""
+    folder = path.parent.parent if path.parent.name == STATE_DIR else path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"metadata store {redact(url)} cannot be read: folder {folder} does not exist; "
+                          "check MLOOP_DB_URL, db_url in mloop.yaml or MLOOP_HOME")
+
+
+def empty_sqlite() -> sa.Engine:
+    """An in-memory database with the schema: what reads see before the SQLite file exists."""
+    from mloop.stores.metadata.schema import metadata
+
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False})
+    metadata.create_all(engine)
+    return engine
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -42,16 +86,34 @@ def create_engine(url: str) -> sa.Engine:
 
 
 def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 60}
+    read_only = False
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 60})
+        path = Path(parsed.database).expanduser()
+        read_only = path.is_file() and not os.access(path.parent, os.W_OK)
+        if read_only:
+            # a read-only folder: SQLite cannot make its -shm file there, so open the file as immutable
+            uri = f"file:{urllib.parse.quote(str(path))}?{'mode=ro' if _has_wal(path) else 'immutable=1'}"
+            return _add_listeners(sa.create_engine(
+                "sqlite://", poolclass=sa.pool.QueuePool,
+                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)), read_only)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"metadata store {parsed.render_as_string(hide_password=True)} cannot be "
+                              f"created: {exc.strerror or exc}; check MLOOP_DB_URL, db_url in mloop.yaml "
+                              "or MLOOP_HOME") from exc
+    return _add_listeners(sa.create_engine(parsed, connect_args=connect_args), read_only)
 
+
+def _add_listeners(engine: sa.Engine, read_only: bool) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -63,6 +125,11 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
 
 
 @contextmanager
