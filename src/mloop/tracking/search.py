@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RUN_COLUMNS = ("run_id", "pipeline", "kind", "status", "start_time", "end_time")
+_PREFIXES = {"m": "metrics.", "p": "params.", "t": "tags."}
 
 
 @dataclass
@@ -43,14 +44,21 @@ def search_runs(filter: str = "", order_by: str | None = None, descending: bool 
     start_time, end_time, then params.*, metrics.* (latest values) and tags.* columns."""
     pd = _pandas()
     workspace = workspace or get_workspace()
-    records = workspace.tracking.search_runs(_query(filter, order_by, descending, limit))
-    values = workspace.tracking.run_values([r.id for r in records])
-    rows = [_row(record, values.get(record.id, RunValues())) for record in records]
-    columns = list(RUN_COLUMNS) + sorted({k for row in rows for k in row if k not in RUN_COLUMNS}, key=_column_order)
-    frame = pd.DataFrame(rows, columns=columns)
+    table = workspace.tracking.search_table(_query(filter, order_by, descending, limit))
+    frame = pd.DataFrame(table.runs, columns=list(RUN_COLUMNS))
     for name in ("start_time", "end_time"):
         frame[name] = pd.to_datetime(frame[name], utc=True)
-    return frame
+    if not table.values:
+        return frame
+    # one wide column per tracked key, pivoted in pandas (no Python loop over runs or values)
+    values = pd.DataFrame(table.values, columns=["run_id", "kind", "key", "number", "text"])
+    values["column"] = values["kind"].map(_PREFIXES) + values["key"]
+    is_metric = values["kind"] == "m"
+    parts = [values[~is_metric].pivot(index="run_id", columns="column", values="text"),
+             values[is_metric].pivot(index="run_id", columns="column", values="number").astype("float64")]
+    wide = pd.concat([part for part in parts if len(part.columns)], axis=1)
+    wide = wide[sorted(wide.columns, key=_column_order)].infer_objects()
+    return frame.join(wide, on="run_id")
 
 
 def best_run(metric: str, filter: str = "", maximize: bool = True, workspace: Workspace | None = None) -> RunData:

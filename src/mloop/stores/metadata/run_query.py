@@ -3,6 +3,7 @@ compilation into one SQL query over runs, latest_metrics, params and tags."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,10 +71,11 @@ class RunQuery:
     limit: int = 1000
 
 
-def compile_query(query: RunQuery) -> sa.Select[Any]:
-    """One SELECT of matching `runs` rows, ordered (runs without the order key last, then newest
-    first) and limited. Value conditions are `run id IN (indexed lookup)` subqueries."""
-    statement = sa.select(t.runs)
+def compile_query(query: RunQuery, columns: Sequence[Any] | None = None) -> sa.Select[Any]:
+    """One SELECT of matching `runs` rows (or of these `columns` of them), ordered (runs without
+    the order key last, then newest first) and limited. Value conditions are `run id IN (indexed
+    lookup)` subqueries."""
+    statement = sa.select(*columns) if columns is not None else sa.select(t.runs)
     if query.condition is not None:
         statement = statement.where(_condition(query.condition))
     order: list[Any] = []

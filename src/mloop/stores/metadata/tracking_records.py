@@ -22,6 +22,16 @@ TagRow = tuple[str, str, str]
 
 
 @dataclass
+class SearchTable:
+    """What a run search returns, as rows for a vectorised frame: `runs` are (id, pipeline, kind,
+    status, started_at, ended_at) in the search's order; `values` are (run_id, kind, key, number,
+    text) with kind "m" (latest metric: number), "p" (param: text) or "t" (tag: text)."""
+
+    runs: list[tuple[Any, ...]]
+    values: list[tuple[Any, ...]]
+
+
+@dataclass
 class TrackingBatch:
     """What a logger collected since its last flush; written in one transaction."""
 

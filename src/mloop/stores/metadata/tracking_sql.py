@@ -3,8 +3,10 @@ artifacts and run search."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, fields
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +16,13 @@ from mloop.stores.metadata import schema as t
 from mloop.stores.metadata.database import Database
 from mloop.stores.metadata.records import ArtifactRecord, LineageEdge, RunRecord
 from mloop.stores.metadata.run_query import RunQuery, compile_query
-from mloop.stores.metadata.tracking_records import MetricHistory, MetricRow, RunValues, TrackingBatch
+from mloop.stores.metadata.tracking_records import (
+    MetricHistory,
+    MetricRow,
+    RunValues,
+    SearchTable,
+    TrackingBatch,
+)
 
 _IN_CHUNK = 5000  # ids per IN (...) list, well under SQLite's limit on bound parameters
 LOGGED_PREFIX = "logged/"  # lineage name of an artifact a step logged (never clashes with an output)
@@ -64,6 +72,20 @@ class SqlTrackingStore:
         with self._db.read() as conn:
             rows = conn.execute(compile_query(query)).all()
         return [_run_record(row) for row in rows]
+
+    def search_table(self, query: RunQuery) -> SearchTable:
+        """The runs matching `query` (summary columns only) and all their tracked values, as rows;
+        two queries in one read transaction, no per-row work here."""
+        r = t.runs.c
+        summary = (r.id, r.pipeline, r.kind, r.status, r.started_at, r.ended_at)
+        db = self._db
+        with db.read() as conn:
+            runs = [tuple(row) for row in conn.execute(compile_query(query, summary)).all()]
+            # the ids go in as one bound array (rendering 1,000 bound ids costs more than the query)
+            ids = [row[0] for row in runs]
+            statement = db.statement(("values-of-ids", db.dialect), partial(_values_of_ids, db.dialect))
+            found = conn.execute(statement, {"ids": json.dumps(ids) if db.dialect == "sqlite" else ids}).all()
+        return SearchTable(runs, [tuple(row) for row in found])
 
     def run_values(self, run_ids: Sequence[str]) -> dict[str, RunValues]:
         """Params, tags and latest metrics of these runs (a run without any is left out)."""
@@ -160,7 +182,25 @@ def _chunks(rows: list[MetricRow]) -> tuple[list[dict[str, Any]], list[dict[str,
     return chunks, list(latest.values())
 
 
-def _values_query(run_ids: list[str]) -> Any:
+def _values_of_ids(dialect: str) -> Any:
+    """`_values_query` for the ids bound as `ids`: a JSON array on SQLite, an array on PostgreSQL."""
+    if dialect == "sqlite":
+        ids: Any = sa.select(sa.column("value", sa.Text)).select_from(
+            sa.func.json_each(sa.bindparam("ids", type_=sa.Text)))
+        return _values_query(ids)
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    lm, p, g = t.latest_metrics, t.params, t.tags
+    any_id = sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Text)))
+    no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
+    return sa.union_all(
+        sa.select(lm.c.run_id, sa.literal("m"), lm.c.key, lm.c.value, no_text).where(lm.c.run_id == any_id),
+        sa.select(p.c.run_id, sa.literal("p"), p.c.key, no_number, p.c.value).where(p.c.run_id == any_id),
+        sa.select(g.c.run_id, sa.literal("t"), g.c.key, no_number, g.c.value).where(g.c.run_id == any_id),
+    )
+
+
+def _values_query(run_ids: list[str] | sa.Select[Any]) -> Any:
     lm, p, g = t.latest_metrics, t.params, t.tags
     no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
     return sa.union_all(
