@@ -24,7 +24,7 @@ PUBLIC = {
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors
     "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",
-    "RunFailed", "StepFailed", "StepTimeoutError", "ValidationError",
+    "RunFailed", "RunInterrupted", "StepFailed", "StepTimeoutError", "ValidationError",
     "__version__",
 }
 

@@ -13,6 +13,9 @@
     └── RunFailed                 a pipeline run finished with failed steps
 
 A message is one line that names the problem and, where there is one, the fix.
+
+Ctrl-C is not an error: a run stopped by it raises `mloop.RunInterrupted`, a KeyboardInterrupt
+(so code that lets KeyboardInterrupt through keeps doing so) carrying the run id.
 """
 
 from __future__ import annotations
