@@ -290,6 +290,28 @@ def test_pandas_dataframe_round_trip(store: ArtifactStore) -> None:
     assert stored.summary["columns"]["label"] == "int64"
 
 
+def test_parquet_dictionary_encodes_all_but_floating_point_columns(store: ArtifactStore) -> None:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"x": [0.1 * i for i in range(100)], "n": [i % 3 for i in range(100)],
+                          "city": ["Lyon", "Oslo"] * 50})
+    stored, loaded = round_trip(store, frame)
+    pd.testing.assert_frame_equal(loaded, frame)
+    meta = pq.ParquetFile(store.local_path(stored.digest)).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert "RLE_DICTIONARY" not in encodings["x"]
+    assert "RLE_DICTIONARY" in encodings["n"] and "RLE_DICTIONARY" in encodings["city"]
+
+
+def test_parquet_nested_columns_round_trip(store: ArtifactStore) -> None:
+    import pyarrow as pa
+
+    table = pa.table({"point": pa.array([{"x": 1.5, "tag": "a"}, {"x": 2.5, "tag": "a"}]), "w": [1.0, 2.0]})
+    stored, loaded = round_trip(store, table)
+    assert loaded.equals(table)
+
+
 def test_pandas_frame_with_default_index_round_trip(store: ArtifactStore) -> None:
     import pandas as pd
 
