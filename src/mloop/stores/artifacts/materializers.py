@@ -265,13 +265,10 @@ class PandasMaterializer(Materializer):
 
     def dumps(self, obj: Any) -> tuple[bytes, dict[str, Any]]:
         import pandas as pd
-        import pyarrow as pa
 
-        frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
-        # pyarrow converts columns in a fresh thread pool for any frame over 100 rows a column;
-        # below a million cells starting those threads costs more than the conversion.
-        small = frame.shape[0] * max(1, frame.shape[1]) < 1_000_000
-        table = pa.Table.from_pandas(frame, preserve_index=None, nthreads=1 if small else None)
+        from mloop.stores.artifacts.frames import frame_to_table
+
+        table = frame_to_table(obj.to_frame() if isinstance(obj, pd.Series) else obj)
         if isinstance(obj, pd.Series):
             # An unnamed series is stored as column "0": remember to drop that name again on load.
             kind = b"unnamed" if obj.name is None else b"1"
