@@ -77,21 +77,6 @@ class LocalArtifactStore:
             return False
         return len(entries) == 1 and hash_path(final / entries[0]) == digest
 
-    @staticmethod
-    def _holds_bytes(final: Path, data: bytes) -> bool:
-        """Whether the object folder holds exactly one entry whose bytes are `data` (which hash to
-        its digest): the same answer as `_holds`, by comparing instead of hashing again."""
-        try:
-            entries = os.listdir(final)
-            if len(entries) != 1:
-                return False
-            path = final / entries[0]
-            if os.path.getsize(path) != len(data):
-                return False
-            return path.read_bytes() == data
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return False
-
     def _replace(self, holder: Path, final: Path, digest: str) -> None:
         """Swap a corrupted object for `holder` by two renames: a reader sees the old object, a
         miss, or the new one, never a mix."""
@@ -118,7 +103,7 @@ class LocalArtifactStore:
 
     def put_bytes(self, data: bytes, digest: str, name: str) -> str:
         final = self._object_dir(digest)
-        if self._holds_bytes(final, data):
+        if _holds_bytes(final, data):
             return self.uri(digest)
         staging = self.staging_dir()
         try:
@@ -176,6 +161,21 @@ class LocalArtifactStore:
             self._discard(self._object_dir(digest))
         except OSError as exc:
             raise BackendError(f"cannot delete artifact {digest[:12]} under {self.root}: {exc}") from exc
+
+
+def _holds_bytes(final: Path, data: bytes) -> bool:
+    """Whether object folder `final` holds exactly one entry whose bytes are `data` (which hash to
+    its digest): what `LocalArtifactStore._holds` answers, by comparing instead of hashing again."""
+    try:
+        entries = os.listdir(final)
+        if len(entries) != 1:
+            return False
+        path = final / entries[0]
+        if os.path.getsize(path) != len(data):
+            return False
+        return path.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
 
 
 def _reason(exc: OSError) -> str:
