@@ -41,6 +41,7 @@ class Database:
         self._opening = threading.Lock()  # two threads' first calls must not both open an engine
         #: statements built once (building one costs about as much as running it on SQLite)
         self._statements: dict[Any, Any] = {}
+        self._snapshots = threading.local()  # .connection: the read connection of `snapshot`
 
     def __repr__(self) -> str:
         return f"Database({redact(self.url)!r})"
@@ -105,8 +106,27 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
+        held = getattr(self._snapshots, "connection", None)
+        if held is not None:
+            with translate_errors(self.url):
+                yield held
+            return
         with translate_errors(self.url), self._reader().connect() as connection:
             yield connection
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads on this thread inside share one connection and one transaction (on SQLite also
+        one snapshot of the data): several queries for the price of one connection and BEGIN."""
+        if getattr(self._snapshots, "connection", None) is not None:
+            yield
+            return
+        with translate_errors(self.url), self._reader().connect() as connection:
+            self._snapshots.connection = connection
+            try:
+                yield
+            finally:
+                self._snapshots.connection = None
 
     def statement(self, key: Any, build: Callable[[], Any]) -> Any:
         """A statement built once per database (its dialect decides some of them)."""
