@@ -35,6 +35,18 @@ def test_saving_again_replaces_a_corrupted_object(store: ArtifactStore) -> None:
     assert objects(store) == [stored.digest]
 
 
+def test_saving_again_replaces_a_truncated_object(tmp_path: Path) -> None:
+    store = open_artifact_store(str(tmp_path / "artifacts"))
+    stored = save_object(store, {"weights": list(range(50))})
+    path = store.local_path(stored.digest)
+    path.write_bytes(path.read_bytes()[:-3])
+
+    again = save_object(store, {"weights": list(range(50))})
+
+    assert again.digest == stored.digest
+    assert hash_path(store.local_path(stored.digest)) == stored.digest
+
+
 def test_putting_a_file_again_replaces_a_corrupted_object(store: ArtifactStore, tmp_path: Path) -> None:
     source = tmp_path / "model.bin"
     source.write_bytes(os.urandom(4096))

@@ -290,6 +290,56 @@ def test_pandas_dataframe_round_trip(store: ArtifactStore) -> None:
     assert stored.summary["columns"]["label"] == "int64"
 
 
+def test_parquet_dictionary_encodes_all_but_floating_point_columns(store: ArtifactStore) -> None:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"x": [0.1 * i for i in range(100)], "n": [i % 3 for i in range(100)],
+                          "city": ["Lyon", "Oslo"] * 50})
+    stored, loaded = round_trip(store, frame)
+    pd.testing.assert_frame_equal(loaded, frame)
+    meta = pq.ParquetFile(store.local_path(stored.digest)).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert "RLE_DICTIONARY" not in encodings["x"]
+    assert "RLE_DICTIONARY" in encodings["n"] and "RLE_DICTIONARY" in encodings["city"]
+
+
+def _plain_frames() -> list[Any]:
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    first = pd.DataFrame({"a": np.arange(50), "b": rng.normal(size=50)})
+    first.loc[3, "b"] = np.nan
+    second = pd.DataFrame({"a": np.arange(50) * 2, "b": rng.normal(size=50)})  # same layout, new values
+    ranged = pd.DataFrame({"x": rng.normal(size=4)}, index=pd.RangeIndex(5, 13, 2, name="row"))
+    mixed = pd.DataFrame({"ok": [True, False, True], "u": np.array([1, 2, 3], np.uint8),
+                          "f": np.array([0.5, np.nan, 1.5], np.float32), "i": np.array([-1, 0, 1], np.int16)})
+    mixed.columns.name = "feature"
+    return [first, second, ranged, mixed]
+
+
+def test_plain_frames_are_stored_exactly_as_from_pandas_would(store: ArtifactStore) -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    from mloop.core.hashing import hash_bytes
+    from mloop.stores.artifacts.materializers import _parquet_bytes
+
+    for frame in _plain_frames() * 2:  # the second pass converts by the schema kept from the first
+        expected = hash_bytes(_parquet_bytes(pa.Table.from_pandas(frame, preserve_index=None))[0])
+        stored, loaded = round_trip(store, frame)
+        assert stored.digest == expected
+        pd.testing.assert_frame_equal(loaded, frame)
+
+
+def test_parquet_nested_columns_round_trip(store: ArtifactStore) -> None:
+    import pyarrow as pa
+
+    table = pa.table({"point": pa.array([{"x": 1.5, "tag": "a"}, {"x": 2.5, "tag": "a"}]), "w": [1.0, 2.0]})
+    stored, loaded = round_trip(store, table)
+    assert loaded.equals(table)
+
+
 def test_pandas_frame_with_default_index_round_trip(store: ArtifactStore) -> None:
     import pandas as pd
 

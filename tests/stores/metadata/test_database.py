@@ -219,3 +219,17 @@ def test_a_database_whose_folder_does_not_exist_is_refused_on_read(tmp_path: Pat
     stores.check_writable()  # a write creates what it needs
     assert (missing / "mloop.db").is_file()
     stores.close()
+
+
+def test_reads_in_a_snapshot_share_one_connection_and_see_the_store(store: MetadataStores) -> None:
+    run = make_run()
+    store.runs.create_run(run, [make_step(run, "a")])
+    checkouts: list[object] = []
+    sa.event.listen(store.database.engine, "checkout", lambda *args: checkouts.append(args))
+    with store.database.snapshot():
+        assert store.runs.get_run(run.id).id == run.id
+        assert [s.node for s in store.runs.step_runs(run.id)] == ["a"]
+        assert store.lineage.step_run_edges([]) == []
+    assert len(checkouts) == 1
+    store.runs.get_run(run.id)
+    assert len(checkouts) == 2  # outside, each read takes its own connection again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -199,6 +200,25 @@ def test_apply_step_updates_is_one_idempotent_transaction(store: MetadataStores)
     assert len(store.lineage.list_artifacts()) == 2
     store.runs.apply_step_updates([], [], [])
 
+
+
+def test_apply_step_updates_round_trips_json_times_and_nulls(store: MetadataStores) -> None:
+    run = make_run()
+    step = make_step(run, "train", status="pending")
+    store.runs.create_run(run, [step])
+    artifact = make_artifact("model")
+    artifact = dataclasses.replace(artifact, summary={"shape": [3, 2], "columns": {"a": "int64"}, "nan": None})
+    attempts = [{"attempt": 1, "status": "succeeded", "worker": "h:1", "error": None}]
+    parts = {"code": "c", "inputs": {"df": "d" * 64}, "params": {"n": 1.5}}
+    store.runs.apply_step_updates([(step.id, {"status": "running", "started_at": at(1), "attempts": attempts[:0],
+                                              "cache_key": "K", "cache_parts": parts, "error": None})], [], [])
+    store.runs.apply_step_updates([(step.id, {"status": "succeeded", "ended_at": at(2), "attempts": attempts,
+                                              "log_uri": None})],
+                                  [artifact], [LineageEdge(step.id, "out", "output", artifact.id, run.id)])
+    [stored] = store.runs.step_runs(run.id)
+    assert (stored.status, stored.started_at, stored.ended_at) == ("succeeded", at(1), at(2))
+    assert (stored.attempts, stored.cache_key, stored.cache_parts, stored.log_uri) == (attempts, "K", parts, None)
+    assert store.lineage.get_artifacts([artifact.id])[artifact.id] == artifact
 
 
 def test_find_cached_returns_the_newest_successful_execution(store: MetadataStores) -> None:

@@ -118,14 +118,16 @@ class Run:
     @classmethod
     def load(cls, run_id: str, workspace: Workspace | None = None) -> Run:
         workspace = workspace or get_workspace()
-        record = workspace.runs.get_run(run_id)
-        step_records = workspace.runs.step_runs(record.id)
-        edges = workspace.lineage.step_run_edges([s.id for s in step_records])
-        artifact_ids = sorted({e.artifact_id for e in edges})
-        artifacts = {a: Artifact(r, workspace) for a, r in workspace.lineage.get_artifacts(artifact_ids).items()}
+        with workspace.metadata.database.snapshot():  # five queries, one connection and transaction
+            record = workspace.runs.get_run(run_id)
+            step_records = workspace.runs.step_runs(record.id)
+            edges = workspace.lineage.step_run_edges([s.id for s in step_records])
+            artifact_records = workspace.lineage.get_artifacts(sorted({e.artifact_id for e in edges}))
+            step_executions = workspace.runs.step_executions([s.id for s in step_records])
+        artifacts = {a: Artifact(r, workspace) for a, r in artifact_records.items()}
         order = {name: index for index, name in enumerate(n["name"] for n in record.graph["nodes"])}
         executions: dict[str, list[StepExecutionRecord]] = {}
-        for execution in workspace.runs.step_executions([s.id for s in step_records]):
+        for execution in step_executions:
             executions.setdefault(execution.step_run_id, []).append(execution)
         steps = []
         for step_record in sorted(step_records, key=lambda s: order.get(s.node, 0)):

@@ -4,6 +4,7 @@ transactions with driver errors translated, id-prefix lookup, and rows <-> recor
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ class Database:
         self._opening = threading.Lock()  # two threads' first calls must not both open an engine
         #: statements built once (building one costs about as much as running it on SQLite)
         self._statements: dict[Any, Any] = {}
+        self._snapshots = threading.local()  # .connection: the read connection of `snapshot`
 
     def __repr__(self) -> str:
         return f"Database({redact(self.url)!r})"
@@ -105,8 +107,27 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
+        held = getattr(self._snapshots, "connection", None)
+        if held is not None:
+            with translate_errors(self.url):
+                yield held
+            return
         with translate_errors(self.url), self._reader().connect() as connection:
             yield connection
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads on this thread inside share one connection and one transaction (on SQLite also
+        one snapshot of the data): several queries for the price of one connection and BEGIN."""
+        if getattr(self._snapshots, "connection", None) is not None:
+            yield
+            return
+        with translate_errors(self.url), self._reader().connect() as connection:
+            self._snapshots.connection = connection
+            try:
+                yield
+            finally:
+                self._snapshots.connection = None
 
     def statement(self, key: Any, build: Callable[[], Any]) -> Any:
         """A statement built once per database (its dialect decides some of them)."""
@@ -114,6 +135,28 @@ class Database:
         if statement is None:
             statement = self._statements[key] = build()
         return statement
+
+    def execute_many(self, conn: sa.Connection, key: Any, build: Callable[[], Any], table: sa.Table,
+                     rows: list[dict[str, Any]]) -> None:
+        """`build()`'s INSERT or UPDATE of `table` for each row (dicts of one shape; a key `_id`
+        binds the table's id). On SQLite the statement is compiled once and run straight on the
+        driver, each value through its column's own bind processor as SQLAlchemy would: through
+        SQLAlchemy an execution costs 0.1-0.2 ms, on the hot path of every step's bookkeeping."""
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement(key, build), rows)
+            return
+        driver_key = ("driver", key, tuple(rows[0]))
+        prepared = self._statements.get(driver_key)
+        if prepared is None:
+            prepared = self._statements[driver_key] = _prepare(self.statement(key, build), table, list(rows[0]),
+                                                               conn.dialect)
+        sql, order = prepared
+        params = [tuple(row[name] if process is None else process(row[name]) for name, process in order)
+                  for row in rows]
+        try:
+            conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
     def insert(self, table: sa.Table) -> Any:
         """The dialect's INSERT, which offers ON CONFLICT."""
@@ -142,6 +185,18 @@ class Database:
         if len(rows) > 1:
             raise ConflictError(f"{noun} id prefix {value!r} is ambiguous; give more characters")
         return rows[0]
+
+
+def _prepare(statement: Any, table: sa.Table, keys: list[str], dialect: Any) -> tuple[str, list[tuple[str, Any]]]:
+    """SQL text and (parameter name, bind processor) in placeholder order, for the driver."""
+    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    if not compiled.positional or set(compiled.positiontup or ()) != set(keys):
+        raise RuntimeError(f"cannot run {statement} on the driver with parameters {keys}")
+    order = []
+    for name in compiled.positiontup:
+        column = table.c["id" if name == "_id" else name]
+        order.append((name, column.type.dialect_impl(dialect).bind_processor(dialect)))
+    return str(compiled), order
 
 
 def as_row(record: Any) -> dict[str, Any]:

@@ -124,14 +124,17 @@ class SqlRunStore:
         edge_rows = [as_row(e) for e in edges]
         with db.write() as conn:
             if artifact_rows:
-                conn.execute(db.insert_ignore(t.artifacts), artifact_rows)
+                db.execute_many(conn, ("insert-ignore", "artifacts"), lambda: db.insert_ignore(t.artifacts),
+                                t.artifacts, artifact_rows)
             if edge_rows:
-                conn.execute(db.insert_ignore(t.lineage), edge_rows)
+                db.execute_many(conn, ("insert-ignore", "lineage"), lambda: db.insert_ignore(t.lineage),
+                                t.lineage, edge_rows)
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for step_run_id, values in updates:
                 groups.setdefault(tuple(sorted(values)), []).append({"_id": step_run_id, **values})
             for columns, rows in groups.items():  # one executemany per shape of change
-                conn.execute(db.statement(("update-step-runs", columns), partial(_update_step_runs, columns)), rows)
+                db.execute_many(conn, ("update-step-runs", columns), partial(_update_step_runs, columns),
+                                t.step_runs, rows)
 
     def find_cached(self, cache_key: str) -> CachedStep | None:
         return self.find_cached_many([cache_key]).get(cache_key)
