@@ -69,3 +69,14 @@ def test_failed_run_resumes_in_a_new_process(project: Project) -> None:
     assert run.status == "succeeded"
     assert [len(s.attempts) for s in run.steps] == [1, 2, 1, 1, 1]
     assert run.output("total").load() == 6
+
+
+def test_piped_run_prints_no_empty_line_before_its_result_or_its_error(project: Project) -> None:
+    ran = mloop_script("run", project.yaml, cwd=project.root)
+    refused = mloop_script("run", project.yaml, "-p", "nope=1", cwd=project.root)
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[0].startswith("run "), ran.stdout  # no progress line left behind
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.splitlines() == ["error: pipeline.yaml: unknown parameter 'nope'; declared: n, factor"]

@@ -112,21 +112,27 @@ class RunProgress:
 
         terminal = Console(file=out.file, highlight=False)
         self.console = terminal
+        # Piped, there is no line to redraw (rich would still print an empty one when it stops).
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=terminal, transient=True, refresh_per_second=4,
-                                 redirect_stdout=False, redirect_stderr=False)
+                                 redirect_stdout=False, redirect_stderr=False, disable=not terminal.is_terminal)
         self.task: Any = None
         self.running: set[str] = set()
 
     def __enter__(self) -> RunProgress:
         self.progress.__enter__()
         self.task = self.progress.add_task("starting", total=None)
+        self.total = 0
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
     def event(self, node: str, status: str) -> None:
+        if status == "pending":  # each step this execution will handle, announced as it starts
+            self.total += 1
+            self.progress.update(self.task, total=self.total)
+            return
         if status == "running":
             self.running.add(node)
         else:

@@ -59,6 +59,8 @@ class Scheduler:
     def run(self, executor: Executor, attempts: Attempts, pending: list[str], slots: Slots) -> None:
         """Until every pending step succeeded, failed, was skipped or (after Ctrl-C) will not start."""
         waiting = set(pending)
+        for name in pending:  # so a progress display knows how many steps this execution has
+            self._event(name, "pending")
         ready: list[str] = []
         running = self.running
         retry_at: list[tuple[float, str]] = []
