@@ -48,8 +48,9 @@ class PipelineDefinition:
         `executor` is "thread" (default), "process" or "dask" (`address` of a scheduler, or a
         LocalCluster when none is given). `on_progress(node, status)` is called with "pending" for
         each step the run will handle, then on every step state change (running, succeeded, cached,
-        failed, skipped, ...), from the run's thread; `on_interrupt(run_id)` at once on the first Ctrl-C (default: a line on stderr), after which
-        running steps end, no more start, and RunInterrupted (a KeyboardInterrupt) is raised."""
+        failed, skipped, ...), from the run's thread; `on_interrupt(run_id)` at once on the first
+        Ctrl-C (default: a line on stderr), after which running steps end, no more start, and
+        RunInterrupted (a KeyboardInterrupt) is raised."""
         from mloop.pipeline.execution.runner import RunOptions
         from mloop.stores.workspace import get_workspace
 
