@@ -80,3 +80,24 @@ def test_piped_run_prints_no_empty_line_before_its_result_or_its_error(project: 
     assert refused.returncode == 2
     assert refused.stdout == ""
     assert refused.stderr.splitlines() == ["error: pipeline.yaml: unknown parameter 'nope'; declared: n, factor"]
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(project: Project) -> None:
+    (project.root / "broken.yaml").write_text("name: x\nsteps:\n  - name: a\n    uses: m:f\n   bad: [\n")
+
+    result = mloop_script("run", "broken.yaml", cwd=project.root)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: broken.yaml:5: not valid YAML: expected <block end>, but found '<block mapping start>'"]
+    assert mloop.list_runs() == []
+
+
+def test_a_yaml_syntax_error_in_the_settings_names_the_line(project: Project) -> None:
+    (project.root / "mloop.yaml").write_text("executor: thread\ndb_url: [\n")
+
+    result = mloop_script("runs", "list", cwd=project.root)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {project.root / 'mloop.yaml'}:3: not valid YAML: expected the node content, but found '<stream end>'"]
