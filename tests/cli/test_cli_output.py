@@ -215,8 +215,10 @@ def test_help_shows_flags_without_a_value() -> None:
         result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
         assert result.exit_code == 0, (path, result.output)
         assert "<bool>" not in result.stdout and "--no-force" not in result.stdout, path
+        assert not re.search(r"^\s+-.*<list\[str\]>", result.stdout, re.MULTILINE), path  # options name their value
     run_help = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "100"}).stdout
     assert re.search(r"^\s+--no-cache\s+Execute every step\.", run_help, re.MULTILINE), run_help
+    assert re.search(r"^\s+-p, --param KEY=VALUE\s+Parameter", run_help, re.MULTILINE), run_help
 
 
 def test_version() -> None:
