@@ -113,8 +113,10 @@ def write_default_config(root: Path) -> Path:
             "# mloop settings; each can be overridden by an MLOOP_* environment variable.\n"
             "# db_url: postgresql+psycopg://user@host:5432/mloop   # default: sqlite:///.mloop/mloop.db\n"
             "# artifacts_url: s3://bucket/prefix                   # default: .mloop/artifacts\n"
-            "# executor: thread                                    # thread | process\n"
+            "# executor: thread                                    # thread | process | dask\n"
             "# max_workers: 4\n"
+            "# address: tcp://host:8786                            # Dask scheduler; none: a LocalCluster\n"
+            "# s3_endpoint_url: http://minio-host:9000             # S3-compatible server; none: AWS\n"
         )
     (root / STATE_DIR).mkdir(exist_ok=True)
     return path
