@@ -196,6 +196,7 @@ def test_logs_of_a_cached_step_name_the_run_that_executed_it(project: Project) -
     assert f"mloop runs logs {first.id} hello" in logs.stderr
     assert quiet.stdout == ""
     assert f"step 'quiet' of run {first.id} wrote no output" in quiet.stderr
+    assert "status cached" not in quiet.stderr  # run first executed it: its step did not run from cache
 
 
 def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
