@@ -38,6 +38,7 @@ if typing.TYPE_CHECKING:
     from mloop.pipeline.caching.plan import Plan
     from mloop.pipeline.definition.data import Data
     from mloop.pipeline.definition.loading import load_pipeline
+    from mloop.pipeline.execution.interrupts import RunInterrupted
     from mloop.pipeline.results.reproduce import ReproduceReport, reproduce_run
     from mloop.pipeline.results.resume import resume_run
     from mloop.pipeline.results.runs import (
@@ -115,6 +116,7 @@ _LAZY: dict[str, str] = {
     'Run': 'mloop.pipeline.results.runs',
     'RunData': 'mloop.tracking',
     'RunFailed': 'mloop.core.errors',
+    'RunInterrupted': 'mloop.pipeline.execution.interrupts',
     'Signature': 'mloop.registry',
     'StepFailed': 'mloop.core.errors',
     'StepRun': 'mloop.pipeline.results.runs',
@@ -202,6 +204,7 @@ __all__ = [
     "Run",
     "RunData",
     "RunFailed",
+    "RunInterrupted",
     "Signature",
     "Step",
     "StepFailed",
