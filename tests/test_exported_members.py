@@ -64,3 +64,10 @@ def test_import_mloop_loads_no_engine_or_backend() -> None:
     assert loaded == ""
     assert mloop.pipeline.__module__ == "mloop.pipeline.definition.pipelines"  # the decorator, not the subpackage
     assert callable(mloop.load_model) and mloop.load_model.__module__ == "mloop.registry.loaded"
+
+
+def test_the_interrupt_a_run_raises_is_public() -> None:
+    from mloop.pipeline.execution.interrupts import RunInterrupted
+
+    assert mloop.RunInterrupted is RunInterrupted  # what pipeline.run() raises at Ctrl-C
+    assert issubclass(mloop.RunInterrupted, KeyboardInterrupt)

@@ -166,3 +166,12 @@ def test_debug_prints_the_traceback(project: Project) -> None:
     assert "mloop.core.errors.NotFoundError: no run 'nope'" in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "error: no run 'nope'; list them with: mloop runs list"
     assert "Traceback" not in mloop_cmd("runs", "show", "nope").stderr  # --debug does not stick
+
+
+def test_init_writes_every_run_setting_commented(tmp_path: Path) -> None:
+    assert mloop_cmd("init", str(tmp_path)).exit_code == 0
+
+    text = (tmp_path / "mloop.yaml").read_text()
+    keys = {line[2:].split(":")[0] for line in text.splitlines() if line.startswith("# ") and ": " in line[2:]}
+    assert keys >= {"db_url", "artifacts_url", "executor", "max_workers", "address", "s3_endpoint_url"}
+    assert "thread | process | dask" in text

@@ -196,6 +196,7 @@ def test_logs_of_a_cached_step_name_the_run_that_executed_it(project: Project) -
     assert f"mloop runs logs {first.id} hello" in logs.stderr
     assert quiet.stdout == ""
     assert f"step 'quiet' of run {first.id} wrote no output" in quiet.stderr
+    assert "status cached" not in quiet.stderr  # run first executed it: its step did not run from cache
 
 
 def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -215,8 +216,10 @@ def test_help_shows_flags_without_a_value() -> None:
         result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
         assert result.exit_code == 0, (path, result.output)
         assert "<bool>" not in result.stdout and "--no-force" not in result.stdout, path
+        assert not re.search(r"^\s+-.*<list\[str\]>", result.stdout, re.MULTILINE), path  # options name their value
     run_help = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "100"}).stdout
     assert re.search(r"^\s+--no-cache\s+Execute every step\.", run_help, re.MULTILINE), run_help
+    assert re.search(r"^\s+-p, --param KEY=VALUE\s+Parameter", run_help, re.MULTILINE), run_help
 
 
 def test_version() -> None:

@@ -69,3 +69,35 @@ def test_failed_run_resumes_in_a_new_process(project: Project) -> None:
     assert run.status == "succeeded"
     assert [len(s.attempts) for s in run.steps] == [1, 2, 1, 1, 1]
     assert run.output("total").load() == 6
+
+
+def test_piped_run_prints_no_empty_line_before_its_result_or_its_error(project: Project) -> None:
+    ran = mloop_script("run", project.yaml, cwd=project.root)
+    refused = mloop_script("run", project.yaml, "-p", "nope=1", cwd=project.root)
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[0].startswith("run "), ran.stdout  # no progress line left behind
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.splitlines() == ["error: pipeline.yaml: unknown parameter 'nope'; declared: n, factor"]
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(project: Project) -> None:
+    (project.root / "broken.yaml").write_text("name: x\nsteps:\n  - name: a\n    uses: m:f\n   bad: [\n")
+
+    result = mloop_script("run", "broken.yaml", cwd=project.root)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: broken.yaml:5: not valid YAML: expected <block end>, but found '<block mapping start>'"]
+    assert mloop.list_runs() == []
+
+
+def test_a_yaml_syntax_error_in_the_settings_names_the_line(project: Project) -> None:
+    (project.root / "mloop.yaml").write_text("executor: thread\ndb_url: [\n")
+
+    result = mloop_script("runs", "list", cwd=project.root)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {project.root / 'mloop.yaml'}:3: not valid YAML: expected the node content, but found '<stream end>'"]

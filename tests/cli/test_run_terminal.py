@@ -60,3 +60,17 @@ def test_progress_line_shows_the_running_step_while_it_runs(gated_project: Path)
     assert f"run {record.id} of gated: succeeded" in terminal.screen
     # a few redraws a second cost kilobytes; buffered redraws dumped at the end cost megabytes
     assert len(terminal.raw) < 200_000
+
+
+def test_progress_line_counts_the_steps_of_the_run(gated_project: Path) -> None:
+    terminal = Terminal("run", "gated.py", cwd=gated_project)
+    try:
+        counted = terminal.read_until("1/2")  # prepare done, of the run's two steps
+        (gated_project / "GATE").touch()
+        code = terminal.wait()
+    finally:
+        terminal.close()
+
+    assert counted, terminal.screen
+    assert "1/?" not in terminal.screen
+    assert code == 0, terminal.screen

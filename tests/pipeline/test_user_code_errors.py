@@ -66,3 +66,17 @@ def test_max_workers_below_one_is_refused_before_a_run_is_recorded(workers: str)
     with pytest.raises(mloop.ConfigError, match="max_workers"):
         chain.run(max_workers=int(workers))
     assert mloop.list_runs() == []
+
+
+def test_a_file_that_runs_its_pipeline_when_imported_is_refused_not_run_twice(tmp_path: Path) -> None:
+    (tmp_path / "unguarded.py").write_text(
+        "from mloop import pipeline, step\n\n\n@step\ndef one() -> int:\n    return 1\n\n\n"
+        "@pipeline(name='unguarded')\ndef unguarded():\n    one()\n\n\nunguarded.run()\n")
+
+    result = mloop_script("run", "unguarded.py", cwd=tmp_path)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        "error: unguarded.py:14: runs pipeline 'unguarded' while mloop loads the file, so it would run twice; "
+        "put that line under if __name__ == \"__main__\":"]
+    assert mloop.list_runs() == []

@@ -225,3 +225,13 @@ def test_the_gate_outside_a_pipeline_runs_at_once(workspace: Path) -> None:
         gate(model, eval_data())  # an object from nowhere: no training data to infer a signature from
     version = mloop.register_model("fraud", model, training_data=frame, target="y")
     assert gate(mloop.get_artifact(version.artifact_id), eval_data())["version"] == 2
+
+
+def test_rerunning_the_gate_on_the_champion_records_no_alias_move(workspace: Path) -> None:
+    first = fe.gated_training.run(seed=0)
+    assert first.output("bless").load()["promoted"] == "champion"
+
+    again = fe.gated_training.run(seed=0)  # the same model, blessed again
+
+    assert again.output("bless").load()["promoted"] == "champion"
+    assert [(c.from_version, c.to_version) for c in mloop.alias_history("fraud")] == [(None, 1)]

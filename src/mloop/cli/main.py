@@ -63,7 +63,7 @@ def parse_params(values: list[str]) -> dict[str, str]:
 @handle_errors
 def run(
     target: Annotated[str, typer.Argument(help="pipeline.yaml, file.py[:name] or package.module:name")],
-    param: Annotated[list[str], typer.Option("-p", "--param", help="Parameter key=value (repeatable).")] = [],  # noqa: B006
+    param: Annotated[list[str], typer.Option("-p", "--param", metavar="KEY=VALUE", help="Parameter key=value (repeatable).")] = [],  # noqa: B006
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Execute every step.")] = False,
     plan: Annotated[bool, typer.Option("--plan", help="Show what would run or be reused, run nothing.")] = False,
     executor: Annotated[str | None, typer.Option(help="thread, process or dask (default from settings).")] = None,

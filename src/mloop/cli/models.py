@@ -67,7 +67,7 @@ def _history(aliases: list[Any], stages: list[Any]) -> list[dict[str, Any]]:
 def register(
     name: Annotated[str, typer.Argument(help="Model name, e.g. fraud.")],
     source: Annotated[str, typer.Argument(help="An artifact id (a unique prefix is enough) or RUN:step[.output].")],
-    metric: Annotated[list[str], typer.Option("--metric", "-m", help="Metric key=value (repeatable).")] = [],  # noqa: B006
+    metric: Annotated[list[str], typer.Option("--metric", "-m", metavar="KEY=VALUE", help="Metric key=value (repeatable).")] = [],  # noqa: B006
     description: Annotated[str, typer.Option(help="What this version is.")] = "",
     training_data: Annotated[str | None, typer.Option("--training-data", help="Data file or artifact id the model "
                                                       "was trained on, when lineage does not tell.")] = None,
@@ -139,7 +139,7 @@ def bless(
     max_value: Annotated[float | None, typer.Option("--max", help="Highest believable value.")] = None,
     must_beat: Annotated[str | None, typer.Option("--must-beat", help="Alias to compare with, e.g. champion.")] = None,
     tolerance: Annotated[float | None, typer.Option(help="How far the candidate may trail it.")] = None,
-    require: Annotated[list[str], typer.Option(help="A check that must have passed (repeatable).")] = [],  # noqa: B006
+    require: Annotated[list[str], typer.Option(metavar="CHECK", help="A check that must have passed (repeatable).")] = [],  # noqa: B006
     max_share: Annotated[float | None, typer.Option("--max-importance-share",
                                                     help="Refuse a model whose top feature has more of the "
                                                     "permutation importance than this.")] = None,

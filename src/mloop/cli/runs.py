@@ -102,8 +102,10 @@ def logs(
                           f"its log follows{hint}", soft_wrap=True, markup=False)
     text = step_run.logs(attempt)
     if not text:
-        err_console.print(f"step {step_run.node!r} of run {source or run.id} wrote no output "
-                          f"(status {step_run.status})", soft_wrap=True, markup=False)
+        # of a cached step, the run named is the one that executed it, so its status is not this one's
+        status = "" if source else f" (status {step_run.status})"
+        err_console.print(f"step {step_run.node!r} of run {source or run.id} wrote no output{status}",
+                          soft_wrap=True, markup=False)
         return
     typer.echo(text, nl=not text.endswith("\n"))
 

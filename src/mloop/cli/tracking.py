@@ -24,7 +24,7 @@ def search(
     order_by: Annotated[str | None, typer.Option("--order-by", help="A field, e.g. metrics.val_auc.")] = None,
     desc: Annotated[bool, typer.Option("--desc", help="Order from the highest value.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many runs.")] = 50,
-    column: Annotated[list[str], typer.Option("--column", "-c", help="Show this column (repeatable); "
+    column: Annotated[list[str], typer.Option("--column", "-c", metavar="COLUMN", help="Show this column (repeatable); "
                                               "default: every metric, and params and tags that differ.")] = [],  # noqa: B006
     as_json: JSON = False,
 ) -> None:

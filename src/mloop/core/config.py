@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mloop.core.errors import ConfigError
+from mloop.core.errors import ConfigError, invalid_yaml
 
 CONFIG_FILE = "mloop.yaml"
 STATE_DIR = ".mloop"
@@ -89,7 +89,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+        raise ConfigError(invalid_yaml(path, exc)) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must be a mapping of settings, e.g. 'db_url: sqlite:///.mloop/mloop.db'")
     unknown = set(data) - _KEYS
@@ -113,8 +113,10 @@ def write_default_config(root: Path) -> Path:
             "# mloop settings; each can be overridden by an MLOOP_* environment variable.\n"
             "# db_url: postgresql+psycopg://user@host:5432/mloop   # default: sqlite:///.mloop/mloop.db\n"
             "# artifacts_url: s3://bucket/prefix                   # default: .mloop/artifacts\n"
-            "# executor: thread                                    # thread | process\n"
+            "# executor: thread                                    # thread | process | dask\n"
             "# max_workers: 4\n"
+            "# address: tcp://host:8786                            # Dask scheduler; none: a LocalCluster\n"
+            "# s3_endpoint_url: http://minio-host:9000             # S3-compatible server; none: AWS\n"
         )
     (root / STATE_DIR).mkdir(exist_ok=True)
     return path

@@ -72,3 +72,11 @@ class RunFailed(MloopError):
 
 def missing_extra(package: str, extra: str) -> ConfigError:
     return ConfigError(f"{package} is not installed; install it with: pip install 'mloop[{extra}]'")
+
+
+def invalid_yaml(path: object, exc: Exception) -> str:
+    """`path:line: not valid YAML: problem` for a PyYAML error, pointing where the parser stopped."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    return f"{where}: not valid YAML: {problem}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mloop.core.clock import utcnow
-from mloop.core.errors import MloopError, NotFoundError, ValidationError
+from mloop.core.errors import MloopError, NotFoundError, ValidationError, invalid_yaml
 from mloop.core.ids import new_id
 from mloop.registry import scoring
 from mloop.registry.card import frame_hash, model_card, prepare
@@ -86,7 +86,7 @@ class Blessing:
         except OSError as exc:
             raise NotFoundError(f"cannot read blessing policy {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
-            raise ValidationError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+            raise ValidationError(invalid_yaml(path, exc)) from None
         if not isinstance(data, dict):
             raise ValidationError(f"{path} must be a mapping, e.g. 'metric: val_auc' and 'min: 0.8'")
         return cls.from_dict(data)

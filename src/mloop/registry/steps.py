@@ -78,8 +78,9 @@ def bless_model(model: object, eval_data: object = None, checks: object = None, 
                    slice_by=slice_by, workspace=workspace)
     promoted = None
     if promote and report.blessed:
-        where = f"in run {task.run_id}" if task else "by the blessing step"
-        versions.promote(version, promote, reason=f"blessed {where}")
+        if promote not in version.aliases:  # a rerun on the same model records no move "1 → 1"
+            where = f"in run {task.run_id}" if task else "by the blessing step"
+            versions.promote(version, promote, reason=f"blessed {where}")
         promoted = promote
     return {"model": version.name, "version": version.version, "passed": report.passed, "blessed": report.blessed,
             "promoted": promoted, "summary": report.summary(), "rules": [asdict(r) for r in report.rules]}

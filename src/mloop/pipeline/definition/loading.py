@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mloop.core.errors import MloopError, NotFoundError, ValidationError
 from mloop.core.imports import load_file, resolve, user_code_error
-from mloop.pipeline.definition.pipelines import PipelineDefinition
+from mloop.pipeline.definition.pipelines import LOADING_FILE, PipelineDefinition
 
 
 def load_pipeline(target: str) -> PipelineDefinition:
@@ -17,7 +17,11 @@ def load_pipeline(target: str) -> PipelineDefinition:
     path, _, attribute = target.partition(":") if ".py" in target else ("", "", "")
     if path.endswith(".py") or target.endswith(".py"):
         file = Path(path or target)
-        module = load_file(file)
+        loading = LOADING_FILE.set(str(file.resolve()))
+        try:
+            module = load_file(file)
+        finally:
+            LOADING_FILE.reset(loading)
         if attribute:
             found = getattr(module, attribute, None)
             if found is None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from mloop.core.errors import ConfigError, GraphError, RunFailed
+from mloop.core.errors import ConfigError, GraphError, RunFailed, ValidationError
 from mloop.pipeline.definition.builder import GraphBuilder
 from mloop.pipeline.definition.graph import Graph
 
@@ -46,10 +49,11 @@ class PipelineDefinition:
         """Run the pipeline to the end and return the Run; raises RunFailed (with `.run`) when a step failed.
 
         `executor` is "thread" (default), "process" or "dask" (`address` of a scheduler, or a
-        LocalCluster when none is given). `on_progress(node, status)` is called on every step
-        state change (running, succeeded, cached, failed, skipped, ...), from the run's thread;
-        `on_interrupt(run_id)` at once on the first Ctrl-C (default: a line on stderr), after which
-        running steps end, no more start, and RunInterrupted (a KeyboardInterrupt) is raised."""
+        LocalCluster when none is given). `on_progress(node, status)` is called with "pending" for
+        each step the run will handle, then on every step state change (running, succeeded, cached,
+        failed, skipped, ...), from the run's thread; `on_interrupt(run_id)` at once on the first
+        Ctrl-C (default: a line on stderr), after which running steps end, no more start, and
+        RunInterrupted (a KeyboardInterrupt) is raised."""
         from mloop.pipeline.execution.runner import RunOptions
         from mloop.stores.workspace import get_workspace
 
@@ -66,6 +70,8 @@ class PipelineDefinition:
     def execute(self, options: RunOptions, workspace: Workspace, **params: Any) -> Any:
         """Compile and run with explicit options; returns the Run whatever its status."""
         from mloop.pipeline.results.runs import Run
+
+        _refuse_a_run_while_loading(self.name)
 
         if options.max_workers is not None and (isinstance(options.max_workers, bool) or options.max_workers < 1):
             raise ConfigError(f"max_workers (--max-workers) must be at least 1 (the number of steps run at once), "
@@ -159,3 +165,20 @@ def pipeline(fn: Callable[..., Any] | None = None, /, *, name: str | None = None
     if fn is not None:
         return Pipeline(fn, name, description, isolation)
     return lambda function: Pipeline(function, name, description, isolation)
+
+
+#: the file mloop.load_pipeline (so `mloop run`) is importing; a run its import starts is refused
+LOADING_FILE: ContextVar[str | None] = ContextVar("mloop_loading_file", default=None)
+
+
+def _refuse_a_run_while_loading(name: str) -> None:
+    file = LOADING_FILE.get()
+    if file is None:
+        return
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_code.co_filename == file and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back  # type: ignore[assignment]
+    shown = os.path.relpath(file) if not os.path.relpath(file).startswith("..") else file
+    where = f"{shown}:{frame.f_lineno}" if frame is not None else shown
+    raise ValidationError(f"{where}: runs pipeline {name!r} while mloop loads the file, so it would run twice; "
+                          "put that line under if __name__ == \"__main__\":")

@@ -29,7 +29,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 
-from mloop.core.errors import ConfigError, GraphError, MloopError, NotFoundError, ValidationError
+from mloop.core.errors import (
+    ConfigError,
+    GraphError,
+    MloopError,
+    NotFoundError,
+    ValidationError,
+    invalid_yaml,
+)
 from mloop.core.imports import resolve, user_code_error
 from mloop.pipeline.definition.builder import GraphBuilder, OutputHandle
 from mloop.pipeline.definition.data import Data
@@ -248,7 +255,7 @@ def load_yaml_pipeline(path: str | Path) -> YamlPipeline:
     except FileNotFoundError:
         raise ValidationError(f"no such pipeline file: {source}") from None
     except yaml.YAMLError as exc:
-        raise ValidationError(f"{source} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise ValidationError(invalid_yaml(source, exc)) from None
     if not isinstance(data, dict):
         raise ValidationError(f"{source}: a pipeline file is a mapping with name, parameters and steps")
     try:

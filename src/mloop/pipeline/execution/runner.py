@@ -56,6 +56,7 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
     """Record a new run of `graph` and execute it to the end; returns the run id."""
     workspace.check_writable()
     recover_interrupted(workspace)
+    executor = _open_executor(workspace, options) if graph.nodes else None
     now = utcnow()
     graph_json = graph.to_json()
     run = RunRecord(
@@ -69,9 +70,23 @@ def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], option
                       spec=n["spec"], source_hash=n["source_hash"])
         for n in graph_json["nodes"]
     ]
-    workspace.runs.create_run(run, steps)
-    _Execution(workspace, run.id, graph, options, {s.node: s for s in steps}, {}, functions or {}).execute()
+    try:
+        workspace.runs.create_run(run, steps)
+    except BaseException:
+        if executor is not None:
+            executor.shutdown(wait=False)
+        raise
+    _Execution(workspace, run.id, graph, options, {s.node: s for s in steps}, {}, functions or {},
+               executor).execute()
     return run.id
+
+
+def _open_executor(workspace: Workspace, options: RunOptions) -> Executor:
+    # Opened before the run is recorded or resumed, so an unknown executor, a missing extra or an
+    # unreachable scheduler is refused without leaving a run behind.
+    settings = workspace.settings
+    return open_executor(options.executor or settings.executor, options.max_workers or settings.max_workers,
+                         options.address or settings.address)
 
 
 def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
@@ -90,9 +105,10 @@ def resume_run(workspace: Workspace, run_id: str, options: RunOptions) -> str:
     outputs = Recorder.outputs_of(workspace.lineage, [s.id for s in finished])
     for record in finished:
         done[record.node] = outputs.get(record.id, {})
+    executor = _open_executor(workspace, options) if any(n not in done for n in graph.nodes) else None
     workspace.runs.update_run(run.id, status="running", ended_at=None, error=None, host=HOST, pid=os.getpid(),
                               heartbeat_at=utcnow())
-    _Execution(workspace, run.id, graph, options, records, done, {}).execute()
+    _Execution(workspace, run.id, graph, options, records, done, {}, executor).execute()
     return run.id
 
 
@@ -102,8 +118,9 @@ class _Execution:
 
     def __init__(self, workspace: Workspace, run_id: str, graph: Graph, options: RunOptions,
                  records: dict[str, StepRunRecord], done: dict[str, dict[str, ArtifactRecord]],
-                 functions: dict[str, Any]) -> None:
+                 functions: dict[str, Any], executor: Executor | None = None) -> None:
         self.workspace = workspace
+        self.executor = executor
         self.settings = workspace.settings
         self.run_id = run_id
         self.graph = graph
@@ -131,15 +148,15 @@ class _Execution:
         info: dict[str, Any] = {}
         probe = threading.Thread(target=self._probe_environment, args=(info,), daemon=True)
         probe.start()
-        executor: Executor | None = None
+        executor: Executor | None = self.executor
         attempts: Attempts | None = None
         abandoned = False
         try:
             pending = [n for n in self.graph.nodes if n not in self.scheduler.done]
             if pending:
                 capacity = self.options.max_workers or self.settings.max_workers
-                executor = open_executor(self.options.executor or self.settings.executor, capacity,
-                                         self.options.address or self.settings.address)
+                if executor is None:
+                    executor = _open_executor(self.workspace, self.options)
                 try:
                     executor.preflight([self.graph.nodes[n] for n in pending], self.workspace)
                 except MloopError as exc:
