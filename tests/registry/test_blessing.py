@@ -3,6 +3,7 @@ leak rule, checks, forcing, and the gate as a pipeline step."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import fraud_example as fe
@@ -235,3 +236,17 @@ def test_rerunning_the_gate_on_the_champion_records_no_alias_move(workspace: Pat
 
     assert again.output("bless").load()["promoted"] == "champion"
     assert [(c.from_version, c.to_version) for c in mloop.alias_history("fraud")] == [(None, 1)]
+
+
+def test_a_version_the_gate_registers_records_its_runs_git_commit(workspace: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(workspace)], check=True)
+    subprocess.run(["git", "-C", str(workspace), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                    "--allow-empty", "-m", "first"], check=True)
+    sha = subprocess.run(["git", "-C", str(workspace), "rev-parse", "HEAD"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+
+    run = fe.gated_training.run(seed=0)  # registered from inside the run, before the run records its code
+
+    champion = mloop.get_model_version("fraud@champion")
+    assert champion.lineage["code_version"]["git_sha"] == sha
+    assert mloop.get_run(run.id).code_version["git_sha"] == sha

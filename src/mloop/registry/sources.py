@@ -130,7 +130,14 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
     if source.step is not None:
         run = workspace.runs.get_run(source.step.run_id)
         lineage.update(pipeline=run.pipeline, step=source.step.node, step_run_id=source.step.id)
-        lineage["code_version"] = {**(run.code_version or {}), "step_source_hash": source.step.source_hash}
+        code = run.code_version
+        if not code and run.status == "running":
+            # registered from inside its run (the gate step): the run records its code version when
+            # it ends, so read it now, from the same project, as the run's own probe does
+            from mloop.pipeline.execution.environment import code_version
+
+            code = code_version(workspace.settings.root)
+        lineage["code_version"] = {**(code or {}), "step_source_hash": source.step.source_hash}
         from mloop.pipeline.results.lineage import trace
 
         upstream = trace(workspace, source.artifact.id).upstream
