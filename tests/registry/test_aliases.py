@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from registry_races import READY, race
 
 import mloop
-from conftest import READY, race
 from mloop.registry import alias_history, remove_alias, set_stage
 from mloop.registry.aliases import previous_target
 from mloop.stores.metadata.registry_records import AliasChange

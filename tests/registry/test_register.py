@@ -10,9 +10,9 @@ from pathlib import Path
 import fraud_example as fe
 import pandas as pd
 import pytest
+from registry_races import READY, race
 
 import mloop
-from conftest import READY, race
 from mloop.registry import list_versions
 
 

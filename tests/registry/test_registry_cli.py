@@ -10,10 +10,10 @@ from pathlib import Path
 import fraud_example as fe
 import pytest
 from click.testing import Result
+from registry_races import child_env
 from typer.testing import CliRunner
 
 import mloop
-from conftest import child_env
 from mloop.cli.main import app
 
 
