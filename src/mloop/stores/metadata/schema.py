@@ -136,7 +136,7 @@ latest_metrics = sa.Table(
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("timestamp", sa.Double, nullable=False),
 )
-sa.Index("ix_latest_metrics_key_value", latest_metrics.c.key, latest_metrics.c.value)
+sa.Index("ix_latest_metrics_key_value", latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.run_id)
 
 # One value per (run, key); a later write replaces it. Values are short text (indexed for search).
 params = sa.Table(
@@ -146,7 +146,7 @@ params = sa.Table(
     sa.Column("step_run_id", sa.String(40)),
     sa.Column("value", sa.Text, nullable=False),
 )
-sa.Index("ix_params_key_value", params.c.key, params.c.value)
+sa.Index("ix_params_key_value", params.c.key, params.c.value, params.c.run_id)
 
 tags = sa.Table(
     "tags", metadata,
@@ -154,7 +154,7 @@ tags = sa.Table(
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
-sa.Index("ix_tags_key_value", tags.c.key, tags.c.value)
+sa.Index("ix_tags_key_value", tags.c.key, tags.c.value, tags.c.run_id)
 
 # Artifacts logged with `mloop.log_artifact`, by run (with the step run when logged in a step,
 # which also gets a lineage "out" edge named "logged/<name>").

@@ -4,6 +4,7 @@ artifacts and run search."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, fields
 from functools import partial
@@ -77,15 +78,21 @@ class SqlTrackingStore:
         """The runs matching `query` (summary columns only) and all their tracked values, as rows;
         two queries in one read transaction, no per-row work here."""
         r = t.runs.c
-        summary = (r.id, r.pipeline, r.kind, r.status, r.started_at, r.ended_at)
+        # times as the driver gives them (text on SQLite): the caller converts the whole column at once
+        summary = (r.id, r.pipeline, r.kind, r.status, sa.type_coerce(r.started_at, sa.Text).label("started_at"),
+                   sa.type_coerce(r.ended_at, sa.Text).label("ended_at"))
         db = self._db
         with db.read() as conn:
             runs = [tuple(row) for row in conn.execute(compile_query(query, summary)).all()]
             # the ids go in as one bound array (rendering 1,000 bound ids costs more than the query)
             ids = [row[0] for row in runs]
             statement = db.statement(("values-of-ids", db.dialect), partial(_values_of_ids, db.dialect))
-            found = conn.execute(statement, {"ids": json.dumps(ids) if db.dialect == "sqlite" else ids}).all()
-        return SearchTable(runs, [tuple(row) for row in found])
+            if db.dialect == "sqlite":  # ~10 rows per run: straight from the driver, no Row objects
+                sql = db.statement(("values-of-ids-sql",), lambda: str(statement.compile(dialect=conn.dialect)))
+                found = _driver_rows(conn, sql, (json.dumps(ids),) * sql.count("?"))
+            else:
+                found = [tuple(row) for row in conn.execute(statement, {"ids": ids}).all()]
+        return SearchTable(runs, found)
 
     def run_values(self, run_ids: Sequence[str]) -> dict[str, RunValues]:
         """Params, tags and latest metrics of these runs (a run without any is left out)."""
@@ -182,6 +189,17 @@ def _chunks(rows: list[MetricRow]) -> tuple[list[dict[str, Any]], list[dict[str,
     return chunks, list(latest.values())
 
 
+def _driver_rows(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows of a read, fetched on the driver's own cursor (driver errors still translated)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return cursor.execute(sql, params).fetchall()
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()
+
+
 def _values_of_ids(dialect: str) -> Any:
     """`_values_query` for the ids bound as `ids`: a JSON array on SQLite, an array on PostgreSQL."""
     if dialect == "sqlite":
@@ -194,9 +212,9 @@ def _values_of_ids(dialect: str) -> Any:
     any_id = sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Text)))
     no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
     return sa.union_all(
-        sa.select(lm.c.run_id, sa.literal("m"), lm.c.key, lm.c.value, no_text).where(lm.c.run_id == any_id),
-        sa.select(p.c.run_id, sa.literal("p"), p.c.key, no_number, p.c.value).where(p.c.run_id == any_id),
-        sa.select(g.c.run_id, sa.literal("t"), g.c.key, no_number, g.c.value).where(g.c.run_id == any_id),
+        sa.select(lm.c.run_id, sa.literal_column("'m'"), lm.c.key, lm.c.value, no_text).where(lm.c.run_id == any_id),
+        sa.select(p.c.run_id, sa.literal_column("'p'"), p.c.key, no_number, p.c.value).where(p.c.run_id == any_id),
+        sa.select(g.c.run_id, sa.literal_column("'t'"), g.c.key, no_number, g.c.value).where(g.c.run_id == any_id),
     )
 
 
@@ -204,9 +222,9 @@ def _values_query(run_ids: list[str] | sa.Select[Any]) -> Any:
     lm, p, g = t.latest_metrics, t.params, t.tags
     no_text, no_number = sa.cast(sa.null(), sa.Text), sa.cast(sa.null(), sa.Double)
     return sa.union_all(
-        sa.select(lm.c.run_id, sa.literal("m"), lm.c.key, lm.c.value, no_text).where(lm.c.run_id.in_(run_ids)),
-        sa.select(p.c.run_id, sa.literal("p"), p.c.key, no_number, p.c.value).where(p.c.run_id.in_(run_ids)),
-        sa.select(g.c.run_id, sa.literal("t"), g.c.key, no_number, g.c.value).where(g.c.run_id.in_(run_ids)),
+        sa.select(lm.c.run_id, sa.literal_column("'m'"), lm.c.key, lm.c.value, no_text).where(lm.c.run_id.in_(run_ids)),
+        sa.select(p.c.run_id, sa.literal_column("'p'"), p.c.key, no_number, p.c.value).where(p.c.run_id.in_(run_ids)),
+        sa.select(g.c.run_id, sa.literal_column("'t'"), g.c.key, no_number, g.c.value).where(g.c.run_id.in_(run_ids)),
     )
 
 
