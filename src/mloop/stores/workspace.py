@@ -26,6 +26,7 @@ class Workspace:
         self.settings = settings
         self._metadata: MetadataStores | None = None
         self._artifacts: ArtifactStore | None = None
+        self._writable = False
 
     @property
     def metadata(self) -> MetadataStores:
@@ -67,7 +68,10 @@ class Workspace:
     def check_writable(self) -> None:
         """Raise ConfigError (one line: which store, why, the fix) unless a run can write its artifacts,
         step logs and metadata here; creates the stores (reads never do). Called before a run is
-        recorded, so a bad setting leaves nothing behind."""
+        recorded, so a bad setting leaves nothing behind. Checked once per workspace: the probe
+        write costs more than a small step (a store that breaks later fails the write that meets it)."""
+        if self._writable:
+            return
         self.artifacts.check_writable()
         try:
             self.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -76,11 +80,13 @@ class Workspace:
                               f"{self.logs_dir} ({exc.strerror or exc}); run from a writable project folder "
                               "or set MLOOP_HOME") from exc
         self.metadata.check_writable()
+        self._writable = True
 
     def close(self) -> None:
         """Forget the stores (the process's store cache closes them: reset_workspaces)."""
         self._metadata = None
         self._artifacts = None
+        self._writable = False
 
 
 def get_workspace(settings: Settings | None = None) -> Workspace:
