@@ -184,6 +184,20 @@ def chain(n: int = 3):
 
 
 @pipeline
+def with_failure(n: int = 3):
+    """boom fails; the independent branch (double -> total) still finishes."""
+    xs = numbers(n)
+    return total(boom(xs)), total(double(xs))
+
+
+@pipeline
+def flagged(flag: str, n: int = 3):
+    """needs_flag fails until `flag` exists (a fix made between a run and its resume)."""
+    xs = numbers(n)
+    return total(double(needs_flag(xs, flag))), total(xs)
+
+
+@pipeline
 def text_pipeline(path: str = "data.txt"):
     """A data file read and upper-cased."""
     return shout(read_text(Data(path)))

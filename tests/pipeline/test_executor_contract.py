@@ -9,24 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from steps_example import boom, chain, chatty, double, flaky, needs_flag, numbers, sleepy, total
+from steps_example import (
+    chain,
+    chatty,
+    flagged,
+    flaky,
+    sleepy,
+    with_failure,
+)
 
 import mloop
 from mloop import pipeline
 from mloop.pipeline.execution.runner import RunOptions, resume_run
 from mloop.stores.workspace import get_workspace
-
-
-@pipeline
-def with_failure(n: int = 3):
-    xs = numbers(n)
-    return total(boom(xs)), total(double(xs))
-
-
-@pipeline
-def flagged(flag: str, n: int = 3):
-    xs = numbers(n)
-    return total(double(needs_flag(xs, flag))), total(xs)
 
 
 @pipeline

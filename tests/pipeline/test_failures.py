@@ -4,7 +4,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from steps_example import boom, double, flaky, needs_flag, numbers, sleepy, total
+from steps_example import flagged, flaky, sleepy, with_failure
 from typer.testing import CliRunner
 
 import mloop
@@ -12,19 +12,6 @@ from mloop import pipeline, step
 from mloop.cli.main import app
 from mloop.pipeline.execution.runner import RunOptions, resume_run
 from mloop.stores.workspace import get_workspace
-
-
-@pipeline
-def with_failure(n: int = 3):
-    xs = numbers(n)
-    return total(boom(xs)), total(double(xs))
-
-
-@pipeline
-def flagged(flag: str, n: int = 3):
-    xs = numbers(n)
-    checked = needs_flag(xs, flag)
-    return total(double(checked)), total(xs)
 
 
 def statuses(run: mloop.Run) -> dict[str, str]:
