@@ -96,6 +96,10 @@ def test_stage(registered: Path) -> None:
     assert models("stage", "fraud", "1", "production").exit_code == 2
     assert models("stage", "fraud", "1", "production", "--force").stdout.strip() == \
         "fraud/1: stage staging → production (forced)"
+    typo = models("stage", "fraud", "1", "prod")
+    assert typo.exit_code == 2
+    assert "unknown stage 'prod'; use one of: staging, production, archived, or none to clear it" in typo.output
+    assert models("stage", "fraud", "1", "none").stdout.strip() == "fraud/1: stage production → —"
 
 
 def test_schema_exports(registered: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.stores.metadata import RegistryStore
-from mloop.stores.metadata.registry_records import AliasChange, StageChange
+from mloop.stores.metadata.registry_records import STAGES, AliasChange, StageChange
 
 #: aliases and stages only a blessed version may take (unless forced, which is recorded)
 PROTECTED_ALIASES = ("champion",)
@@ -37,6 +37,8 @@ def move_alias(registry: RegistryStore, model: str, alias: str, version: int | N
 def set_stage(registry: RegistryStore, model: str, version: int, stage: str | None, *, changed_by: str,
               reason: str = "", forced: bool = False) -> StageChange:
     """Move a version to `stage`; a protected stage takes only a blessed version unless `forced`."""
+    if stage is not None and stage not in STAGES:
+        raise ValidationError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}, or none to clear it")
     if stage in PROTECTED_STAGES and not forced:
         registry.get_model_version(model, version)
         if not is_blessed(registry, model, version):
