@@ -69,7 +69,7 @@ def _interesting(frame: Any, mentioned: str) -> list[str]:
 
 
 @handle_errors
-def compare(runs: Annotated[list[str], typer.Argument(help="Two or more run ids (unique prefixes are enough).")],
+def compare(runs: Annotated[list[str], typer.Argument(help="Run ids to put side by side (unique prefixes are enough).")],
             as_json: JSON = False) -> None:
     """Params, metrics and tags of runs side by side; rows that differ are highlighted."""
     frame = mloop.compare_runs(runs)
