@@ -4,7 +4,6 @@ artifacts and run search."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, fields
 from functools import partial
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 
 from mloop.core.clock import as_utc
 from mloop.stores.metadata import schema as t
-from mloop.stores.metadata.database import Database
+from mloop.stores.metadata.database import Database, driver_rows
 from mloop.stores.metadata.records import ArtifactRecord, LineageEdge, RunRecord
 from mloop.stores.metadata.run_query import RunQuery, compile_query
 from mloop.stores.metadata.tracking_records import (
@@ -89,7 +88,7 @@ class SqlTrackingStore:
             statement = db.statement(("values-of-ids", db.dialect), partial(_values_of_ids, db.dialect))
             if db.dialect == "sqlite":  # ~10 rows per run: straight from the driver, no Row objects
                 sql = db.statement(("values-of-ids-sql",), lambda: str(statement.compile(dialect=conn.dialect)))
-                found = _driver_rows(conn, sql, (json.dumps(ids),) * sql.count("?"))
+                found = driver_rows(conn, sql, (json.dumps(ids),) * sql.count("?"))
             else:
                 found = [tuple(row) for row in conn.execute(statement, {"ids": ids}).all()]
         return SearchTable(runs, found)
@@ -187,17 +186,6 @@ def _chunks(rows: list[MetricRow]) -> tuple[list[dict[str, Any]], list[dict[str,
             latest[(run_id, key)] = {"run_id": run_id, "key": key, "step_run_id": step_run_id, "value": value,
                                      "step": point[4], "timestamp": point[5]}
     return chunks, list(latest.values())
-
-
-def _driver_rows(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The rows of a read, fetched on the driver's own cursor (driver errors still translated)."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        return cursor.execute(sql, params).fetchall()
-    except sqlite3.Error as exc:
-        raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
-    finally:
-        cursor.close()
 
 
 def _values_of_ids(dialect: str) -> Any:
