@@ -221,3 +221,18 @@ def meeting_pipeline(me: str, other: str, n: int = 50):
     met = meet(me, other)
     xs = numbers(n, after=met)
     return concat([double(xs), scale(xs, factor=3), split(xs)[1]])
+
+
+@step(retries=2)
+def gatekeeper(counter: str, n: int) -> object:
+    """Fails a data check after writing how often it ran; the report it leaves is its output."""
+    from mloop.core.errors import DataCheckFailed
+
+    path = Path(counter)
+    path.write_text(str(int(path.read_text() if path.exists() else "0") + 1))
+    raise DataCheckFailed("1 of 2 checks failed", outputs={"output": {"passed": False, "n": n}})
+
+
+@pipeline
+def gated(counter: str, n: int = 3):
+    return shout(gatekeeper(counter, n))

@@ -14,6 +14,7 @@ from steps_example import (
     chatty,
     flagged,
     flaky,
+    gated,
     sleepy,
     with_failure,
 )
@@ -117,3 +118,17 @@ def test_resume_executes_only_what_failed(on: dict[str, Any], tmp_path: Path) ->
     assert len(resumed.step("numbers").attempts) == 1
     assert [a["status"] for a in resumed.step("needs_flag").attempts] == ["failed", "succeeded"]
     assert resumed.output("total").load() == 6
+
+
+def test_a_failed_data_check_is_not_retried_and_leaves_its_report(on: dict[str, Any], tmp_path: Path) -> None:
+    counter = tmp_path / "count"
+    with pytest.raises(mloop.RunFailed) as caught:
+        gated.run(counter=str(counter), n=4, **on)
+
+    run = caught.value.run
+    assert {s.node: s.status for s in run.steps} == {"gatekeeper": "failed", "shout": "skipped"}
+    check = run.step("gatekeeper")
+    assert counter.read_text() == "1" and len(check.attempts) == 1  # retries=2, yet one attempt
+    assert check.error == "step 'gatekeeper': 1 of 2 checks failed"
+    assert check.outputs["output"].load() == {"passed": False, "n": 4}
+    assert "1 of 2 checks failed" in check.logs()

@@ -5,7 +5,8 @@
     ├── NotFoundError             a run, step, artifact or pipeline that does not exist
     ├── ConflictError             a write that lost a race or breaks a uniqueness rule
     ├── ValidationError           a user input (graph, YAML, parameters, data) that is invalid
-    │   └── GraphError            a pipeline graph that cannot run (cycle, missing input, ...)
+    │   ├── GraphError            a pipeline graph that cannot run (cycle, missing input, ...)
+    │   └── DataCheckFailed       data failed a check; carries the outputs that say why
     ├── IntegrityError            stored bytes whose hash is not the recorded one
     ├── BackendError              a storage backend failed (database, filesystem, network)
     ├── StepFailed                a user's step raised; chained to the original exception
@@ -43,6 +44,16 @@ class ValidationError(MloopError):
 
 class GraphError(ValidationError):
     pass
+
+
+class DataCheckFailed(ValidationError):
+    """Data failed a check (e.g. a validation suite). Raised in a step, it fails the step at once
+    (no retry: the same data fails the same way) and its `outputs` (the report, by output name)
+    are still stored as the step's artifacts, so the run shows why."""
+
+    def __init__(self, message: str, *, outputs: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.outputs = dict(outputs or {})
 
 
 class IntegrityError(MloopError):

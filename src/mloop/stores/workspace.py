@@ -14,7 +14,14 @@ from pathlib import Path
 from mloop.core.config import Settings, load_settings
 from mloop.core.errors import ConfigError
 from mloop.stores.artifacts import ArtifactStore
-from mloop.stores.metadata import LineageStore, MetadataStores, RegistryStore, RunStore, TrackingStore
+from mloop.stores.metadata import (
+    LineageStore,
+    MetadataStores,
+    QualityStore,
+    RegistryStore,
+    RunStore,
+    TrackingStore,
+)
 from mloop.stores.opened import artifact_store, close_stores, metadata_stores
 
 _CACHE: dict[tuple[str, str, str], Workspace] = {}
@@ -54,6 +61,11 @@ class Workspace:
     def registry(self) -> RegistryStore:
         """Models, versions, aliases, stages, blessing reports."""
         return self.metadata.registry
+
+    @property
+    def quality(self) -> QualityStore:
+        """Data profiles of artifacts and model versions; quality report summaries."""
+        return self.metadata.quality
 
     @property
     def artifacts(self) -> ArtifactStore:

@@ -104,11 +104,11 @@ class Attempts:
         if result.error is None:
             return Outcome(outputs=self.recorder.succeeded(record, result, inputs, attempts), objects=result.objects)
         used = len(attempts) - self.earlier.get(name, 0)
-        if used <= node.spec.retries:
+        if used <= node.spec.retries and not result.final:
             delay = node.spec.retry_delay * node.spec.retry_backoff ** (used - 1)
             current["retry_delay"] = delay
             return Outcome(retry_in=delay)
-        self.recorder.failed(record, result.error, attempts, result.log_digest)
+        self.recorder.failed(record, result.error, attempts, result.log_digest, left=result, inputs=inputs)
         return Outcome(error=result.error)
 
     def _record_lost(self, step_run_id: str, attempts: list[dict[str, Any]], result: TaskResult) -> None:

@@ -42,14 +42,7 @@ class Recorder:
     def succeeded(self, record: StepRunRecord, result: TaskResult, inputs: dict[str, ArtifactRecord],
                   attempts: list[dict[str, Any]]) -> dict[str, ArtifactRecord]:
         now = utcnow()
-        outputs = {
-            name: ArtifactRecord(
-                id=o.digest, uri=o.uri, kind="output", materializer=o.materializer,
-                materializer_version=o.materializer_version, type_name=o.type_name, size=o.size,
-                summary=o.summary, created_at=now,
-            )
-            for name, o in result.outputs.items()
-        }
+        outputs = self._records_of(result)
         self._queue(
             record.id,
             {"status": "succeeded", "ended_at": now, "attempts": attempts, "log_uri": result.log_digest,
@@ -71,12 +64,16 @@ class Recorder:
         )
 
     def failed(self, record: StepRunRecord, error: str, attempts: list[dict[str, Any]],
-               log_digest: str | None = None) -> None:
+               log_digest: str | None = None, *, left: TaskResult | None = None,
+               inputs: dict[str, ArtifactRecord] | None = None) -> None:
+        """A failed step; the outputs a failed data check `left` (its report) are recorded with it."""
         values: dict[str, Any] = {"status": "failed", "ended_at": utcnow(), "attempts": attempts, "error": error,
                                   "cache_key": record.cache_key, "cache_parts": record.cache_parts}
         if log_digest:
             values["log_uri"] = log_digest
-        self._queue(record.id, values)
+        outputs = self._records_of(left) if left is not None else {}
+        lineage = self._lineage(record, inputs or {}, outputs) if outputs else ()
+        self._queue(record.id, values, outputs.values(), lineage)
 
     def interrupted(self, record: StepRunRecord, attempts: list[dict[str, Any]], log_digest: str | None) -> None:
         """An attempt abandoned while it ran; the step itself is marked with the run."""
@@ -87,6 +84,18 @@ class Recorder:
 
     def skipped(self, record: StepRunRecord, reason: str) -> None:
         self._queue(record.id, {"status": "skipped", "error": reason, "ended_at": utcnow()})
+
+    @staticmethod
+    def _records_of(result: TaskResult) -> dict[str, ArtifactRecord]:
+        now = utcnow()
+        return {
+            name: ArtifactRecord(
+                id=o.digest, uri=o.uri, kind="output", materializer=o.materializer,
+                materializer_version=o.materializer_version, type_name=o.type_name, size=o.size,
+                summary=o.summary, created_at=now,
+            )
+            for name, o in result.outputs.items()
+        }
 
     def _lineage(self, record: StepRunRecord, inputs: dict[str, ArtifactRecord],
                outputs: dict[str, ArtifactRecord]) -> list[LineageEdge]:

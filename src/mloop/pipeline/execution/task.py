@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mloop.core.errors import MloopError, StepFailed, StepTimeoutError
+from mloop.core.errors import DataCheckFailed, MloopError, StepFailed, StepTimeoutError
 from mloop.core.hashing import hash_file
 from mloop.core.imports import resolve
 from mloop.pipeline.execution import logs
@@ -91,6 +91,8 @@ class TaskResult:
     refused: bool = False
     #: in-process only: the output objects themselves, so a sole consumer can skip loading them
     objects: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the step failed a data check (`DataCheckFailed`): no retry, and `outputs` holds what it left
+    final: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -130,6 +132,10 @@ def execute_task(task: StepTask) -> TaskResult:
                 }
                 if task.function is not None:
                     result.objects = outputs
+            except DataCheckFailed as exc:
+                result.error, result.final = f"step {task.node!r}: {exc}", True
+                result.outputs = _save_left_outputs(store, exc, task)
+                log.write(f"mloop: {result.error}\n")
             except Exception as exc:
                 result.error = describe_failure(exc, task)
                 result.traceback = "".join(traceback.format_exception(exc))
@@ -148,6 +154,15 @@ def execute_task(task: StepTask) -> TaskResult:
             _end_execution(task, execution, result)
     result.ended = time.time()
     return result
+
+
+def _save_left_outputs(store: ArtifactStore, exc: DataCheckFailed, task: StepTask) -> dict[str, StoredObject]:
+    """The outputs a failed data check leaves (its report), stored under the step's output names."""
+    left = dict(exc.outputs)
+    if len(task.outputs) == 1 and len(left) == 1:
+        left = {task.outputs[0]: next(iter(left.values()))}
+    return {name: save_object(store, obj, task.materializers.get(name))
+            for name, obj in left.items() if name in task.outputs}
 
 
 def _start_execution(task: StepTask, result: TaskResult) -> str | None:

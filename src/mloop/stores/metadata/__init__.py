@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mloop.stores.metadata.lineage import LineageStore
+from mloop.stores.metadata.quality import QualityReportRecord, QualityStore
 from mloop.stores.metadata.records import (
     ArtifactRecord,
     LineageEdge,
@@ -36,8 +37,8 @@ from mloop.stores.metadata.tracking import TrackingStore
 if TYPE_CHECKING:
     from mloop.stores.metadata.database import Database
 
-__all__ = ["ArtifactRecord", "LineageEdge", "LineageStore", "MetadataStores", "RegistryStore", "RunRecord", "RunStore",
-           "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
+__all__ = ["ArtifactRecord", "LineageEdge", "LineageStore", "MetadataStores", "QualityReportRecord", "QualityStore",
+           "RegistryStore", "RunRecord", "RunStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class MetadataStores:
     lineage: LineageStore
     tracking: TrackingStore
     registry: RegistryStore
+    quality: QualityStore
 
     @property
     def url(self) -> str:
@@ -71,10 +73,11 @@ def open_metadata_stores(url: str) -> MetadataStores:
     """The role stores for a database URL (sqlite:///... or postgresql://...); no I/O until used."""
     from mloop.stores.metadata.database import Database
     from mloop.stores.metadata.lineage_sql import SqlLineageStore
+    from mloop.stores.metadata.quality_sql import SqlQualityStore
     from mloop.stores.metadata.registry_sql import SqlRegistryStore
     from mloop.stores.metadata.runs_sql import SqlRunStore
     from mloop.stores.metadata.tracking_sql import SqlTrackingStore
 
     database = Database(url)
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
-                          SqlRegistryStore(database))
+                          SqlRegistryStore(database), SqlQualityStore(database))

@@ -266,3 +266,28 @@ step_executions = sa.Table(
     sa.Column("ended_at", Time),
     sa.Column("error", sa.Text),
 )
+
+# Data quality (issue 8). A profile is an artifact; this says whose it is: "artifact:<id>" (a data
+# artifact, profiled once since its bytes never change) or "model:<name>/<version>" (the training
+# data of a registered version), so drift against a model's training data never re-reads it.
+data_profiles = sa.Table(
+    "data_profiles", metadata,
+    sa.Column("subject", sa.String(300), primary_key=True),
+    sa.Column("profile_id", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+# One summary row per validation, drift or profile report (the report itself is an artifact).
+quality_reports = sa.Table(
+    "quality_reports", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # validation | drift | profile
+    sa.Column("artifact_id", sa.String(64), nullable=False, index=True),
+    sa.Column("subject", sa.String(300), nullable=False),  # what was checked: a data name or a model ref
+    sa.Column("passed", sa.Boolean),
+    sa.Column("summary", Json, nullable=False),
+    sa.Column("run_id", sa.String(40), index=True),
+    sa.Column("step_run_id", sa.String(40)),
+    sa.Column("created_at", Time, nullable=False),
+)
+sa.Index("ix_quality_reports_kind_created", quality_reports.c.kind, quality_reports.c.created_at)
