@@ -72,7 +72,7 @@ class Recorder:
         if log_digest:
             values["log_uri"] = log_digest
         outputs = self._records_of(left) if left is not None else {}
-        lineage = self._lineage(record, inputs or {}, outputs) if outputs else ()
+        lineage = self._lineage(record, inputs or {}, outputs) if outputs else None
         self._queue(record.id, values, outputs.values(), lineage)
 
     def interrupted(self, record: StepRunRecord, attempts: list[dict[str, Any]], log_digest: str | None) -> None:
