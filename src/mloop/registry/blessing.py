@@ -201,10 +201,22 @@ def _must_beat(policy: Blessing, candidate: ModelVersion, baseline: ModelVersion
     return RuleResult("must_beat", ok, why, value, bound, base)
 
 
+#: the check that reads the data validation reports of the version's source run
+DATA_VALIDATION = "data_validation"
+
+
 def _check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion) -> tuple[bool, str]:
     if checks is not None and name in checks:
         passed = _passed(checks[name])
         return bool(passed), f"check {name!r} {'passed' if passed else 'failed'}"
+    if name == DATA_VALIDATION and candidate.run_id:
+        reports = candidate._workspace.quality.list_reports(kind="validation", run_id=candidate.run_id)
+        if reports:
+            failed = [r for r in reports if r.passed is False]
+            where = f"{len(reports)} data validation report(s) of source run {candidate.run_id}"
+            if not failed:
+                return True, f"{where}: all passed"
+            return False, f"{where}: {len(failed)} failed ({failed[0].subject}: {failed[0].summary.get('summary', '')})"
     if candidate.run_id:
         from mloop.pipeline.results.runs import Run
 
@@ -217,6 +229,9 @@ def _check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion)
                 report = output.load() if output is not None and output.materializer == "json" else None
                 passed = _passed(report) if isinstance(report, dict) and "passed" in report else True
                 return passed, f"step {name!r} of source run {run.id} {'passed' if passed else 'reported failure'}"
+    if name == DATA_VALIDATION:
+        return False, ("no data validation report for the training data: validate it in the pipeline that trains "
+                       "the model (mloop.validation_step) or give checks={'data_validation': report}")
     return False, (f"no {name!r} check: give checks={{'{name}': report}} or run a {name!r} step in the pipeline "
                    "that trains the model")
 

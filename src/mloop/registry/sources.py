@@ -186,7 +186,8 @@ def infer_signature(model: Any, frames: list[Any], target: str | None, where: st
                           f"data has columns {seen[0]}{hint}; pass training_data=<the DataFrame it was trained on>")
 
 
-def load_frames(workspace: Workspace, records: dict[str, ArtifactRecord]) -> list[Any]:
+def load_frames(workspace: Workspace, records: dict[str, ArtifactRecord]) -> list[tuple[str, Any]]:
+    """(artifact id, table) for each training table still in the store."""
     import pandas as pd
 
     frames = []
@@ -197,5 +198,5 @@ def load_frames(workspace: Workspace, records: dict[str, ArtifactRecord]) -> lis
             continue  # the training data is gone from the store: the model may still be registered
         if record.materializer == "path":  # a data file: read it as a table
             value = getattr(pd, TABLE_FILES[value.suffix])(value)
-        frames.append(value)
+        frames.append((record.id, value))
     return frames

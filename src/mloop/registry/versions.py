@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
-from mloop.core.errors import NotFoundError, ValidationError
+from mloop.core.errors import ConfigError, NotFoundError, ValidationError
 from mloop.pipeline.results.runs import Artifact
 from mloop.registry import aliases, sources
 from mloop.registry.references import LATEST, ModelRef, check_alias, check_name, parse_ref
@@ -136,14 +136,16 @@ def register_model(
     # The same model bytes registered before under this name: the same signature (and, from the
     # same step run, the same lineage). Only its hash is checked then; it was loaded and checked before.
     known = workspace.registry.find_model_version(name, source.artifact.id) if frame is None else None
+    tables: list[tuple[str | None, Any]] = []
     if known is not None and known.signature and source.artifact.materializer in sources.MODEL_MATERIALIZERS:
         sources.verify(workspace, source)
         signature = known.signature
     else:
         model_object = sources.load(workspace, source)
-        frames = [frame] if frame is not None else sources.load_frames(workspace, sources.add_inputs(
-            workspace, source).frames)
-        signature = sources.infer_signature(model_object, frames, target, f"the model for {name!r}").to_dict()
+        tables = [(training.id if training else None, frame)] if frame is not None else sources.load_frames(
+            workspace, sources.add_inputs(workspace, source).frames)
+        signature = sources.infer_signature(model_object, [t for _, t in tables], target,
+                                            f"the model for {name!r}").to_dict()
     if known is not None and known.step_run_id == step_run_id and training is None and frame is None:
         lineage = known.lineage
     else:
@@ -153,7 +155,22 @@ def register_model(
         signature=signature, metrics=clean_metrics, lineage=lineage, description=description, card=None,
         stage=None, created_at=utcnow(), created_by=current_user(),
     )
-    return ModelVersion(workspace.registry.create_model_version(draft, description), workspace)
+    version = ModelVersion(workspace.registry.create_model_version(draft, description), workspace)
+    _profile_training_data(workspace, version, tables)
+    return version
+
+
+def _profile_training_data(workspace: Workspace, version: ModelVersion, tables: list[tuple[str | None, Any]]) -> None:
+    """Store the profile of the version's training data with it (data quality), so drift against
+    "the model's training data" never re-reads that data; skipped without the quality extra."""
+    try:
+        from mloop.quality.training import link_training_profile
+    except ImportError:
+        return
+    try:
+        link_training_profile(workspace, version.name, version.version, version.lineage, tables)
+    except ConfigError:  # the quality extra (duckdb) is not installed: profiled when first needed
+        return
 
 
 def _metrics(metrics: dict[str, Any] | None) -> dict[str, float]:
