@@ -20,6 +20,10 @@ PACKAGES: dict[str, list[str]] = {
     "prefect": ["prefect==3.*", "fastapi==0.139.2", "pandas", "pyarrow"],
     # MLflow with its SQLite tracking/registry backend; skops for its safe sklearn format (shared/PEERS.md)
     "mlflow": ["mlflow==3.*", "scikit-learn", "skops", "pandas", "pyarrow"],
+    # data quality peers (shared/PEERS.md): Evidently fails to import with pandas 3
+    "pandera": ["pandera[pandas]==0.*", "pandas", "pyarrow"],
+    "great_expectations": ["great_expectations==1.*", "pandas", "pyarrow"],
+    "evidently": ["evidently==0.7.*", "pandas<3", "pyarrow", "scipy"],
 }
 
 

@@ -106,7 +106,7 @@ def test_data_without_its_marker_is_not_an_object(store: S3ArtifactStore) -> Non
 
 
 def test_upload_killed_midway_leaves_no_visible_object(store: S3ArtifactStore, tmp_path: Path) -> None:
-    folder = write_folder(tmp_path / "dataset", {f"part-{i:03}.csv": f"a\n{i}\n" for i in range(60)})
+    folder = write_folder(tmp_path / "dataset", {f"part-{i:03}.csv": f"a\n{i}\n" for i in range(600)})
     digest = hash_folder(folder)
     uploader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from pathlib import Path

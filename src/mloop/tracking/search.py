@@ -50,15 +50,36 @@ def search_runs(filter: str = "", order_by: str | None = None, descending: bool 
         frame[name] = pd.to_datetime(frame[name], utc=True)
     if not table.values:
         return frame
-    # one wide column per tracked key, pivoted in pandas (no Python loop over runs or values)
-    values = pd.DataFrame(table.values, columns=["run_id", "kind", "key", "number", "text"])
-    values["column"] = values["kind"].map(_PREFIXES) + values["key"]
-    is_metric = values["kind"] == "m"
-    parts = [values[~is_metric].pivot(index="run_id", columns="column", values="text"),
-             values[is_metric].pivot(index="run_id", columns="column", values="number").astype("float64")]
-    wide = pd.concat([part for part in parts if len(part.columns)], axis=1)
-    wide = wide[sorted(wide.columns, key=_column_order)].infer_objects()
-    return frame.join(wide, on="run_id")
+    wide = _wide_columns(pd, frame["run_id"], table.values)
+    return pd.concat([frame, pd.DataFrame(wide, index=frame.index)], axis=1)
+
+
+def _wide_columns(pd: Any, run_ids: Any, values: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """One column per tracked key (params.*, metrics.*, tags.*, in that order, each sorted), one
+    row per run in `run_ids`' order: the (run_id, kind, key, number, text) rows scattered into a
+    float matrix (metrics) and an object matrix (params, tags) in numpy, no loop over the values."""
+    import numpy as np
+
+    ids, kinds, keys, numbers, texts = (np.array(c, dtype=object) for c in zip(*values, strict=True))
+    rows = pd.Index(run_ids).get_indexer(ids)
+    kind_code = np.where(kinds == "m", 1, np.where(kinds == "p", 0, 2))
+    key_code, key_names = pd.factorize(keys)
+    column_code, pairs = pd.factorize(kind_code * len(key_names) + key_code)
+    names = [f"{('params', 'metrics', 'tags')[pair // len(key_names)]}.{key_names[pair % len(key_names)]}"
+             for pair in pairs]
+    is_metric = kind_code == 1
+    metric_columns = [i for i, name in enumerate(names) if name.startswith("metrics.")]
+    text_columns = [i for i, name in enumerate(names) if not name.startswith("metrics.")]
+    out: dict[str, Any] = {}
+    if metric_columns:
+        matrix = np.full((len(run_ids), len(names)), np.nan)
+        matrix[rows[is_metric], column_code[is_metric]] = numbers[is_metric].astype("float64")
+        out.update({names[i]: matrix[:, i] for i in metric_columns})
+    if text_columns:
+        texts_matrix = np.full((len(run_ids), len(names)), None, dtype=object)
+        texts_matrix[rows[~is_metric], column_code[~is_metric]] = texts[~is_metric]
+        out.update({names[i]: texts_matrix[:, i] for i in text_columns})
+    return {name: out[name] for name in sorted(out, key=_column_order)}
 
 
 def best_run(metric: str, filter: str = "", maximize: bool = True, workspace: Workspace | None = None) -> RunData:

@@ -1,0 +1,160 @@
+"""Data-quality workloads run by a peer tool in its own venv (peers.py); prints one JSON document.
+
+    python workloads_quality_peers.py pandera|great_expectations validate DATA.parquet CHECKS.json
+    python workloads_quality_peers.py evidently drift REF.parquet CUR.parquet
+    python workloads_quality_peers.py scipy drift REF.parquet CUR.parquet   (the plain numpy/scipy baseline)
+
+Each tool gets the same pandas DataFrames, read before the clock starts; the time is the median
+of `repeats` runs of the check itself.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:  # noqa: ANN001
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+# ---------------------------------------------------------------- validation
+
+
+def pandera_validate(df, checks: list[dict]):  # noqa: ANN001, ANN201
+    import pandera.pandas as pa
+
+    columns: dict[str, dict] = {}
+    for check in checks:
+        if check["kind"] == "row_count":
+            continue
+        spec = columns.setdefault(check["column"], {"checks": [], "nullable": True, "unique": False})
+        kind = check["kind"]
+        if kind == "not_null":
+            spec["nullable"] = False
+        elif kind == "range":
+            spec["checks"].append(pa.Check.in_range(check["min"], check["max"]))
+        elif kind == "allowed_values":
+            spec["checks"].append(pa.Check.isin(check["values"]))
+        elif kind == "unique":
+            spec["unique"] = True
+        elif kind == "regex":
+            spec["checks"].append(pa.Check.str_matches(check["pattern"]))
+    row_count = next(c for c in checks if c["kind"] == "row_count")
+    schema = pa.DataFrameSchema(
+        {name: pa.Column(checks=s["checks"], nullable=s["nullable"], unique=s["unique"]) for name, s in columns.items()},
+        checks=[pa.Check(lambda frame: row_count["min"] <= len(frame) <= row_count["max"])],
+    )
+
+    def run() -> int:
+        try:
+            schema.validate(df, lazy=True)
+            return 0
+        except pa.errors.SchemaErrors as errors:
+            return len(errors.failure_cases)
+
+    return run
+
+
+def gx_validate(df, checks: list[dict]):  # noqa: ANN001, ANN201
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    batch = (context.data_sources.add_pandas("bench").add_dataframe_asset("frame")
+             .add_batch_definition_whole_dataframe("all"))
+    suite = context.suites.add(gx.ExpectationSuite(name="bench"))
+    e = gx.expectations
+    for check in checks:
+        kind = check["kind"]
+        if kind == "not_null":
+            suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=check["column"]))
+        elif kind == "range":
+            suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=check["column"], min_value=check["min"],
+                                                                  max_value=check["max"]))
+        elif kind == "allowed_values":
+            suite.add_expectation(e.ExpectColumnValuesToBeInSet(column=check["column"], value_set=check["values"]))
+        elif kind == "unique":
+            suite.add_expectation(e.ExpectColumnValuesToBeUnique(column=check["column"]))
+        elif kind == "regex":
+            suite.add_expectation(e.ExpectColumnValuesToMatchRegex(column=check["column"], regex=check["pattern"]))
+        elif kind == "row_count":
+            suite.add_expectation(e.ExpectTableRowCountToBeBetween(min_value=check["min"], max_value=check["max"]))
+
+    def run() -> int:
+        result = batch.get_batch(batch_parameters={"dataframe": df}).validate(suite)
+        return sum(1 for r in result.results if not r.success)
+
+    return run
+
+
+# ---------------------------------------------------------------- drift
+
+
+def scipy_drift(ref, cur):  # noqa: ANN001, ANN201
+    """The plain baseline: per column, ks_2samp and wasserstein_distance; verdict W/std > 0.1."""
+    import numpy as np
+    from scipy import stats
+
+    def run() -> list[str]:
+        drifted = []
+        for column in ref.columns:
+            a, b = ref[column].to_numpy(), cur[column].to_numpy()
+            stats.ks_2samp(a, b)
+            if stats.wasserstein_distance(a, b) / np.std(a, ddof=1) > 0.1:
+                drifted.append(column)
+        return drifted
+
+    return run
+
+
+def evidently_drift(ref, cur):  # noqa: ANN001, ANN201
+    from evidently import Report
+    from evidently.presets import DataDriftPreset
+
+    def run() -> list[str]:
+        snapshot = Report([DataDriftPreset()]).run(reference_data=ref, current_data=cur)
+        drifted = []
+        for metric in snapshot.dict()["metrics"]:
+            name = str(metric.get("metric_id", ""))
+            value = metric.get("value")
+            if name.startswith("ValueDrift(") and isinstance(value, (int, float)):
+                column = name[len("ValueDrift(column="):].split(",")[0].rstrip(")")
+                threshold = 0.1 if "method=Wasserstein" in name else 0.05
+                # Evidently flags by its default per-column test: p-value < 0.05 (K-S) at small n,
+                # normed Wasserstein >= 0.1 beyond 1,000 rows
+                if ("Wasserstein" in name and value >= threshold) or ("Wasserstein" not in name and value < 0.05):
+                    drifted.append(column)
+        return drifted
+
+    return run
+
+
+def main() -> None:
+    import pandas as pd
+
+    tool, workload, *paths = sys.argv[1:]
+    repeats = 3
+    if workload == "validate":
+        df = pd.read_parquet(paths[0])
+        checks = json.loads(open(paths[1]).read())
+        run = {"pandera": pandera_validate, "great_expectations": gx_validate}[tool](df, checks)
+        seconds, failures = timed(run, repeats)
+        print(json.dumps({"seconds": seconds, "failures": failures, "rows": len(df)}))
+    elif workload == "drift":
+        ref, cur = pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
+        run = {"evidently": evidently_drift, "scipy": scipy_drift}[tool](ref, cur)
+        seconds, drifted = timed(run, 1 if tool == "evidently" else repeats)
+        print(json.dumps({"seconds": seconds, "drifted": drifted}))
+    else:
+        raise SystemExit(f"unknown workload {workload!r}")
+
+
+if __name__ == "__main__":
+    main()
