@@ -143,7 +143,8 @@ def main() -> None:
     repeats = 3
     if workload == "validate":
         df = pd.read_parquet(paths[0])
-        checks = json.loads(open(paths[1]).read())
+        with open(paths[1]) as file:
+            checks = json.load(file)
         run = {"pandera": pandera_validate, "great_expectations": gx_validate}[tool](df, checks)
         seconds, failures = timed(run, repeats)
         print(json.dumps({"seconds": seconds, "failures": failures, "rows": len(df)}))

@@ -46,7 +46,7 @@ def stored_training_profile(workspace: Workspace, name: str, version: int, linea
     subject = model_subject(name, version)
     profile_id = workspace.quality.profiles_of([subject]).get(subject)
     if profile_id is None:
-        tables = []
+        tables: list[tuple[str | None, Any]] = []
         for entry in lineage.get("training_data", [])[:1]:
             record = workspace.lineage.get_artifact(entry["artifact_id"])
             try:

@@ -186,11 +186,11 @@ def infer_signature(model: Any, frames: list[Any], target: str | None, where: st
                           f"data has columns {seen[0]}{hint}; pass training_data=<the DataFrame it was trained on>")
 
 
-def load_frames(workspace: Workspace, records: dict[str, ArtifactRecord]) -> list[tuple[str, Any]]:
+def load_frames(workspace: Workspace, records: dict[str, ArtifactRecord]) -> list[tuple[str | None, Any]]:
     """(artifact id, table) for each training table still in the store."""
     import pandas as pd
 
-    frames = []
+    frames: list[tuple[str | None, Any]] = []
     for record in records.values():
         try:
             value = load_object(workspace.artifacts, record.id, record.materializer)
