@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from mloop.core.errors import ValidationError
-from mloop.quality import scan, sketch, stats
+from mloop.quality import scan, sketch
 from mloop.quality.column_drift import (
     CategoricalSide,
     ColumnDrift,
@@ -302,11 +302,9 @@ def _numeric_block(side: _Side, block: list[str]) -> list[NumericSide]:
         return [NumericSide(c.count, side.rows - c.count, c.std, quantiles=c.sketch) for c in found]
     assert side.data is not None
     (_, values, counts), = scan.numeric_blocks(side.data, block, per_block=len(block))
-    moments = stats.moments(values, counts)
-    std = np.sqrt(moments.m2 / np.maximum(counts - 1, 1))
-    return [NumericSide(int(n), side.rows - int(n), float(std[j]) if n > 1 else 0.0,
-                        values=np.ascontiguousarray(values[:n, j]))
-            for j, n in enumerate(counts)]
+    columns = [np.ascontiguousarray(values[:n, j]) for j, n in enumerate(counts)]  # views: blocks are column-major
+    return [NumericSide(len(column), side.rows - len(column), float(column.std(ddof=1)) if len(column) > 1 else 0.0,
+                        values=column) for column in columns]
 
 
 def _categorical_sides(side: _Side, names: list[str]) -> dict[str, CategoricalSide]:

@@ -39,10 +39,11 @@ def numeric_blocks(data: Dataset, names: list[str], per_block: int | None = None
         block = names[start:start + per_block]
         table = data.query("SELECT " + ", ".join(f"CAST({quote(n)} AS DOUBLE)" for n in block)
                            + f" FROM {data.table}")
-        values = np.empty((table.num_rows, len(block)))
+        # column-major, so each column is contiguous for its sort and reductions
+        values = np.empty((len(block), table.num_rows))
         for j, column in enumerate(table.columns):
-            values[:, j] = column.to_numpy()
-        ordered, counts = stats.sorted_columns(values)
+            values[j] = column.to_numpy()
+        ordered, counts = stats.sorted_columns(values.T)
         yield block, ordered, counts
 
 
