@@ -13,7 +13,7 @@ from mloop.quality import stats
 from mloop.quality.inputs import Dataset, quote
 
 #: bytes of float64 values held per block of numeric columns (one side)
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 32 * 2**20
 #: columns per SQL statement for the wide queries
 COLUMNS_PER_QUERY = 200
 
