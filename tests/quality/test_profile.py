@@ -131,6 +131,7 @@ def test_to_dict_is_plain_json_that_loads_back_with_a_stable_key_order() -> None
     text = json.dumps(original.to_dict())
     loaded = Profile.from_dict(json.loads(text))
     assert loaded == original and json.dumps(loaded.to_dict()) == text
+    assert original.artifact_summary()["quality_report"] == "profile"
     keys = list(original.to_dict()["columns"][0])
     assert keys[:5] == ["name", "type", "kind", "count", "nulls"] and "histogram" in keys
     with pytest.raises(ValidationError, match="not an mloop profile"):

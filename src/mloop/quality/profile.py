@@ -133,6 +133,11 @@ class Profile:
     def merge(self, other: Profile) -> Profile:
         return merge_profiles([self, other])
 
+    def artifact_summary(self) -> dict[str, Any]:
+        """The summary row of a stored profile (see mloop.quality.recorded)."""
+        return {"quality_report": "profile", "subject": self.name, "passed": None, "rows": self.rows,
+                "columns": len(self.columns), "exact": self.exact}
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "name": self.name, "rows": self.rows, "created_at": self.created_at.isoformat(),
                 "exact": self.exact, "grid_size": sketch.GRID_SIZE, "top": self.top,
