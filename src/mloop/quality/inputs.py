@@ -116,16 +116,16 @@ class Dataset:
     def query(self, sql: str) -> Any:
         """The result of `sql` as a pyarrow Table; a DuckDB failure is a ValidationError naming the input."""
         try:
-            return self.connection.execute(sql).fetch_arrow_table()
+            return self.connection.sql(sql).to_arrow_table()
         except duckdb_module().Error as exc:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
 
     def query_one(self, sql: str) -> tuple[Any, ...]:
         try:
-            row = self.connection.execute(sql).fetchone()
+            rows = self.connection.execute(sql).fetchall()  # fetched whole: DuckDB 2 refuses a half-read result
         except duckdb_module().Error as exc:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
-        return tuple(row) if row is not None else ()
+        return tuple(rows[0]) if rows else ()
 
     def close(self) -> None:
         self.connection.close()
