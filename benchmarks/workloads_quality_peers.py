@@ -122,15 +122,15 @@ def evidently_drift(ref, cur):  # noqa: ANN001, ANN201
         snapshot = Report([DataDriftPreset()]).run(reference_data=ref, current_data=cur)
         drifted = []
         for metric in snapshot.dict()["metrics"]:
-            name = str(metric.get("metric_id", ""))
-            value = metric.get("value")
-            if name.startswith("ValueDrift(") and isinstance(value, (int, float)):
-                column = name[len("ValueDrift(column="):].split(",")[0].rstrip(")")
-                threshold = 0.1 if "method=Wasserstein" in name else 0.05
-                # Evidently flags by its default per-column test: p-value < 0.05 (K-S) at small n,
-                # normed Wasserstein >= 0.1 beyond 1,000 rows
-                if ("Wasserstein" in name and value >= threshold) or ("Wasserstein" not in name and value < 0.05):
-                    drifted.append(column)
+            config, value = metric.get("config", {}), metric.get("value")
+            if not str(config.get("type", "")).endswith("ValueDrift") or not isinstance(value, (int, float)):
+                continue
+            # its default per-column method: a p-value test (drift when p < threshold) up to 1,000
+            # rows, normed Wasserstein beyond (drift when the distance >= threshold)
+            if "Wasserstein" in config["method"] or "distance" in config["method"]:
+                drifted += [config["column"]] if value >= config["threshold"] else []
+            else:
+                drifted += [config["column"]] if value < config["threshold"] else []
         return drifted
 
     return run

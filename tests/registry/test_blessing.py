@@ -166,7 +166,7 @@ def test_required_checks_from_arguments_and_from_the_source_run(workspace: Path)
         f"step 'data_validation' of source run {good.id} passed"
     assert not mloop.bless("fraud/2", policy).passed
     no_run = mloop.bless("fraud/3", policy).rules[0]
-    assert not no_run.passed and no_run.reason.startswith("no 'data_validation' check: give checks=")
+    assert not no_run.passed and no_run.reason.startswith("no data validation report for the training data")
     assert mloop.bless("fraud/3", policy, checks={"data_validation": {"passed": True}}).passed
     assert not mloop.bless("fraud/1", policy, checks={"data_validation": False}).passed
 

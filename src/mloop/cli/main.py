@@ -10,6 +10,7 @@ from rich.table import Table
 import mloop
 from mloop import RunFailed, ValidationError
 from mloop.cli import artifacts as artifacts_cli
+from mloop.cli import data as data_cli
 from mloop.cli import models as models_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
@@ -22,6 +23,7 @@ tracking_cli.register(runs_cli.app)  # runs search | compare | metrics
 app.add_typer(runs_cli.app, name="runs")
 app.add_typer(artifacts_cli.app, name="artifacts")
 app.add_typer(models_cli.app, name="models")
+app.add_typer(data_cli.app, name="data")
 console = render.out_console()
 
 

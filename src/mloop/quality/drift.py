@@ -33,6 +33,7 @@ from mloop.quality.column_drift import (
 )
 from mloop.quality.inputs import Dataset, open_data
 from mloop.quality.profile import EXACT_ROWS, Profile, profile
+from mloop.stores.artifacts.records import register_record_type
 
 NUMERIC_METHODS = ("wasserstein", "psi", "ks")
 CATEGORICAL_METHODS = ("js", "psi", "chi2")
@@ -149,7 +150,7 @@ class DriftReport:
                 f"{' (' + names + ')' if names else ''}; {self.current} vs {self.reference}")
 
     def artifact_summary(self) -> dict[str, Any]:
-        return {"quality_report": "drift", "subject": self.current, "passed": self.passed,
+        return {"quality_report": "drift", "subject": self.current, "passed": self.passed, "summary": self.summary(),
                 "drifted_columns": len(self.drifted_columns), "columns": len(self.compared), "share": self.share}
 
     def to_dict(self) -> dict[str, Any]:
@@ -351,3 +352,6 @@ def _listing(names: list[str]) -> str:
     if not names:
         return "none"
     return ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+
+
+register_record_type(DriftReport)

@@ -25,6 +25,7 @@ import numpy as np
 from mloop.core.errors import ValidationError
 from mloop.quality import scan, sketch, stats
 from mloop.quality.inputs import Dataset, open_data, quote
+from mloop.stores.artifacts.records import register_record_type
 
 FORMAT = "mloop.profile/1"
 #: categorical values kept per column; the rest is counted as `other`
@@ -136,7 +137,8 @@ class Profile:
     def artifact_summary(self) -> dict[str, Any]:
         """The summary row of a stored profile (see mloop.quality.recorded)."""
         return {"quality_report": "profile", "subject": self.name, "passed": None, "rows": self.rows,
-                "columns": len(self.columns), "exact": self.exact}
+                "columns": len(self.columns), "exact": self.exact,
+                "summary": f"{self.rows:,} rows, {len(self.columns)} columns"}
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "name": self.name, "rows": self.rows, "created_at": self.created_at.isoformat(),
@@ -314,3 +316,6 @@ def _merge_column(name: str, parts: list[ColumnProfile], rows: int, top: int) ->
         column.min = min(str(p.min) for p in with_values)
         column.max = max(str(p.max) for p in with_values)
     return column
+
+
+register_record_type(Profile)

@@ -61,5 +61,31 @@ def store_report(workspace: Workspace, report: Any) -> str:
     return stored.digest
 
 
+def task_workspace() -> Workspace:
+    """The workspace of the step running here (its stores, on any worker), else the default one."""
+    from mloop.pipeline.execution.task import current_task
+    from mloop.stores.workspace import get_workspace
+
+    task = current_task()
+    if task is None:
+        return get_workspace()
+    settings = load_settings().with_overrides(db_url=task.metadata_url or None, artifacts_url=task.artifacts_url)
+    return get_workspace(settings)
+
+
 def load_record(workspace: Workspace, artifact_id: str) -> Any:
     return load_object(workspace.artifacts, artifact_id, "record")
+
+
+def list_quality_reports(*, kind: str | None = None, run_id: str | None = None, subject: str | None = None,
+                         limit: int = 100, workspace: Workspace | None = None) -> list[QualityReportRecord]:
+    """Recorded validation, drift and profile reports, newest first (`run_id` may be a prefix)."""
+    from mloop.core.errors import ValidationError
+    from mloop.stores.workspace import get_workspace
+
+    if kind is not None and kind not in ("validation", "drift", "profile"):
+        raise ValidationError(f"unknown report kind {kind!r}; choose validation, drift or profile")
+    workspace = workspace or get_workspace()
+    if run_id is not None:
+        run_id = workspace.runs.get_run(run_id).id
+    return workspace.quality.list_reports(kind=kind, run_id=run_id, subject=subject, limit=limit)
