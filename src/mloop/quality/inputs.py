@@ -116,7 +116,7 @@ class Dataset:
     def query(self, sql: str) -> Any:
         """The result of `sql` as a pyarrow Table; a DuckDB failure is a ValidationError naming the input."""
         try:
-            return self.connection.execute(sql).fetch_arrow_table()
+            return self.connection.sql(sql).to_arrow_table()
         except duckdb_module().Error as exc:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
 
