@@ -26,7 +26,7 @@ from pydantic import Field, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from mloop.core.errors import ValidationError
-from mloop.quality.checks.base import CheckBase, Context, Outcome, Severity
+from mloop.quality.checks.base import CheckBase, Context, Outcome, Severity, explain
 from mloop.quality.checks.sets import Distribution, Referential, Unique
 from mloop.quality.checks.table import Custom, Freshness, RowCount
 from mloop.quality.checks.values import AllowedValues, NotNull, Range, Regex, TypeCheck
@@ -82,43 +82,3 @@ def unknown_kind(kind: Any) -> str:
 def _label(data: dict[str, Any]) -> str:
     column = data.get("column") or data.get("columns")
     return f"{data['check']} on {column!r}" if column else str(data["check"])
-
-
-_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a string",
-               "list": "a list", "dict": "a mapping", "datetime": "an ISO time", "literal": "one of"}
-
-
-_BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "above",
-                "less_than": "below"}
-
-
-def explain(exc: PydanticError, model: type[CheckBase]) -> str:
-    """The first problem pydantic found, as words a person editing YAML understands."""
-    error = exc.errors()[0]
-    location = [str(part) for part in error["loc"] if str(part) not in CHECKS]
-    field = location[0] if location else ""
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        known = [name for name in model.model_fields if name != "check"]
-        close = difflib.get_close_matches(field, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return f"unknown key {field!r}; {hint}its keys are: {', '.join(known)}"
-    if kind == "missing":
-        return f"missing key {field!r}"
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-        if not field:
-            return message
-        return f"{field} {message}" if message.startswith("must") else f"{field}: {message}"
-    if kind == "too_short":
-        return f"{'.'.join(location)} must not be empty"
-    if kind in _BOUND_WORDS:
-        return f"{'.'.join(location)} must be {_BOUND_WORDS[kind]} {next(iter(error.get('ctx', {}).values()), '')}"
-    if kind.startswith("literal"):
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{field} must be {expected}, not {error['input']!r}"
-    for prefix, words in _TYPE_WORDS.items():
-        if kind.startswith(prefix):
-            return f"{'.'.join(location)} must be {words}, not {error['input']!r}"
-    return f"{'.'.join(location)}: {message}" if location else message

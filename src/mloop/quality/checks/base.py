@@ -8,6 +8,7 @@ when the check failed, to sample a few of them). Checks that cannot be an aggreg
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticError
 
 from mloop.core.errors import ValidationError
 from mloop.quality.inputs import Column, Dataset, quote
@@ -54,6 +56,15 @@ class CheckBase(BaseModel):
     check: str
     severity: Severity = "error"
     name: str | None = None
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except PydanticError as exc:
+            kind = type(self).model_fields["check"].default
+            column = data.get("column") or data.get("columns")
+            where = f"{kind} on {column!r}" if column else kind
+            raise ValidationError(f"{where}: {explain(exc, type(self))}") from None
 
     def used_columns(self) -> list[str]:
         """The columns of the data this check reads (they must exist)."""
@@ -177,3 +188,47 @@ def parse_time(value: Any) -> datetime | date:
         except ValueError:
             pass
     raise ValueError(f"must be an ISO date or time like '2024-05-01' or '2024-05-01T12:00:00Z', not {value!r}")
+
+
+#: location parts pydantic adds for the member of a tagged union
+_KINDS = {"type", "not_null", "range", "allowed_values", "distribution", "unique", "regex", "row_count",
+          "freshness", "referential", "custom"}
+
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a string",
+               "list": "a list", "dict": "a mapping", "datetime": "an ISO time", "literal": "one of"}
+
+
+_BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most", "greater_than": "above",
+                "less_than": "below"}
+
+
+def explain(exc: PydanticError, model: type[BaseModel]) -> str:
+    """The first problem pydantic found, as words a person editing YAML understands."""
+    error = exc.errors()[0]
+    location = [str(part) for part in error["loc"] if str(part) not in _KINDS]
+    field = location[0] if location else ""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = [name for name in model.model_fields if name != "check"]
+        close = difflib.get_close_matches(field, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown key {field!r}; {hint}its keys are: {', '.join(known)}"
+    if kind == "missing":
+        return f"missing key {field!r}"
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+        if not field:
+            return message
+        return f"{field} {message}" if message.startswith("must") else f"{field}: {message}"
+    if kind == "too_short":
+        return f"{'.'.join(location)} must not be empty"
+    if kind in _BOUND_WORDS:
+        return f"{'.'.join(location)} must be {_BOUND_WORDS[kind]} {next(iter(error.get('ctx', {}).values()), '')}"
+    if kind.startswith("literal"):
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{field} must be {expected}, not {error['input']!r}"
+    for prefix, words in _TYPE_WORDS.items():
+        if kind.startswith(prefix):
+            return f"{'.'.join(location)} must be {words}, not {error['input']!r}"
+    return f"{'.'.join(location)}: {message}" if location else message

@@ -129,10 +129,6 @@ class Custom(CheckBase):
             raise ValueError(f"{value!r} is not a reference; write it as 'package.module:function'")
         return value
 
-    @field_serializer("function")
-    def _show_function(self, value: Any) -> str:
-        return self.reference()
-
     def used_columns(self) -> list[str]:
         return list(self.columns)
 
@@ -180,6 +176,14 @@ class Custom(CheckBase):
         except Exception as exc:
             return Outcome(False, None, f"the check raised {type(exc).__name__}: {exc}")
         return _outcome(self, result, rows)
+
+    def expected_json(self) -> dict[str, Any]:
+        return {"function": self.reference(strict=False), **({"columns": self.columns} if self.columns else {})}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"check": self.check, "function": self.reference(), "columns": self.columns,
+                "severity": self.severity, "name": self.name}
+        return {key: value for key, value in data.items() if value and (key != "severity" or value != "error")}
 
     def expectation(self) -> str:
         return f"{self.reference(strict=False)} returns passed"
