@@ -121,11 +121,8 @@ class Dataset:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
 
     def query_one(self, sql: str) -> tuple[Any, ...]:
-        try:
-            row = self.connection.execute(sql).fetchone()
-        except duckdb_module().Error as exc:
-            raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
-        return tuple(row) if row is not None else ()
+        table = self.query(sql)  # through Arrow: zoned times need no pytz, and no result is left open
+        return tuple(column[0].as_py() for column in table.columns) if table.num_rows else ()
 
     def close(self) -> None:
         self.connection.close()

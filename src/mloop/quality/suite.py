@@ -62,7 +62,8 @@ _SHORTHAND: dict[str, tuple[type | tuple[type, ...], str | None]] = {
 
 @dataclass
 class Suite:
-    """A named list of checks; `validate(data, suite)` runs them in one scan of the data."""
+    """A named list of checks; `validate(data, suite)` runs them in one scan of the data. A suite read
+    from its dict or file form has its checks in file order: per column, then the checks list."""
 
     name: str
     checks: list[CheckBase] = field(default_factory=list)

@@ -22,11 +22,10 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
-from pydantic import ValidationError as PydanticError
+from pydantic import Field
 
 from mloop.core.errors import ValidationError
-from mloop.quality.checks.base import CheckBase, Context, Outcome, Severity, explain
+from mloop.quality.checks.base import CheckBase, CheckError, Context, Outcome, Severity
 from mloop.quality.checks.sets import Distribution, Referential, Unique
 from mloop.quality.checks.table import Custom, Freshness, RowCount
 from mloop.quality.checks.values import AllowedValues, NotNull, Range, Regex, TypeCheck
@@ -43,8 +42,6 @@ CHECKS: dict[str, type[CheckBase]] = {
     for model in (TypeCheck, NotNull, Range, AllowedValues, Distribution, Unique, Regex, RowCount, Freshness,
                   Referential, Custom)
 }
-
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Check)
 
 __all__ = [
     "CHECKS", "AllowedValues", "Check", "CheckBase", "Context", "Custom", "Distribution", "Freshness",
@@ -65,10 +62,9 @@ def parse_check(data: dict[str, Any] | CheckBase, where: str = "check", *, label
     if kind not in CHECKS:
         raise ValidationError(f"{where}: {unknown_kind(kind)}")
     try:
-        return _ADAPTER.validate_python(data)
-    except PydanticError as exc:
-        place = f"{where} ({_label(data)})" if label else where
-        raise ValidationError(f"{place}: {explain(exc, CHECKS[kind])}") from None
+        return CHECKS[kind](**data)
+    except CheckError as exc:
+        raise ValidationError(f"{where} ({exc.label}): {exc.problem}" if label else f"{where}: {exc.problem}") from None
 
 
 def unknown_kind(kind: Any) -> str:
@@ -77,8 +73,3 @@ def unknown_kind(kind: Any) -> str:
     close = difflib.get_close_matches(str(kind), CHECKS, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown check {kind!r}; {hint}the checks are: {', '.join(CHECKS)}"
-
-
-def _label(data: dict[str, Any]) -> str:
-    column = data.get("column") or data.get("columns")
-    return f"{data['check']} on {column!r}" if column else str(data["check"])

@@ -24,6 +24,15 @@ from mloop.quality.inputs import Column, Dataset, quote
 Severity = Literal["error", "warn"]
 
 
+class CheckError(ValidationError):
+    """A check's parameters are wrong: "range on 'amount': min must be a number"."""
+
+    def __init__(self, label: str, problem: str) -> None:
+        super().__init__(f"{label}: {problem}")
+        self.label = label
+        self.problem = problem
+
+
 @dataclass
 class Context:
     """What a check sees while validating: the data, the time that counts as now (aware, UTC),
@@ -63,8 +72,7 @@ class CheckBase(BaseModel):
         except PydanticError as exc:
             kind = type(self).model_fields["check"].default
             column = data.get("column") or data.get("columns")
-            where = f"{kind} on {column!r}" if column else kind
-            raise ValidationError(f"{where}: {explain(exc, type(self))}") from None
+            raise CheckError(f"{kind} on {column!r}" if column else kind, explain(exc, type(self))) from None
 
     def used_columns(self) -> list[str]:
         """The columns of the data this check reads (they must exist)."""
@@ -111,7 +119,7 @@ class CheckBase(BaseModel):
         """The check as plain JSON, defaults left out: {"check": "range", "column": "amount", "min": 0}."""
         data = self.model_dump(mode="json", exclude_defaults=True, exclude={"check", "severity", "name"})
         data.update(self.model_dump(mode="json", exclude_defaults=True, include={"severity", "name"}))
-        return {"check": self.check, **data}
+        return {"check": self.check, **{key: value for key, value in data.items() if value is not None}}
 
     def refuse(self, problem: str) -> ValidationError:
         return ValidationError(f"{self.label}: {problem}")
