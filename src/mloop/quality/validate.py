@@ -45,7 +45,10 @@ def validate(data: Any, suite: Suite | str | os.PathLike[str] | list[Any], *, no
     checks = as_suite(suite)
     if sample_rows < 0:
         raise ValidationError(f"sample_rows must be 0 or more, not {sample_rows}")
-    moment = utcnow() if now is None else as_utc(parse_time(now))
+    try:
+        moment = utcnow() if now is None else as_utc(parse_time(now))
+    except ValueError as exc:
+        raise ValidationError(f"now {exc}") from None
     dataset = open_data(data)
     try:
         return _Validation(dataset, checks, moment, sample_rows).run()
