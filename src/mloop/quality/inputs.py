@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,9 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
 _CATEGORICAL = ("VARCHAR", "BOOLEAN", "ENUM")
 _DATETIME = ("DATE", "TIMESTAMP", "TIME")
+#: DuckDB's memory for one Dataset; past it, hash tables (distinct counts, joins) spill to a temp
+#: folder, so that reading Parquet larger than memory keeps the process under ~2 GB
+MEMORY_LIMIT = "1GB"
 
 
 def duckdb_module() -> Any:
@@ -81,6 +85,9 @@ class Dataset:
         self.name = name or _describe(source)
         duckdb = duckdb_module()
         self.connection = duckdb.connect()
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        # the default spill folder is .tmp in the current folder: keep the user's project clean
+        self.connection.execute(f"SET temp_directory = {literal(os.path.join(tempfile.gettempdir(), 'mloop-duckdb'))}")
         self.in_memory = not isinstance(source, (str, os.PathLike))
         try:
             if self.in_memory:
