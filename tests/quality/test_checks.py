@@ -225,6 +225,8 @@ def test_custom_check_by_reference_returning_a_dict(frame):
 def test_custom_check_that_raises_fails_with_its_message(frame):
     result = one(frame, Custom(function=lambda data: 1 / 0))
     assert not result.passed and result.message == "the check raised ZeroDivisionError: division by zero"
+    typo = one(frame, Custom(function=lambda data: data.query(f"SELECT amout FROM {data.table}")))
+    assert not typo.passed and typo.message.startswith("the check raised ValidationError: cannot read")
 
 
 def test_custom_reference_that_is_not_there_is_refused_before_any_scan(frame):
