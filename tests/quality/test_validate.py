@@ -196,3 +196,12 @@ def test_now_and_sample_rows_are_checked():
 def test_a_suite_of_another_type_is_refused():
     with pytest.raises(ValidationError, match="cannot use a int as a suite; give a Suite"):
         validate(ex.transactions(), 3)  # type: ignore[arg-type]
+
+
+def test_a_list_of_check_dicts_is_a_suite_and_its_errors_say_which_check():
+    report = validate(ex.transactions(), [{"check": "range", "column": "amount", "min": 0},
+                                          {"check": "not_null", "column": "score", "severity": "warn"}])
+    assert report.suite == "checks" and report.passed and len(report.warnings) == 1
+    with pytest.raises(ValidationError, match=r"^check 2 \(range on 'amount'\): max must be a number"):
+        validate(ex.transactions(), [{"check": "row_count", "min": 1},
+                                     {"check": "range", "column": "amount", "max": "lots"}])

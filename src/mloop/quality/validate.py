@@ -98,8 +98,9 @@ class _Validation:
     def _prepare(self) -> list[CheckBase]:
         """The checks to scan for; a check that does not fit its column is refused, unless a failed
         type check on that column already says so (then it is reported as not run)."""
-        mistyped = {check.column: self.data.column(check.column) for check in self.suite
-                    if isinstance(check, TypeCheck) and self.data.column(check.column).kind != check.kind}
+        column = self.context.column
+        mistyped = {check.column: column(check.column) for check in self.suite
+                    if isinstance(check, TypeCheck) and column(check.column).kind != check.kind}
         runnable = []
         for check in self.suite:
             try:
@@ -161,7 +162,8 @@ class _Validation:
                 pass
 
     def _results(self, samples: dict[int, list[dict[str, Any]]]) -> list[CheckResult]:
-        results, seen = [], {}  # type: ignore[var-annotated]
+        results: list[CheckResult] = []
+        seen: dict[str, int] = {}
         for check in self.suite:
             outcome = self.outcomes[id(check)]
             seen[check.title] = seen.get(check.title, 0) + 1

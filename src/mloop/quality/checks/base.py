@@ -43,9 +43,12 @@ class Context:
     folder: Path | None = None
     #: names of the tables attached to the data's connection for this validation, by check
     attached: dict[int, str] = field(default_factory=dict)
+    _columns: dict[str, Column] = field(default_factory=dict, repr=False)
 
     def column(self, name: str) -> Column:
-        return self.data.column(name)
+        if not self._columns:  # a dict: wide data has thousands of columns and checks
+            self._columns.update((c.name, c) for c in self.data.columns)
+        return self._columns[name] if name in self._columns else self.data.column(name)
 
 
 @dataclass
@@ -198,10 +201,6 @@ def parse_time(value: Any) -> datetime | date:
     raise ValueError(f"must be an ISO date or time like '2024-05-01' or '2024-05-01T12:00:00Z', not {value!r}")
 
 
-#: location parts pydantic adds for the member of a tagged union
-_KINDS = {"type", "not_null", "range", "allowed_values", "distribution", "unique", "regex", "row_count",
-          "freshness", "referential", "custom"}
-
 _TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a string",
                "list": "a list", "dict": "a mapping", "datetime": "an ISO time", "literal": "one of"}
 
@@ -213,11 +212,12 @@ _BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most", 
 def explain(exc: PydanticError, model: type[BaseModel]) -> str:
     """The first problem pydantic found, as words a person editing YAML understands."""
     error = exc.errors()[0]
-    location = [str(part) for part in error["loc"] if str(part) not in _KINDS]
+    location = [str(part) for part in error["loc"]]
     field = location[0] if location else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        known = [name for name in model.model_fields if name != "check"]
+        known = [name for name in model.model_fields if name not in ("check", "severity", "name")]
+        known += ["severity", "name"]
         close = difflib.get_close_matches(field, known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"unknown key {field!r}; {hint}its keys are: {', '.join(known)}"

@@ -122,11 +122,13 @@ class Custom(CheckBase):
     function: str | Callable[..., Any]
     columns: list[str] = []
 
-    @field_validator("function")
+    @field_validator("function", mode="before")
     @classmethod
     def _reference(cls, value: Any) -> Any:
         if isinstance(value, str) and ":" not in value:
             raise ValueError(f"{value!r} is not a reference; write it as 'package.module:function'")
+        if not isinstance(value, str) and not callable(value):
+            raise ValueError(f"must be a function or 'package.module:function', not {value!r}")
         return value
 
     def used_columns(self) -> list[str]:

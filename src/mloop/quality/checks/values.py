@@ -184,7 +184,7 @@ class AllowedValues(_RowCheck):
             if isinstance(value, bool) and not column.type.upper().startswith("BOOL"):
                 raise self.refuse(f"{value!r} is a boolean, but {column.name!r} is {column.type}; "
                                   "quote the value in YAML (YAML reads NO, yes, on, off as booleans)")
-            if text and not isinstance(value, (str, int, float)) or not text and isinstance(value, str):
+            if (not isinstance(value, (str, int, float))) if text else isinstance(value, str):
                 raise self.refuse(f"{value!r} cannot be a value of {column.name!r} ({column.type}); "
                                   f"give {'strings' if text else 'values of that type'}")
 
