@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,9 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
 _CATEGORICAL = ("VARCHAR", "BOOLEAN", "ENUM")
 _DATETIME = ("DATE", "TIMESTAMP", "TIME")
+#: DuckDB's memory for one Dataset; past it, hash tables (distinct counts, joins) spill to a temp
+#: folder, so that reading Parquet larger than memory keeps the process under ~2 GB
+MEMORY_LIMIT = "1GB"
 
 
 def duckdb_module() -> Any:
@@ -81,6 +85,9 @@ class Dataset:
         self.name = name or _describe(source)
         duckdb = duckdb_module()
         self.connection = duckdb.connect()
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        # the default spill folder is .tmp in the current folder: keep the user's project clean
+        self.connection.execute(f"SET temp_directory = {literal(os.path.join(tempfile.gettempdir(), 'mloop-duckdb'))}")
         self.in_memory = not isinstance(source, (str, os.PathLike))
         try:
             if self.in_memory:
@@ -121,11 +128,8 @@ class Dataset:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
 
     def query_one(self, sql: str) -> tuple[Any, ...]:
-        try:
-            rows = self.connection.execute(sql).fetchall()  # fetched whole: DuckDB 2 refuses a half-read result
-        except duckdb_module().Error as exc:
-            raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
-        return tuple(rows[0]) if rows else ()
+        table = self.query(sql)  # through Arrow: zoned times need no pytz, and no result is left open
+        return tuple(column[0].as_py() for column in table.columns) if table.num_rows else ()
 
     def close(self) -> None:
         self.connection.close()
