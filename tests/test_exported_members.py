@@ -20,11 +20,16 @@ PUBLIC = {
     "Blessing", "BlessingReport", "LoadedModel", "ModelVersion", "Signature", "alias_history", "bless", "bless_step",
     "get_model_version", "list_models", "list_versions", "load_model", "model_aliases", "promote", "register_model",
     "rollback", "set_stage", "stage_history",
+    # data quality
+    "CheckResult", "ColumnDrift", "ColumnProfile", "DataValidationError", "DriftReport", "DriftThresholds", "Profile",
+    "Suite", "ValidationReport", "detect_drift", "drift_reference", "drift_step", "infer_suite",
+    "list_quality_reports", "merge_profiles", "profile_data", "profile_step", "training_profile", "validate",
+    "validation_step", "write_report",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors
     "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",
-    "RunFailed", "RunInterrupted", "StepFailed", "StepTimeoutError", "ValidationError",
+    "DataCheckFailed", "RunFailed", "RunInterrupted", "StepFailed", "StepTimeoutError", "ValidationError",
     "__version__",
 }
 

@@ -132,7 +132,7 @@ def profile(data: DATA, report: REPORT = None, as_json: JSON = False) -> None:
                Column("top", fixed=False, drop=1, min_width=12)]
     rows = []
     for column in result.columns:
-        top = ", ".join(f"{value} ({count:,})" for value, count in list(zip(column.values, column.value_counts))[:3])
+        top = ", ".join(f"{value} ({count:,})" for value, count in list(zip(column.values, column.value_counts, strict=False))[:3])
         rows.append([render.escape(column.name), column.kind, f"{column.count:,}", f"{column.nulls:,}",
                      _number(column.distinct), _number(column.mean), _number(column.std), _number(column.min),
                      _number(column.max), render.escape(top)])

@@ -14,16 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 from mloop.core.clock import utcnow
-from mloop.core.errors import ValidationError
+from mloop.core.errors import DataCheckFailed, ValidationError
+from mloop.stores.artifacts.records import register_record_type
 
 FORMAT = 1
 
 
-class DataValidationError(ValidationError):
-    """Data failed an error-severity check; `report` is the ValidationReport that says which."""
+class DataValidationError(DataCheckFailed):
+    """Data failed an error-severity check; `report` is the ValidationReport that says which.
+    Raised in a pipeline step, it fails the step at once and the report is still stored."""
 
     def __init__(self, message: str, *, report: ValidationReport) -> None:
-        super().__init__(message)
+        super().__init__(message, outputs={"report": report})
         self.report = report
 
 
@@ -118,6 +120,12 @@ class ValidationReport:
                                       f"{first.name}: {first.message}{more}", report=self)
         return self
 
+    def artifact_summary(self) -> dict[str, Any]:
+        """The summary row of a stored report (see mloop.quality.recorded)."""
+        return {"quality_report": "validation", "subject": self.data, "suite": self.suite, "passed": self.passed,
+                "summary": self.summary(), "checks": len(self.results), "errors": len(self.errors),
+                "warnings": len(self.warnings)}
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "suite": self.suite, "data": self.data, "rows": self.rows,
                 "passed": self.passed, "summary": self.summary(), "now": self.now.isoformat(),
@@ -163,3 +171,6 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return json_safe(value.item())
     return str(value)
+
+
+register_record_type(ValidationReport)

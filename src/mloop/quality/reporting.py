@@ -89,4 +89,13 @@ def drift_page(report: Any) -> dict[str, Any]:
 
 def validation_page(report: Any) -> dict[str, Any]:
     data = report.to_dict()
-    return {"title": f"Validation of {data.get('data_name') or data.get('data')}", **data}
+    checks = []
+    for result in data["results"]:
+        columns = result.get("columns") or []
+        checks.append({"name": result["name"], "kind": result["check"], "column": ", ".join(map(str, columns)) or None,
+                       "severity": result["severity"], "passed": result["passed"], "observed": result["observed"],
+                       "expected": result.get("expectation") or result["expected"], "failing": result.get("failing"),
+                       "message": result.get("message") or "", "sample": result.get("sample") or []})
+    return {"title": f"Validation of {data['data']} ({data['suite']})", "data_name": data["data"],
+            "rows": data["rows"], "created_at": data["created_at"], "passed": data["passed"],
+            "summary": data["summary"], "checks": checks}

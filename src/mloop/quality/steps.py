@@ -35,7 +35,7 @@ def validation_step(suite: Any, *, name: str = "data_validation", sample_rows: i
     if loaded.depends_on_now():  # freshness relative to now: a new answer every time
         options["cache"] = False
     checked = validate_data.with_options(**options)
-    params = {"suite": loaded.to_dict(), "sample_rows": sample_rows}
+    params: dict[str, Any] = {"suite": loaded.to_dict(), "sample_rows": sample_rows}
 
     def call(data: Any) -> Any:
         return checked(data, **params)

@@ -80,6 +80,12 @@ class Suite:
     def __len__(self) -> int:
         return len(self.checks)
 
+    def depends_on_now(self) -> bool:
+        """Whether a check compares with the time of validation (freshness without `relative_to`):
+        then the same data can pass today and fail tomorrow, and a pipeline step never reuses an answer."""
+        return any(getattr(c, "check", "") == "freshness" and getattr(c, "relative_to", None) is None
+                   for c in self.checks)
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Suite:
         """Read a suite YAML file; any problem is one line naming the file, the check and the fix."""
