@@ -26,7 +26,7 @@ from mloop.quality.checks import (
     TypeCheck,
     Unique,
 )
-from mloop.quality.validate import validate
+from mloop.quality.validation import validate
 
 
 def one(data, check, **options):

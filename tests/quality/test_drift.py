@@ -214,7 +214,7 @@ def test_the_report_reads_as_json_and_prints_its_criteria() -> None:
     assert "alpha 0.05 / 4 columns, Bonferroni" in data["criteria"]
     loaded = DriftReport.from_dict(data)
     assert loaded.to_dict() == data and not loaded.passed
-    assert report.summary().startswith("drift: 2 of 4 columns drifted (x00, x01)")
+    assert report.summary().startswith("drifted: 2 of 4 columns drifted (x00, x01)")
     tested = detect_drift(reference, current, method={"numeric": "ks"})
     assert tested.column("x00").threshold == pytest.approx(0.05 / 4)
     assert tested.column("x00").statistic == tested.column("x00").ks_pvalue

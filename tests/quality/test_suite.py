@@ -25,7 +25,7 @@ from mloop.quality.checks import (
 )
 from mloop.quality.infer import infer_suite
 from mloop.quality.suite import Suite
-from mloop.quality.validate import validate
+from mloop.quality.validation import validate
 
 HANDWRITTEN = """\
 name: transactions

@@ -18,7 +18,7 @@ from mloop.quality.checks import AllowedValues, NotNull, Range, RowCount, Unique
 from mloop.quality.infer import infer_suite
 from mloop.quality.report import DataValidationError, ValidationReport
 from mloop.quality.suite import Suite
-from mloop.quality.validate import validate
+from mloop.quality.validation import validate
 
 SUITE = """\
 name: tx
@@ -177,7 +177,7 @@ def test_a_wide_table_validates_in_a_bounded_number_of_scans():
 
 
 def test_scans_are_batched_past_the_expression_limit(monkeypatch):
-    import mloop.quality.validate as module
+    import mloop.quality.validation as module
 
     monkeypatch.setattr(module, "BATCH", 50)
     dataset, counter = ex.counted(pa.table({f"c{i}": [1.0, 2.0] for i in range(40)}))

@@ -83,13 +83,14 @@ def validate(data: DATA,
 
 
 def _print_validation(result: Any, report: Path | None) -> None:
-    columns = [Column("check"), Column("column"), Column("severity"), Column("result"),
-               Column("observed", fixed=False, min_width=12), Column("expected", fixed=False, min_width=12)]
+    columns = [Column("check"), Column("severity"), Column("result"),
+               Column("expected", fixed=False, min_width=12, drop=1), Column("observed", fixed=False, min_width=16)]
     rows = []
     for check in sorted(result.results, key=lambda c: (c.passed, c.severity != "error")):
         verdict = "[green]pass[/]" if check.passed else ("[red]FAIL[/]" if check.severity == "error" else "[yellow]warn[/]")
-        rows.append([render.escape(check.name), render.escape(_column_text(check)), check.severity, verdict,
-                     render.escape(_short(check.observed)), render.escape(_short(check.expected))])
+        rows.append([render.escape(check.name), check.severity, verdict,
+                     render.escape(check.expectation or _short(check.expected)),
+                     render.escape(check.message or _short(check.observed))])
     table, hidden = render.fit_table(console, columns, rows)
     console.print(table)
     if hidden:
@@ -98,18 +99,11 @@ def _print_validation(result: Any, report: Path | None) -> None:
         if not check.passed and check.sample:
             console.print(f"[bold]{render.escape(check.name)}[/]: {len(check.sample)} sample row(s) that fail it")
             for row in check.sample:
-                console.print("  " + render.escape(str(row)))
+                console.print("  " + render.escape(json.dumps(row, default=str)))
     colour = "green" if result.passed else "red"
     console.print(f"[{colour}]{render.escape(result.summary())}[/]")
     if report is not None:
         console.print(f"report: {report}")
-
-
-def _column_text(check: Any) -> str:
-    column = getattr(check, "column", None)
-    if isinstance(column, (list, tuple)):
-        return ", ".join(map(str, column))
-    return "" if column is None else str(column)
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -183,8 +177,8 @@ def _print_drift(result: Any, report: Path | None) -> None:
                Column("p-value", drop=2), Column("drifted"), Column("note", fixed=False, drop=1, min_width=12)]
     rows = []
     for column in sorted(result.columns, key=lambda c: (not c.drifted, c.name)):
-        rows.append([render.escape(column.name), column.kind, column.method, _number(column.statistic),
-                     _number(column.threshold), _number(column.p_value),
+        rows.append([render.escape(column.name), str(column.kind or ""), str(column.method or ""),
+                     _number(column.statistic), _number(column.threshold), _number(column.p_value),
                      "[red]yes[/]" if column.drifted else "no", render.escape(column.note or "")])
     table, hidden = render.fit_table(console, columns, rows)
     console.print(table)

@@ -33,7 +33,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "profile_data": ("mloop.quality.profile", "profile"),
     "profile_step": ("mloop.quality.steps", "profile_step"),
     "training_profile": ("mloop.quality.references", "training_profile"),
-    "validate": ("mloop.quality.validate", "validate"),
+    "validate": ("mloop.quality.validation", "validate"),
     "validation_step": ("mloop.quality.steps", "validation_step"),
     "write_report": ("mloop.quality.reporting", "write_report"),
 }

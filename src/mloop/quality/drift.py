@@ -144,10 +144,11 @@ class DriftReport:
         return [c for c in self.columns if c.compared]
 
     def summary(self) -> str:
-        verdict = "drift" if self.drifted else "no drift"
+        verdict = "drifted" if self.drifted else ("no drift" if not self.drifted_columns else "not drifted as a whole")
         names = ", ".join(self.drifted_columns[:8]) + (" ..." if len(self.drifted_columns) > 8 else "")
+        rule = f" (the table drifts at {self.thresholds.share:.0%})" if self.drifted_columns and not self.drifted else ""
         return (f"{verdict}: {len(self.drifted_columns)} of {len(self.compared)} columns drifted"
-                f"{' (' + names + ')' if names else ''}; {self.current} vs {self.reference}")
+                f"{' (' + names + ')' if names else ''}{rule}; {self.current} vs {self.reference}")
 
     def artifact_summary(self) -> dict[str, Any]:
         return {"quality_report": "drift", "subject": self.current, "passed": self.passed, "summary": self.summary(),

@@ -48,7 +48,7 @@ def validation_step(suite: Any, *, name: str = "data_validation", sample_rows: i
 def validate_data(data: object, *, suite: Mapping[str, Any], sample_rows: int = 5) -> tuple[object, object]:
     """Validate `data` against `suite`; an error-severity failure fails the step with its report."""
     from mloop.quality.suite import Suite
-    from mloop.quality.validate import validate
+    from mloop.quality.validation import validate
 
     report = validate(data, Suite.from_dict(dict(suite)), sample_rows=sample_rows)
     if not report.passed:
