@@ -34,17 +34,17 @@ def _f(value: float) -> str:
 
 
 def _legend(series: Sequence[Series], y: float) -> Html:
+    """Swatch and label per series, right-aligned at the top (in series order for screen readers)."""
     if len(series) < 2:
         return Html("")
-    parts, x = [], float(WIDTH - 14)
+    entries, x = [], float(WIDTH - 14)
     for item in reversed(series):
-        text_width = 6.4 * len(item.label)
-        x -= text_width
-        parts.append(f'<text x="{_f(x)}" y="{_f(y + 9)}">{escape(item.label)}</text>')
-        x -= 16
-        parts.append(f'<rect class="swatch {item.css}" x="{_f(x)}" y="{_f(y)}" width="11" height="11" rx="2"/>')
-        x -= 14
-    return Html(f'<g class="legend">{"".join(parts)}</g>')
+        x -= 6.4 * len(item.label)
+        entry = (f'<rect class="swatch {item.css}" x="{_f(x - 16)}" y="{_f(y)}" width="11" height="11" rx="2"/>'
+                 f'<text x="{_f(x)}" y="{_f(y + 9)}">{escape(item.label)}</text>')
+        entries.append(entry)
+        x -= 30
+    return Html(f'<g class="legend">{"".join(reversed(entries))}</g>')
 
 
 def histogram(series: Sequence[Series], *, title: str, value_name: str = "", hover: bool = True) -> Html:
@@ -75,6 +75,8 @@ def histogram(series: Sequence[Series], *, title: str, value_name: str = "", hov
     top = max((max(values) for values in heights if values), default=0.0) or 1.0
     left, right, upper, lower = 50.0, WIDTH - 14.0, 30.0, 182.0
     y_ticks = number_ticks(0.0, top, 5)
+    if len(y_ticks) > 1 and y_ticks[-1] < top * 0.999:
+        y_ticks.append(y_ticks[-1] + y_ticks[1] - y_ticks[0])  # the top gridline is above the tallest bar
     top = max(top, y_ticks[-1])
 
     def x_of(value: float) -> float:
