@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the tests use are up: PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379.
-# Starts whichever is down when its server is installed here. Never fails: the tests decide what a
+# Starts whichever is down when its server is installed here. Installs Debian's chromium (for the
+# browser tests of HTML pages) when it is missing and we are root or have password-less sudo. Never fails: the tests decide what a
 # missing server means (skipped locally, a failure when CI=true).
 set -u
 
@@ -47,6 +48,29 @@ elif command -v redis-server >/dev/null 2>&1; then
     wait_for Redis 127.0.0.1 6379
 else
     echo "services: Redis is not reachable and not installed here" >&2
+fi
+
+# Headless chromium for the tests of HTML reports and pages (Playwright drives Debian's package).
+if command -v chromium >/dev/null 2>&1; then
+    echo "services: chromium is installed"
+elif command -v apt-get >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        as_root=""
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        as_root="sudo -n"
+    else
+        as_root="none"
+    fi
+    if [ "$as_root" = none ]; then
+        echo "services: chromium is missing; install it with: sudo apt-get install -y chromium chromium-driver" >&2
+    else
+        echo "services: installing chromium"
+        { $as_root apt-get update -qq \
+            && $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } \
+            >/dev/null 2>&1 || echo "services: could not install chromium" >&2
+    fi
+else
+    echo "services: chromium is missing and apt-get is not available" >&2
 fi
 
 exit 0

@@ -24,6 +24,9 @@ from servers import S3_CREDENTIALS, free_port, stop_process, wait_until_listenin
 # MLOOP_TEST_PG_URL points the tests at another server (a URL without a query string).
 PG_URL = os.environ.get("MLOOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
+# Headless chromium for the tests of HTML pages: fixtures `chromium`, `browser_page`, `page_events`.
+pytest_plugins = ["browser"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL server at 127.0.0.1:5432")
