@@ -135,7 +135,7 @@ def test_drift_report_in_the_browser(browser_page: Any, page_events: PageEvents,
     page = browser_page
     url = _open(page, report_files["drift"])
     text, background, color = _banner(page)
-    assert "Drift detected" in text and "2 of 5 columns drifted (40%)" in text
+    assert "Drift detected" in text and "2 of 5 compared columns drifted (40%)" in text
     assert background[0] > background[2] + 40 and background[1] > background[2]  # orange, not red or green
     assert _contrast(background, color) >= 4.5
     # drifted columns first in the table, their details open with their charts drawn

@@ -43,15 +43,19 @@ def render_drift(report: Mapping[str, Any], *, generated_at: datetime | None = N
     share = data.get("share", count / len(columns) if columns else 0.0)
     missing = list(data.get("missing_columns") or [])
     new = list(data.get("new_columns") or [])
-    detail = f"{count:,} of {counted(len(columns), 'column')} drifted ({percent(share)})."
+    compared = [column for column in columns if column.get("method") or column.get("statistic") is not None]
+    detail = f"{count:,} of {counted(len(compared), 'compared column')} drifted ({percent(share)})."
     if is_drifted:
         verdict = Verdict("drifted", "Drift detected", detail)
+    elif count:
+        verdict = Verdict("warning", "Some columns drifted", detail + " The table as a whole is below the drift share.")
     else:
         verdict = Verdict("passed", "No drift detected", detail)
     cards = [
         Card("Reference rows", data.get("reference_rows")),
         Card("Current rows", data.get("current_rows")),
-        Card("Columns compared", len(columns)),
+        Card("Columns compared", len(compared), note=f"{len(columns) - len(compared):,} not compared"
+             if len(compared) < len(columns) else ""),
         Card("Columns drifted", count, "drift" if count else "pass", percent(share)),
     ]
     if missing or new:
@@ -118,7 +122,11 @@ def _spark_values(column: Mapping[str, Any]) -> list[list[float]]:
 
 
 def _status(column: Mapping[str, Any]) -> Html:
-    return badge("drifted", "drift") if column["drifted"] else badge("stable", "pass")
+    if column["drifted"]:
+        return badge("drifted", "drift")
+    if "method" in column and not column.get("method") and column.get("statistic") is None:
+        return badge("not compared", "info")
+    return badge("stable", "pass")
 
 
 def _overview(columns: list[Mapping[str, Any]]) -> Html:
