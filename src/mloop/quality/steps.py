@@ -69,10 +69,11 @@ def profile_data_step(data: object) -> object:
 
 
 def drift_step(reference: Any, *, name: str = "drift", fail_on_drift: bool = False,
-               columns: list[str] | None = None) -> Any:
+               columns: list[str] | None = None, thresholds: Mapping[str, Any] | None = None) -> Any:
     """A step comparing its input table with `reference` (a model such as 'fraud@champion' — its
     training-data profile —, a data path, or a Profile); output: the DriftReport. With
-    `fail_on_drift`, drift fails the step (the report is kept) and stops what follows."""
+    `fail_on_drift`, drift of the table (see `thresholds`, e.g. {"share": 0.3}) fails the step
+    (the report is kept) and stops what follows."""
     from mloop.quality.profile import Profile
 
     if isinstance(reference, Profile):
@@ -80,7 +81,8 @@ def drift_step(reference: Any, *, name: str = "drift", fail_on_drift: bool = Fal
     else:
         params = {"reference": str(reference), "reference_kind": "ref"}
     checked = compare_data.with_options(name=name, cache=False)
-    params |= {"fail_on_drift": fail_on_drift, "columns": list(columns) if columns else None}
+    params |= {"fail_on_drift": fail_on_drift, "columns": list(columns) if columns else None,
+               "thresholds": dict(thresholds) if thresholds else None}
 
     def call(data: Any) -> Any:
         return checked(data, **params)
@@ -91,14 +93,14 @@ def drift_step(reference: Any, *, name: str = "drift", fail_on_drift: bool = Fal
 
 @step(name="drift")
 def compare_data(data: object, *, reference: Any, reference_kind: str, fail_on_drift: bool = False,
-                 columns: list[str] | None = None) -> object:
+                 columns: list[str] | None = None, thresholds: dict[str, Any] | None = None) -> object:
     from mloop.quality.drift import detect_drift
     from mloop.quality.profile import Profile
     from mloop.quality.references import drift_reference
 
     base = (Profile.from_dict(reference) if reference_kind == "profile"
             else drift_reference(reference, recorded.task_workspace()))
-    report = detect_drift(base, data, columns=columns)
+    report = detect_drift(base, data, columns=columns, thresholds=thresholds)
     if fail_on_drift and report.drifted:
         raise DataCheckFailed(f"data drifted: {report.summary()}", outputs={"output": report})
     return report
