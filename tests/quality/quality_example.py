@@ -76,3 +76,11 @@ def monitoring(reference: str, fail_on_drift: bool):
         return watch(recent(shift=shift))
 
     return watch_pipeline
+
+
+profiled = mloop.profile_step(name="profile_training_data")
+
+
+@pipeline(name="profiled")
+def profiled_pipeline(n: int = 400):
+    return profiled(ingest(n=n))

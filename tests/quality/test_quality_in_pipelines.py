@@ -89,3 +89,16 @@ def test_a_drift_step_compares_with_the_models_training_data(sqlite_workspace: P
     assert step_run.status == "failed" and step_run.error.startswith("step 'drift': data drifted: ")
     assert step_run.output().load().drifted_columns == ["amount"]
     assert [r.passed for r in mloop.list_quality_reports(kind="drift")] == [False, True]
+
+
+def test_a_profile_step_stores_the_profile_of_its_input(sqlite_workspace: Path) -> None:
+    from quality_example import profiled_pipeline
+
+    run = profiled_pipeline.run(n=300)
+    profile = run.output("profile_training_data").load()
+    data = run.output("ingest")
+
+    assert isinstance(profile, mloop.Profile) and profile.rows == 300
+    assert profile.column("age").max == data.load()["age"].max()
+    assert profile.name == f"profile_training_data input (artifact {data.id[:12]})"
+    assert [(r.kind, r.subject) for r in mloop.list_quality_reports(run_id=run.id)] == [("profile", profile.name)]

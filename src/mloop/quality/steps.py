@@ -21,6 +21,7 @@ from typing import Any
 from mloop.core.errors import DataCheckFailed
 from mloop.pipeline.definition.step import Step, step
 from mloop.quality import recorded  # noqa: F401  (report rows are recorded for these steps' outputs)
+from mloop.quality.inputs import open_data
 
 
 def validation_step(suite: Any, *, name: str = "data_validation", sample_rows: int = 5,
@@ -50,10 +51,21 @@ def validate_data(data: object, *, suite: Mapping[str, Any], sample_rows: int = 
     from mloop.quality.suite import Suite
     from mloop.quality.validation import validate
 
-    report = validate(data, Suite.from_dict(dict(suite)), sample_rows=sample_rows)
+    report = validate(open_data(data, name=_input_name("data")), Suite.from_dict(dict(suite)), sample_rows=sample_rows)
     if not report.passed:
         raise DataCheckFailed(f"data validation failed: {report.summary()}", outputs={"report": report})
     return data, report
+
+
+def _input_name(name: str) -> str | None:
+    """What a step's input is called in its reports: the step and the artifact it came from."""
+    from mloop.pipeline.execution.task import current_task
+
+    task = current_task()
+    reference = task.inputs.get(name) if task else None
+    if task is None or not (isinstance(reference, tuple) and reference[0] == "artifact"):
+        return None
+    return f"{task.node} input (artifact {reference[1][:12]})"
 
 
 def profile_step(*, name: str = "profile") -> Step[..., Any]:
@@ -65,7 +77,7 @@ def profile_step(*, name: str = "profile") -> Step[..., Any]:
 def profile_data_step(data: object) -> object:
     from mloop.quality.profile import profile
 
-    return profile(data)
+    return profile(open_data(data, name=_input_name("data")))
 
 
 def drift_step(reference: Any, *, name: str = "drift", fail_on_drift: bool = False,
@@ -100,7 +112,7 @@ def compare_data(data: object, *, reference: Any, reference_kind: str, fail_on_d
 
     base = (Profile.from_dict(reference) if reference_kind == "profile"
             else drift_reference(reference, recorded.task_workspace()))
-    report = detect_drift(base, data, columns=columns, thresholds=thresholds)
+    report = detect_drift(base, open_data(data, name=_input_name("data")), columns=columns, thresholds=thresholds)
     if fail_on_drift and report.drifted:
         raise DataCheckFailed(f"data drifted: {report.summary()}", outputs={"output": report})
     return report
