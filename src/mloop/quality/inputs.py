@@ -13,6 +13,8 @@ from __future__ import annotations
 import glob
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -121,17 +123,52 @@ class Dataset:
         return int(self.query_one(f"SELECT count(*) FROM {self.table}")[0])
 
     def query(self, sql: str) -> Any:
-        """The result of `sql` as a pyarrow Table; a DuckDB failure is a ValidationError naming the input."""
+        """The result of `sql` as a pyarrow Table; a DuckDB failure is a ValidationError naming the
+        input. Ctrl-C stops the query at once (KeyboardInterrupt), however long it would run."""
         try:
-            return self.connection.sql(sql).to_arrow_table()
+            return self._interruptible(lambda: self.connection.sql(sql).to_arrow_table())
         except duckdb_module().Error as exc:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
+
+    def _interruptible(self, work: Callable[[], Any]) -> Any:
+        """Run `work` (one DuckDB call) in a helper thread while this thread waits, so that a Ctrl-C,
+        which Python delivers to this thread only between bytecodes, interrupts the query."""
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # handed back below, without the frames that hold the query open
+                outcome["error"] = exc.with_traceback(None)
+            finally:
+                done.set()
+
+        # waited on with an Event, not Thread.join: a join that a Ctrl-C interrupts can mark a
+        # thread that still runs as finished (CPython 3.11)
+        self._done = done
+        threading.Thread(target=target, name="mloop-duckdb", daemon=True).start()
+        try:
+            while not done.wait(0.05):
+                pass
+        except KeyboardInterrupt:
+            self.connection.interrupt()
+            done.wait()
+            outcome.clear()
+            raise
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
 
     def query_one(self, sql: str) -> tuple[Any, ...]:
         table = self.query(sql)  # through Arrow: zoned times need no pytz, and no result is left open
         return tuple(column[0].as_py() for column in table.columns) if table.num_rows else ()
 
     def close(self) -> None:
+        done = getattr(self, "_done", None)
+        if done is not None and not done.is_set():  # closing while a query runs: stop it first
+            self.connection.interrupt()
+            done.wait()
         self.connection.close()
 
     def __enter__(self) -> Dataset:

@@ -201,4 +201,8 @@ def _stream_samples(data: Dataset, sql: str, count: int, limit: int) -> list[Any
             reader.close()
     except duckdb.Error as exc:
         raise ValidationError(f"cannot read {data.name}: {str(exc).strip().splitlines()[0]}") from None
+    except RuntimeError as exc:  # DuckDB stopped the stream at a Ctrl-C
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from None
+        raise
     return [pa.Table.from_batches(parts) if parts else None for parts in taken]
