@@ -142,3 +142,20 @@ def test_reports_lists_what_pipeline_steps_recorded(data: Path) -> None:
     assert [(r["kind"], r["run_id"], r["passed"]) for r in json.loads(result.stdout)] == [
         ("validation", run.id, True)]
     assert empty_kind.exit_code == 2 and "choose validation, drift or profile" in empty_kind.output
+
+
+def test_csv_files_validate_like_parquet_and_drift_names_columns_on_one_side(data: Path) -> None:
+    frame = pd.read_parquet(data / "cur.parquet")
+    frame.to_csv(data / "cur.csv", index=False)
+    frame.drop(columns=["age"]).assign(extra=1).to_parquet(data / "fewer.parquet")
+    mloop.infer_suite(str(data / "ref.parquet")).save(data / "suite.yaml")
+
+    from_csv = json.loads(mloop_cmd("data", "validate", str(data / "cur.csv"), "--suite", str(data / "suite.yaml"),
+                                    "--json").stdout)
+    from_parquet = json.loads(mloop_cmd("data", "validate", str(data / "cur.parquet"), "--suite",
+                                        str(data / "suite.yaml"), "--json").stdout)
+    drift = mloop_cmd("data", "drift", str(data / "ref.parquet"), str(data / "fewer.parquet"))
+
+    assert [(r["name"], r["passed"]) for r in from_csv["results"]] == [
+        (r["name"], r["passed"]) for r in from_parquet["results"]]
+    assert "columns only in the reference: age; only in the current data: extra" in drift.stdout

@@ -23,7 +23,7 @@ console = render.out_console()
 JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables (for scripts).")]
 REPORT = Annotated[Path | None, typer.Option("--report", metavar="FILE.html",
                                              help="Also write a self-contained HTML report here.")]
-DATA = Annotated[str, typer.Argument(help="A Parquet file, a folder of Parquet files, or a glob.")]
+DATA = Annotated[str, typer.Argument(help="A Parquet or CSV file, a folder of them, or a glob.")]
 T = TypeVar("T")
 
 
@@ -184,7 +184,9 @@ def _print_drift(result: Any, report: Path | None) -> None:
     console.print(table)
     if hidden:
         console.print(render.hidden_note(hidden))
-    colour = "red" if result.drifted else "green"
+    for note in result.notes:
+        console.print(f"note: {render.escape(note)}")
+    colour = "red" if result.drifted else ("yellow" if result.drifted_columns else "green")
     console.print(f"[{colour}]{render.escape(result.summary())}[/]")
     if report is not None:
         console.print(f"report: {report}")

@@ -98,13 +98,15 @@ class Dataset:
                 files = _parquet_files(source)
                 self.files = files
                 listing = ", ".join(literal(f) for f in files)
+                reader = "read_csv" if all(_is_csv(f) for f in files) else "read_parquet"
                 self.connection.execute(
-                    f"CREATE VIEW {self.table} AS SELECT * FROM read_parquet([{listing}], union_by_name=true)")
+                    f"CREATE VIEW {self.table} AS SELECT * FROM {reader}([{listing}], union_by_name=true)")
                 self.connection.execute(f"DESCRIBE {self.table}").fetchall()
         except MloopError:
             raise
         except duckdb.Error as exc:
-            raise ValidationError(f"{self.name} is not readable Parquet: {_first_line(exc)}") from None
+            kind = "CSV" if all(_is_csv(f) for f in getattr(self, "files", [])) and not self.in_memory else "Parquet"
+            raise ValidationError(f"{self.name} is not readable {kind}: {_first_line(exc)}") from None
 
     @cached_property
     def columns(self) -> list[Column]:
@@ -195,6 +197,10 @@ def _describe(source: Any) -> str:
     return f"the {type(source).__module__.split('.')[0]} {type(source).__name__}"
 
 
+def _is_csv(path: str) -> bool:
+    return path.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz"))
+
+
 def _parquet_files(source: str | os.PathLike[str]) -> list[str]:
     text = str(source)
     path = Path(text)
@@ -209,7 +215,7 @@ def _parquet_files(source: str | os.PathLike[str]) -> list[str]:
     elif path.exists():
         files = [text]
     else:
-        raise ValidationError(f"{text} does not exist; give a Parquet file, a folder of them, or a glob")
+        raise ValidationError(f"{text} does not exist; give a Parquet (or CSV) file, a folder of them, or a glob")
     for file in files:
         if os.path.getsize(file) == 0:
             raise ValidationError(f"{file} is empty (0 bytes); it is not a Parquet file")
