@@ -82,8 +82,9 @@ def sleepy(progress: str = "") -> int:
     """Takes 5 s in 50 naps, counting them in the file `progress` (when given)."""
     for done in range(1, 51):
         time.sleep(0.1)
-        if progress:
-            Path(progress).write_text(str(done))
+        if progress:  # atomically: a reader (or a kill at the timeout) never sees a half-written count
+            Path(progress + ".tmp").write_text(str(done))
+            os.replace(progress + ".tmp", progress)
     return 1
 
 
