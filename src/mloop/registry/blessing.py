@@ -210,13 +210,13 @@ def _check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion)
         passed = _passed(checks[name])
         return bool(passed), f"check {name!r} {'passed' if passed else 'failed'}"
     if name == DATA_VALIDATION and candidate.run_id:
-        reports = candidate._workspace.quality.list_reports(kind="validation", run_id=candidate.run_id)
+        reports = _validation_reports(candidate)
         if reports:
-            failed = [r for r in reports if r.passed is False]
+            failed = [r for r in reports if not r.get("passed")]
             where = f"{len(reports)} data validation report(s) of source run {candidate.run_id}"
             if not failed:
                 return True, f"{where}: all passed"
-            return False, f"{where}: {len(failed)} failed ({failed[0].subject}: {failed[0].summary.get('summary', '')})"
+            return False, f"{where}: {len(failed)} failed ({failed[0].get('subject')}: {failed[0].get('summary', '')})"
     if candidate.run_id:
         from mloop.pipeline.results.runs import Run
 
@@ -234,6 +234,16 @@ def _check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion)
                        "the model (mloop.validation_step) or give checks={'data_validation': report}")
     return False, (f"no {name!r} check: give checks={{'{name}': report}} or run a {name!r} step in the pipeline "
                    "that trains the model")
+
+
+def _validation_reports(candidate: ModelVersion) -> list[dict[str, Any]]:
+    """The summaries of the validation reports the source run's steps produced or reused from
+    cache (a report is a stored record whose summary says it is one; see mloop.quality)."""
+    from mloop.pipeline.results.runs import Run
+
+    run = Run.load(candidate.run_id, candidate._workspace)
+    return [artifact.summary for step_run in run.steps for artifact in step_run.outputs.values()
+            if artifact.materializer == "record" and artifact.summary.get("quality_report") == "validation"]
 
 
 def _passed(value: Any) -> bool:
