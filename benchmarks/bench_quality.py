@@ -12,8 +12,9 @@ Sections (data in quality_data.py, DuckDB-generated Parquet in the bench cache):
 3. drift against a stored profile (`profile_data` once) vs against the raw reference file;
 4. 100,000 rows × 1,000 numeric columns: profile and drift time and peak RSS, each in a fresh
    process; Evidently and the scipy baseline on 50 of the columns;
-5. peak RSS while validating a ~5 GB Parquet file (only with MLOOP_BENCH_BIG=1, or once the file
-   exists; generating it takes a minute or two).
+5. peak RSS while validating a ~5 GB Parquet file (68M rows of the validation table) with 6 checks,
+   then with all 20, each in a fresh process (only with MLOOP_BENCH_BIG=1, or once the file exists;
+   generating it takes a minute or two).
 The peers run in their own venvs (peers.py) through workloads_quality_peers.py; a peer that cannot
 run shows '—' with a note, and never fails the benchmark. Prints one table per section and writes
 benchmarks/results/quality.json.
@@ -58,7 +59,7 @@ RATIO_TARGET = 2.0  # mloop within 2× of the hand-written baseline
 SHIFTED = [f"x{i}" for i in range(5)]
 WIDE = (100_000, 1_000)
 WIDE_PEER_COLUMNS = 50
-BIG_ROWS = 60_000_000  # ~5 GB of the validation table
+BIG_ROWS = 68_000_000  # ~5.0 GB of the validation table (73 bytes a row)
 BIG_RSS_TARGET_MB = 2048
 EVIDENTLY_TIMEOUT = 60  # Evidently on 1M rows or 50 wide columns: stopped after this, shown as "> N s"
 
@@ -322,11 +323,12 @@ def big_figures(folder: str) -> dict:
     figures["bytes"] = path.stat().st_size
     wanted = {("not_null", "id"), ("unique", "id"), ("range", "n0"), ("allowed_values", "country"),
               ("regex", "email")}
-    checks = [c for c in d.CHECKS if (c["kind"], c.get("column")) in wanted]
-    checks.append({"kind": "row_count", "min": 1, "max": 10 * BIG_ROWS})
-    figures["checks"] = checks
-    figures["mloop"] = mloop_child(["validate", str(path), checks_file(checks, folder, "big.json")],
-                                   "mloop validate (5 GB)", timeout=3600)
+    every = [c for c in d.CHECKS if c["kind"] != "row_count"] + [{"kind": "row_count", "min": 1, "max": 10 * BIG_ROWS}]
+    for key, checks in (("handful", [c for c in every if (c["kind"], c.get("column")) in wanted or
+                                     c["kind"] == "row_count"]), ("all", every)):
+        figures[key] = {"checks": checks, "mloop": mloop_child(
+            ["validate", str(path), checks_file(checks, folder, f"{key}.json")], f"mloop validate (5 GB, {key})",
+            timeout=3600)}
     return figures
 
 
@@ -334,13 +336,15 @@ def big_rows(f: dict) -> list[Row]:
     target = f"< {BIG_RSS_TARGET_MB / 1024:g} GB RSS"
     if "skipped" in f:
         return [("validate a ~5 GB Parquet file", "skipped", f["skipped"], "", target, "")]
-    found = f.get("mloop") or {}
-    peak = found.get("peak_rss_mb")
-    failures = found.get("failures")
-    return [(f"validate {len(f['checks'])} checks (incl. unique id), {f['rows']:,} rows, {f['bytes'] / 1e9:.2f} GB "
-             "(fresh process)", child_cell(found or None),
-             "" if failures is None else f"{failures} checks failed", "", target,
-             verdict(None if peak is None else peak < BIG_RSS_TARGET_MB))]
+    rows: list[Row] = []
+    for key, label in (("handful", "checks incl. unique id"), ("all", "checks of section 1")):
+        found = f[key]["mloop"] or {}
+        peak, failures = found.get("peak_rss_mb"), found.get("failures")
+        rows.append((f"validate {f['rows']:,} rows, {f['bytes'] / 1e9:.2f} GB: {len(f[key]['checks'])} {label} "
+                     "(fresh process)", child_cell(found or None),
+                     "" if failures is None else f"{failures} checks failed", "", target,
+                     verdict(None if peak is None else peak < BIG_RSS_TARGET_MB and failures == 0)))
+    return rows
 
 
 # ---------------------------------------------------------------- output
@@ -372,7 +376,9 @@ def main() -> None:
     print_table(console, "5. Memory: validating a ~5 GB Parquet file", big_rows(big))
     end_load = os.getloadavg()
     console.print(f"{elapsed:.0f} s in all; load average {load[0]:.1f} at the start, {end_load[0]:.1f} at the end, "
-                  f"{os.cpu_count()} cores. Peers: {versions(validation, drift, wide)}.")
+                  f"{os.cpu_count()} cores. Peers: {versions(validation, drift, wide)}. Evidently runs once, without a "
+                  "warm-up; the scipy baseline at 1M rows and on 50 wide columns runs once; each fresh-process time "
+                  "is one call after a warm-up on a 10-row table.")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({
         "benchmark": "quality",

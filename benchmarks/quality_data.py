@@ -33,6 +33,7 @@ def _write(path: Path, select: str, rows: int) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SELECT setseed({zlib.crc32(path.name.encode()) / 2**32})")
     con.execute(f"COPY (SELECT {select} FROM range({rows}) t(i)) TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE 122880)")
     os.replace(tmp, path)
