@@ -1,18 +1,22 @@
 """Data-quality workloads run by a peer tool in its own venv (peers.py); prints one JSON document.
 
     python workloads_quality_peers.py pandera|great_expectations validate DATA.parquet CHECKS.json
-    python workloads_quality_peers.py evidently drift REF.parquet CUR.parquet
+    python workloads_quality_peers.py evidently drift REF.parquet CUR.parquet [--columns N]
     python workloads_quality_peers.py scipy drift REF.parquet CUR.parquet   (the plain numpy/scipy baseline)
+    options: --repeats N (default 3; 1 for evidently), --warmup (one untimed run first),
+             --columns N (drift: only the first N columns of both files)
 
 Each tool gets the same pandas DataFrames, read before the clock starts; the time is the median
-of `repeats` runs of the check itself.
+of `repeats` runs of the check itself. The JSON also holds the tool's version and the process's
+peak RSS (MB), which includes the DataFrames.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import resource
 import statistics
-import sys
 import time
 
 
@@ -139,22 +143,54 @@ def evidently_drift(ref, cur):  # noqa: ANN001, ANN201
 def main() -> None:
     import pandas as pd
 
-    tool, workload, *paths = sys.argv[1:]
-    repeats = 3
-    if workload == "validate":
-        df = pd.read_parquet(paths[0])
-        with open(paths[1]) as file:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("tool", choices=["pandera", "great_expectations", "evidently", "scipy"])
+    parser.add_argument("workload", choices=["validate", "drift"])
+    parser.add_argument("paths", nargs=2)
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--warmup", action="store_true")
+    parser.add_argument("--columns", type=int)
+    args = parser.parse_args()
+    repeats = args.repeats or (1 if args.tool == "evidently" else 3)
+    if args.workload == "validate":
+        df = pd.read_parquet(args.paths[0])
+        with open(args.paths[1]) as file:
             checks = json.load(file)
-        run = {"pandera": pandera_validate, "great_expectations": gx_validate}[tool](df, checks)
-        seconds, failures = timed(run, repeats)
-        print(json.dumps({"seconds": seconds, "failures": failures, "rows": len(df)}))
-    elif workload == "drift":
-        ref, cur = pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
-        run = {"evidently": evidently_drift, "scipy": scipy_drift}[tool](ref, cur)
-        seconds, drifted = timed(run, 1 if tool == "evidently" else repeats)
-        print(json.dumps({"seconds": seconds, "drifted": drifted}))
+        run = {"pandera": pandera_validate, "great_expectations": gx_validate}[args.tool](df, checks)
+        key, rows = "failures", len(df)
     else:
-        raise SystemExit(f"unknown workload {workload!r}")
+        names = None
+        if args.columns:
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(args.paths[0]).names[:args.columns]
+        ref, cur = pd.read_parquet(args.paths[0], columns=names), pd.read_parquet(args.paths[1], columns=names)
+        run = {"evidently": evidently_drift, "scipy": scipy_drift}[args.tool](ref, cur)
+        key, rows = "drifted", len(ref)
+    if args.warmup:
+        run()
+    seconds, found = timed(run, repeats)
+    print(json.dumps({"seconds": seconds, key: found, "rows": rows, "version": _version(args.tool),
+                      "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. /proc's VmHWM is this program's own: ru_maxrss is not
+    reset by exec on Linux, so it would report the parent's peak if that was higher."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def _version(tool: str) -> str:
+    from importlib import metadata
+
+    return metadata.version(tool.replace("_", "-"))
 
 
 if __name__ == "__main__":
