@@ -35,14 +35,19 @@ def test_demo_trains_blesses_refuses_a_worse_model_and_keeps_lineage(tmp_path: P
     assert "churn/2 is not blessed: val_auc" in result.output
     assert f"was trained from {folder / 'data' / 'customers.parquet'}" in result.output
     assert Path.cwd() == tmp_path and "MLOOP_HOME" not in os.environ  # the demo leaves the process as it was
-    assert "5 step(s) executed, 0 reused from cache" in stage(result.output, 1)
+    assert "6 step(s) executed, 0 reused from cache" in stage(result.output, 1)
+    assert "data: all 11 checks passed on 20,000 rows" in stage(result.output, 1)
+    drift = stage(result.output, 4)  # new customers (charges up 8%) vs the champion's training-data profile
+    assert "1 of 6 columns drifted (monthly_charges)" in drift
+    assert "Some columns drifted" in (folder / "drift-report.html").read_text()
 
     monkeypatch.setenv("MLOOP_HOME", str(folder))
     runs = mloop.list_runs(pipeline="churn-training")
     assert [r.status for r in runs] == ["succeeded"] * 3
     second = mloop.get_run(runs[1].id)
     assert {s.node: s.status for s in second.steps} == {
-        "ingest": "cached", "split": "cached", "train": "cached", "evaluate": "cached", "bless": "succeeded"}
+        "ingest": "cached", "data_validation": "cached", "split": "cached", "train": "cached", "evaluate": "cached",
+        "bless": "succeeded"}
     champion = mloop.load_model("churn@champion")
     assert champion.version.version == 1
     third = mloop.get_run(runs[0].id)
@@ -64,7 +69,7 @@ def test_a_second_demo_says_what_ran_and_how_to_run_mloop(tmp_path: Path, monkey
     assert again.exit_code == 0, again.output
     first = stage(again.output, 1)
     assert "every step executes" not in again.output
-    assert "1 step(s) executed, 4 reused from cache" in first  # only the gate runs again
+    assert "1 step(s) executed, 5 reused from cache" in first  # only the gate runs again
     lines = again.output.splitlines()
     cd = next(line.strip() for line in lines if line.strip().startswith("cd "))
     assert (tmp_path / shlex.split(cd)[1]).resolve() == folder

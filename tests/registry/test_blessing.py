@@ -250,3 +250,16 @@ def test_a_version_the_gate_registers_records_its_runs_git_commit(workspace: Pat
     champion = mloop.get_model_version("fraud@champion")
     assert champion.lineage["code_version"]["git_sha"] == sha
     assert mloop.get_run(run.id).code_version["git_sha"] == sha
+
+
+def test_f1_of_a_slice_without_positives_is_undefined_not_a_warning() -> None:
+    import numpy as np
+    import pandas as pd
+    from sklearn.dummy import DummyClassifier
+
+    from mloop.registry import scoring
+
+    features = pd.DataFrame({"x": np.arange(6.0)})
+    model = DummyClassifier(strategy="constant", constant=0).fit(features, [0, 1, 0, 1, 0, 1])
+    assert scoring.score(model, features, pd.Series([0] * 6), "f1") is None  # no true nor predicted positive
+    assert scoring.score(model, features, pd.Series([1, 0, 0, 0, 0, 0]), "f1") == 0.0

@@ -29,13 +29,17 @@ def print_stage(console: Console, stage: Any) -> None:
         executed = sum(1 for s in run.steps if s.status == "succeeded")
         cached = sum(1 for s in run.steps if s.status == "cached")
         console.print(f"{executed} step(s) executed, {cached} reused from cache")
+        console.print(f"data: {render.escape(run.output('data_validation.report').load().summary())}", soft_wrap=True)
         console.print(f"metrics: {run.output('evaluate').load()}")
         console.print(f"gate: {render.escape(str(run.output('bless').load()['summary']))}", soft_wrap=True)
 
 
 def print_result(console: Console, result: Any) -> None:
+    if result.drift is not None:
+        console.print(f"drift: {render.escape(result.drift.summary())}", soft_wrap=True)
+        console.print(f"report: {result.drift_report}", soft_wrap=True)
     console.print()
-    console.print(f"[bold]{len(result.stages) + 1}. the champion and its lineage[/]")
+    console.print(f"[bold]{len(result.stages) + 2}. the champion and its lineage[/]")
     best = ", ".join(f"{row['run_id']} (val_auc {row['metrics.val_auc']:.4f})" for row in result.best_runs)
     console.print(f"serving churn@champion = version {result.champion_version}; best runs: {best}", soft_wrap=True)
     for source, digest, size in result.data_sources:

@@ -48,7 +48,9 @@ def score(model: Any, features: Any, labels: Any, metric: str) -> float | None:
     if metric == "f1":
         labels_seen = set(labels.tolist()) | set(predictions.tolist())
         binary = len(labels_seen) <= 2 and labels_seen <= {0, 1}
-        return float(m.f1_score(labels, predictions, average="binary" if binary else "macro"))
+        if binary and 1 not in labels_seen:  # no positive, true or predicted (a small slice): undefined
+            return None
+        return float(m.f1_score(labels, predictions, average="binary" if binary else "macro", zero_division=0.0))
     if metric == "rmse":
         return float(m.mean_squared_error(labels, predictions) ** 0.5)
     if metric == "mae":
