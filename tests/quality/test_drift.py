@@ -218,3 +218,18 @@ def test_the_report_reads_as_json_and_prints_its_criteria() -> None:
     tested = detect_drift(reference, current, method={"numeric": "ks"})
     assert tested.column("x00").threshold == pytest.approx(0.05 / 4)
     assert tested.column("x00").statistic == tested.column("x00").ks_pvalue
+
+
+def test_a_million_rows_from_one_distribution_flag_nothing() -> None:
+    """The issue's no-false-positive case at 1,000,000 rows: numeric and categorical columns."""
+    rng_a, rng_b = np.random.default_rng(11), np.random.default_rng(12)
+    n = 1_000_000
+
+    def sample(rng: np.random.Generator) -> pa.Table:
+        return pa.table({"a": rng.normal(size=n), "b": rng.gamma(2.0, 3.0, n), "c": rng.integers(0, 50, n),
+                         "d": rng.choice(["x", "y", "z"], n, p=[0.5, 0.3, 0.2])})
+
+    report = detect_drift(sample(rng_a), sample(rng_b))
+    assert (report.reference_rows, report.current_rows) == (n, n)
+    assert report.drifted_columns == [] and not report.drifted
+    assert max(c.statistic for c in report.columns) < 0.01  # a tenth of the threshold
