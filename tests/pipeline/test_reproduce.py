@@ -88,8 +88,8 @@ def test_reproduce_of_a_pipeline_with_a_registry_gate_writes_nothing_and_reprodu
 
     assert report.identical
     assert [(o.node, o.verdict) for o in report.outputs] == [
-        ("ingest", "yes"), ("split", "yes"), ("split", "yes"), ("train", "yes"), ("evaluate", "yes"),
-        ("bless", "not comparable (side effect)")]
+        ("ingest", "yes"), ("data_validation", "yes"), ("data_validation", "yes"), ("split", "yes"),
+        ("split", "yes"), ("train", "yes"), ("evaluate", "yes"), ("bless", "not comparable (side effect)")]
     assert report.reproduced.output("bless").load()["dry_run"] is True
     assert [(c.id, c.to_version, c.reason) for c in alias_history("churn")] == history
     assert [v.version for v in list_versions("churn")] == versions

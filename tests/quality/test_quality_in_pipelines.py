@@ -102,3 +102,14 @@ def test_a_profile_step_stores_the_profile_of_its_input(sqlite_workspace: Path) 
     assert profile.column("age").max == data.load()["age"].max()
     assert profile.name == f"profile_training_data input (artifact {data.id[:12]})"
     assert [(r.kind, r.subject) for r in mloop.list_quality_reports(run_id=run.id)] == [("profile", profile.name)]
+
+
+def test_reports_and_profiles_of_the_same_data_are_the_same_artifact(sqlite_workspace: Path) -> None:
+    """A report's bytes leave out when it was made: validating or profiling the same data twice
+    stores one artifact, and a reproduce of a validated run finds its report identical."""
+    first, second = validated_training.run(), validated_training.run(cache=False)
+    assert first.output("data_validation.report").id == second.output("data_validation.report").id
+    loaded = second.output("data_validation.report").load()
+    assert loaded.created_at is None and loaded.passed  # its time is the artifact's
+    frame = transactions(300)
+    assert mloop.profile_data(frame).artifact_data() == mloop.profile_data(frame).artifact_data()

@@ -98,7 +98,8 @@ class DriftReport:
     only_in_reference: list[str] = field(default_factory=list)
     only_in_current: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    #: None for a report loaded from the artifact store (its time is the artifact's)
+    created_at: datetime | None = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def compared(self) -> list[ColumnDrift]:
@@ -150,6 +151,12 @@ class DriftReport:
         return (f"{verdict}: {len(self.drifted_columns)} of {len(self.compared)} columns drifted"
                 f"{' (' + names + ')' if names else ''}{rule}; {self.current} vs {self.reference}")
 
+    def artifact_data(self) -> dict[str, Any]:
+        """What is stored (and hashed): the report without when it was made."""
+        data = self.to_dict()
+        data.pop("created_at")
+        return data
+
     def artifact_summary(self) -> dict[str, Any]:
         return {"quality_report": "drift", "subject": self.current, "passed": self.passed, "summary": self.summary(),
                 "drifted_columns": len(self.drifted_columns), "columns": len(self.compared), "share": self.share}
@@ -162,7 +169,7 @@ class DriftReport:
                 "share": self.share, "criteria": self.criteria(), "thresholds": asdict(self.thresholds),
                 "method": dict(self.method), "corrected_alpha": self.corrected_alpha, "exact": self.exact,
                 "only_in_reference": self.only_in_reference, "only_in_current": self.only_in_current,
-                "notes": self.notes, "created_at": self.created_at.isoformat(),
+                "notes": self.notes, "created_at": self.created_at.isoformat() if self.created_at else None,
                 "columns": [c.to_dict() for c in self.columns]}
 
     @classmethod
@@ -175,7 +182,7 @@ class DriftReport:
                    thresholds=DriftThresholds(**data["thresholds"]), method=dict(data["method"]),
                    exact=data["exact"], corrected_alpha=data["corrected_alpha"],
                    only_in_reference=list(data["only_in_reference"]), only_in_current=list(data["only_in_current"]),
-                   notes=list(data["notes"]), created_at=datetime.fromisoformat(data["created_at"]))
+                   notes=list(data["notes"]), created_at=datetime.fromisoformat(data["created_at"]) if data.get("created_at") else None)
 
     def __repr__(self) -> str:
         return f"DriftReport({self.summary()!r})"

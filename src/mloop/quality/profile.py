@@ -116,7 +116,8 @@ class Profile:
     name: str
     rows: int
     columns: list[ColumnProfile]
-    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    #: None for a profile loaded from the artifact store (its time is the artifact's)
+    created_at: datetime | None = field(default_factory=lambda: datetime.now(timezone.utc))
     top: int = TOP
 
     def column(self, name: str) -> ColumnProfile:
@@ -134,6 +135,13 @@ class Profile:
     def merge(self, other: Profile) -> Profile:
         return merge_profiles([self, other])
 
+    def artifact_data(self) -> dict[str, Any]:
+        """What is stored (and hashed): the profile without when it was made, so the same data
+        gives the same profile artifact."""
+        data = self.to_dict()
+        data.pop("created_at")
+        return data
+
     def artifact_summary(self) -> dict[str, Any]:
         """The summary row of a stored profile (see mloop.quality.recorded)."""
         return {"quality_report": "profile", "subject": self.name, "passed": None, "rows": self.rows,
@@ -141,7 +149,8 @@ class Profile:
                 "summary": f"{self.rows:,} rows, {len(self.columns)} columns"}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "name": self.name, "rows": self.rows, "created_at": self.created_at.isoformat(),
+        return {"format": FORMAT, "name": self.name, "rows": self.rows,
+                "created_at": self.created_at.isoformat() if self.created_at else None,
                 "exact": self.exact, "grid_size": sketch.GRID_SIZE, "top": self.top,
                 "columns": [c.to_dict() for c in self.columns]}
 
@@ -152,7 +161,8 @@ class Profile:
                                   "give the output of Profile.to_dict()")
         return cls(name=data["name"], rows=int(data["rows"]),
                    columns=[ColumnProfile.from_dict(c) for c in data["columns"]],
-                   created_at=datetime.fromisoformat(data["created_at"]), top=int(data.get("top", TOP)))
+                   created_at=datetime.fromisoformat(data["created_at"]) if data.get("created_at") else None,
+                   top=int(data.get("top", TOP)))
 
     def __repr__(self) -> str:
         return f"Profile({self.name!r}, rows={self.rows}, columns={len(self.columns)})"

@@ -74,8 +74,9 @@ class ValidationReport:
     rows: int
     results: list[CheckResult]
     #: the time freshness checks measured against
-    now: datetime
-    created_at: datetime = field(default_factory=utcnow)
+    now: datetime | None
+    #: None for a report loaded from the artifact store (its time is the artifact's)
+    created_at: datetime | None = field(default_factory=utcnow)
 
     @property
     def passed(self) -> bool:
@@ -126,10 +127,19 @@ class ValidationReport:
                 "summary": self.summary(), "checks": len(self.results), "errors": len(self.errors),
                 "warnings": len(self.warnings)}
 
+    def artifact_data(self) -> dict[str, Any]:
+        """What is stored (and hashed): the report without when it was made, and without the time
+        it validated at unless a freshness check used it, so the same data gives the same artifact."""
+        data = self.to_dict()
+        data.pop("created_at")
+        if not any(r.check == "freshness" for r in self.results):
+            data.pop("now")
+        return data
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "suite": self.suite, "data": self.data, "rows": self.rows,
-                "passed": self.passed, "summary": self.summary(), "now": self.now.isoformat(),
-                "created_at": self.created_at.isoformat(),
+                "passed": self.passed, "summary": self.summary(), "now": self.now.isoformat() if self.now else None,
+                "created_at": self.created_at.isoformat() if self.created_at else None,
                 "counts": {"checks": len(self.results), "failed": len(self.failed), "errors": len(self.errors),
                            "warnings": len(self.warnings)},
                 "results": [r.to_dict() for r in self.results]}
@@ -141,7 +151,7 @@ class ValidationReport:
                                   "give the dict that ValidationReport.to_dict() made")
         return cls(suite=data["suite"], data=data["data"], rows=data["rows"],
                    results=[CheckResult.from_dict(r) for r in data["results"]],
-                   now=datetime.fromisoformat(data["now"]), created_at=datetime.fromisoformat(data["created_at"]))
+                   now=_time(data.get("now")), created_at=_time(data.get("created_at")))
 
     def __repr__(self) -> str:
         return f"<ValidationReport {self.suite!r}: {self.summary()}>"
@@ -171,6 +181,11 @@ def json_safe(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return json_safe(value.item())
     return str(value)
+
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 register_record_type(ValidationReport)

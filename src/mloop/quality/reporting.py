@@ -53,7 +53,7 @@ def profile_page(profile: Any) -> dict[str, Any]:
                 entry["top"].append(["(other)", column.other])
         columns.append(entry)
     return {"title": f"Profile of {profile.name}", "data_name": profile.name, "rows": profile.rows,
-            "created_at": profile.created_at.isoformat(), "columns": columns}
+            "created_at": profile.created_at.isoformat() if profile.created_at else None, "columns": columns}
 
 
 def drift_page(report: Any) -> dict[str, Any]:
