@@ -15,6 +15,7 @@ from mloop.core.config import Settings, load_settings
 from mloop.core.errors import ConfigError
 from mloop.stores.artifacts import ArtifactStore
 from mloop.stores.metadata import (
+    FeatureDefinitionStore,
     LineageStore,
     MetadataStores,
     QualityStore,
@@ -61,6 +62,11 @@ class Workspace:
     def registry(self) -> RegistryStore:
         """Models, versions, aliases, stages, blessing reports."""
         return self.metadata.registry
+
+    @property
+    def features(self) -> FeatureDefinitionStore:
+        """Versioned feature-store definitions; what was materialized online."""
+        return self.metadata.features
 
     @property
     def quality(self) -> QualityStore:

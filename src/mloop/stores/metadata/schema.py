@@ -291,3 +291,30 @@ quality_reports = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 sa.Index("ix_quality_reports_kind_created", quality_reports.c.kind, quality_reports.c.created_at)
+
+# Feature store (issue 9): every version of every definition (entity, feature view, on-demand
+# feature, feature service) as its canonical JSON spec, and what was materialized online.
+feature_definitions = sa.Table(
+    "feature_definitions", metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),  # entity | view | on_demand | service
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("spec", Json, nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+feature_materializations = sa.Table(
+    "feature_materializations", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("view", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("start_time", Time),
+    sa.Column("end_time", Time, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("newest_event_time", Time),
+    sa.Column("online_url", sa.String(500), nullable=False),
+    sa.Column("finished_at", Time, nullable=False),
+)
+sa.Index("ix_feature_materializations_view", feature_materializations.c.view, feature_materializations.c.end_time)
