@@ -58,3 +58,11 @@ def test_materializations_are_filtered_and_listed_oldest_first(store: MetadataSt
     assert [m.id for m in store.features.materializations(["a"])] == ["1", "3"]
     assert [m.id for m in store.features.materializations(["a"], limit=1)] == ["3"]
     assert store.features.materializations(online_url="redis://x") == []
+
+
+def test_a_training_set_manifest_is_found_by_its_artifact(store: MetadataStores) -> None:
+    manifest = {"entity_hash": "e", "views": {"stats": 2}, "as_of": None}
+    store.features.record_training_set("a1", manifest)
+    store.features.record_training_set("a1", {"other": 1})  # the same artifact: the first manifest stays
+    assert store.features.training_sets(["a1", "a2"]) == {"a1": manifest}
+    assert store.features.training_sets([]) == {}

@@ -7,7 +7,8 @@ Contract:
   spec hash, no version is made and that version is returned with `created=False`; otherwise the
   next version number is taken atomically (two writers never get the same number);
 - reads of unknown names return None or empty lists, never raise;
-- versions and materializations are listed oldest first.
+- versions and materializations are listed oldest first;
+- `record_training_set` is idempotent (the same artifact is the same training set).
 """
 
 from __future__ import annotations
@@ -54,3 +55,5 @@ class FeatureDefinitionStore(Protocol):
     def record_materialization(self, record: MaterializationRecord) -> None: ...
     def materializations(self, views: Sequence[str] | None = None, online_url: str | None = None,
                          limit: int = 100) -> list[MaterializationRecord]: ...
+    def record_training_set(self, artifact_id: str, manifest: dict[str, Any]) -> None: ...
+    def training_sets(self, artifact_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...

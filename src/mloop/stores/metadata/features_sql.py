@@ -78,3 +78,16 @@ class SqlFeatureDefinitionStore:
         with self._db.read() as conn:
             rows = conn.execute(query).all()
         return [as_record(MaterializationRecord, row) for row in reversed(rows)]
+
+    def record_training_set(self, artifact_id: str, manifest: dict[str, Any]) -> None:
+        with self._db.write() as conn:
+            conn.execute(self._db.insert_ignore(t.training_sets),
+                         {"artifact_id": artifact_id, "manifest": manifest, "created_at": utcnow()})
+
+    def training_sets(self, artifact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not artifact_ids:
+            return {}
+        s = t.training_sets
+        with self._db.read() as conn:
+            rows = conn.execute(sa.select(s.c.artifact_id, s.c.manifest).where(s.c.artifact_id.in_(list(artifact_ids))))
+        return {artifact_id: manifest for artifact_id, manifest in rows}

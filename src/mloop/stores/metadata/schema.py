@@ -318,3 +318,12 @@ feature_materializations = sa.Table(
     sa.Column("finished_at", Time, nullable=False),
 )
 sa.Index("ix_feature_materializations_view", feature_materializations.c.view, feature_materializations.c.end_time)
+
+# A training set is an artifact (its Parquet bytes); this is its manifest: the entity frame's hash,
+# the feature views' versions, the sources' hashes, the as-of time.
+training_sets = sa.Table(
+    "training_sets", metadata,
+    sa.Column("artifact_id", sa.String(64), primary_key=True),
+    sa.Column("manifest", Json, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)

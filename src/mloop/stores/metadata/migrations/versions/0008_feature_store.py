@@ -1,5 +1,5 @@
 """Feature store: versioned definitions (entities, feature views, on-demand features, services)
-and the record of what was materialized into the online store
+the record of what was materialized into the online store, and training-set manifests
 
 Revision ID: 0008
 Revises: 0007
@@ -42,8 +42,15 @@ def upgrade() -> None:
         sa.Column("finished_at", Time, nullable=False),
     )
     op.create_index("ix_feature_materializations_view", "feature_materializations", ["view", "end_time"])
+    op.create_table(
+        "training_sets",
+        sa.Column("artifact_id", sa.String(64), primary_key=True),
+        sa.Column("manifest", sa.JSON(), nullable=False),
+        sa.Column("created_at", Time, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("training_sets")
     op.drop_table("feature_materializations")
     op.drop_table("feature_definitions")
