@@ -336,3 +336,49 @@ def definitions_in(objects: Iterable[Any]) -> list[Definition]:
                 raise ValidationError(f"two different {key[0]} definitions are named {key[1]!r}; rename one")
             found[key] = obj
     return list(found.values())
+
+
+def _function_from(ref: dict[str, Any], what: str) -> Callable[[Any], Any]:
+    from mloop.core.imports import resolve
+    from mloop.pipeline.caching.codehash import code_hash
+
+    function = resolve(ref["ref"])
+    if code_hash(function) != ref["code_hash"]:
+        raise ValidationError(f"{what}: {ref['ref']} changed since it was applied; apply the definitions again "
+                              "(mloop features apply FILE) so training and serving use the same code")
+    return function
+
+
+def _source_from(spec: dict[str, Any], view: str) -> Source:
+    fields = {"timestamp_field": spec["timestamp_field"], "created_timestamp_field": spec["created_timestamp_field"]}
+    if spec["kind"] == "parquet":
+        return ParquetSource(spec["path"], **fields)
+    if spec["kind"] == "sql":
+        return SqlSource(spec["query"], **fields)
+    raise ValidationError(f"feature view {view!r} reads an in-memory table, which only the process that defined it "
+                          "has; pass the FeatureView object itself, or give it a Parquet or SQL source")
+
+
+def definition_from_spec(kind: str, spec: dict[str, Any]) -> Definition:
+    """A definition rebuilt from its stored spec (Python functions imported by reference and
+    checked against their code hash)."""
+    if kind == "entity":
+        return Entity(spec["name"], spec["join_keys"], spec.get("description", ""))
+    if kind == "service":
+        return FeatureService(spec["name"], spec["features"], spec.get("description", ""))
+    schema = [Feature(f["name"], f["dtype"], f.get("description", "")) for f in spec["schema"]]
+    if kind == "on_demand":
+        return OnDemandFeature(spec["name"], spec["inputs"], schema,
+                               _function_from(spec["function"], f"on-demand feature {spec['name']!r}"),
+                               spec.get("description", ""))
+    transform = spec.get("transform")
+    function: Any = None
+    if transform and transform["kind"] == "python":
+        function = _function_from(transform, f"feature view {spec['name']!r}")
+    elif transform:
+        function = transform["sql"]
+    return FeatureView(
+        spec["name"], [Entity(e["name"], e["join_keys"], e.get("description", "")) for e in spec["entities"]],
+        _source_from(spec["source"], spec["name"]), schema,
+        ttl=timedelta(seconds=spec["ttl_seconds"]) if spec.get("ttl_seconds") else None, transform=function,
+        description=spec.get("description", ""), tags=dict(spec.get("tags") or {}))

@@ -127,6 +127,11 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
         frames.setdefault("training_data", training)
     lineage["training_data"] = [{"name": name, "artifact_id": a.id, "type": a.type_name,
                                  "shape": a.summary.get("shape")} for name, a in frames.items()]
+    # a training set built by the feature store: which feature values trained this version
+    manifests = workspace.features.training_sets([a.id for a in frames.values()])
+    if manifests:
+        artifact_id, manifest = next(iter(manifests.items()))
+        lineage["features"] = {"training_set": artifact_id, **manifest}
     if source.step is not None:
         run = workspace.runs.get_run(source.step.run_id)
         lineage.update(pipeline=run.pipeline, step=source.step.node, step_run_id=source.step.id)
@@ -148,6 +153,10 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
     return lineage
 
 
+#: where a DataFrame built by the feature store carries its training-set artifact and manifest
+TRAINING_SET_ATTRS = "mloop_training_set"
+
+
 def training_frame(workspace: Workspace, data: Any) -> tuple[Any, ArtifactRecord | None]:
     """`training_data=` as a DataFrame, with its artifact when it is one."""
     if isinstance(data, Artifact):
@@ -155,6 +164,9 @@ def training_frame(workspace: Workspace, data: Any) -> tuple[Any, ArtifactRecord
     if isinstance(data, str):
         record = workspace.lineage.get_artifact(data)
         return load_object(workspace.artifacts, record.id, record.materializer), record
+    stored = (getattr(data, "attrs", None) or {}).get(TRAINING_SET_ATTRS, {}).get("artifact_id")
+    if stored:  # a training set from the feature store, stored when it was built
+        return data, workspace.lineage.get_artifact(stored)
     return data, None
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -88,54 +86,6 @@ def materializer_for(obj: Any) -> Materializer:
 
 def _type_name(cls: type | str) -> str:
     return cls if isinstance(cls, str) else f"{cls.__module__}.{cls.__qualname__}"
-
-
-def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed timestamps and sorted entries, so equal content hashes equally."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    return _write_zip({name: source.read(name) for name in source.namelist()})
-
-
-def canonical_skops(data: bytes) -> bytes:
-    """A skops file that is the same bytes every time the same model is saved.
-
-    skops names nodes (`__id__`) and array files by `id(obj)`, which changes from one save to the
-    next; renumber both in schema order (ids from 1: skops does not memoise id 0), then zip
-    deterministically.
-    """
-    source = zipfile.ZipFile(io.BytesIO(data))
-    entries = {name: source.read(name) for name in source.namelist()}
-    schema = json.loads(entries.pop("schema.json"))
-    ids: dict[int, int] = {}
-    files: dict[str, str] = {}
-
-    def renumber(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("__id__"), int):
-                node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
-            if isinstance(node.get("file"), str) and node["file"] in entries:
-                node["file"] = files.setdefault(node["file"], f"{len(files) + 1}{Path(node['file']).suffix}")
-            for value in node.values():
-                renumber(value)
-        elif isinstance(node, list):
-            for value in node:
-                renumber(value)
-
-    renumber(schema)
-    renamed = {files.get(name, name): content for name, content in entries.items()}
-    renamed["schema.json"] = json.dumps(schema, indent=2).encode()
-    return _write_zip(renamed)
-
-
-def _write_zip(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, entries[name])
-    return out.getvalue()
 
 
 class JsonMaterializer(Materializer):
@@ -268,6 +218,11 @@ class PandasMaterializer(Materializer):
 
         from mloop.stores.artifacts.frames import frame_to_table
 
+        if any(str(key).startswith("mloop_") for key in obj.attrs):
+            # mloop's own bookkeeping (e.g. a training set's manifest) never enters the bytes: the
+            # same data is the same artifact whether or not it carries it
+            obj = obj.copy(deep=False)
+            obj.attrs = {k: v for k, v in obj.attrs.items() if not str(k).startswith("mloop_")}
         table = frame_to_table(obj.to_frame() if isinstance(obj, pd.Series) else obj)
         if isinstance(obj, pd.Series):
             # An unnamed series is stored as column "0": remember to drop that name again on load.
@@ -298,81 +253,6 @@ class PolarsMaterializer(Materializer):
         return pl.from_arrow(_parquet_table(data))
 
 
-class SklearnMaterializer(Materializer):
-    """scikit-learn estimators and pipelines in skops' safe format (no pickle on load)."""
-
-    name = "sklearn.skops"
-    types = ("sklearn.base.BaseEstimator",)
-    filename = "model.skops"
-
-    def dumps(self, obj: Any) -> tuple[bytes, dict[str, Any]]:
-        import skops.io as sio
-
-        params = {k: v for k, v in obj.get_params(deep=False).items() if isinstance(v, (int, float, str, bool))}
-        return canonical_skops(sio.dumps(obj)), {"estimator": type(obj).__name__, "params": params}
-
-    def loads(self, data: bytes) -> Any:
-        import skops.io as sio
-        from skops.io.exceptions import UntrustedTypesFoundException
-
-        # Only types mloop itself saved can be in the file: the hash was checked before loading.
-        # The types its schema names are read without building skops' whole tree (which
-        # get_untrusted_types does, doubling the load time); it is the fallback.
-        try:
-            return sio.loads(data, trusted=_skops_types(data))
-        except UntrustedTypesFoundException:
-            return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
-
-
-def _skops_types(data: bytes) -> list[str]:
-    """Every `module.Class` a skops file's schema names."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        schema = json.loads(archive.read("schema.json"))
-    found: set[str] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__class__" in node and "__module__" in node:
-                found.add(f"{node['__module__']}.{node['__class__']}")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return sorted(found)
-
-
-class XGBoostMaterializer(Materializer):
-    name = "xgboost.ubj"
-    types = ("xgboost.core.Booster",)
-    filename = "model.ubj"
-
-    def save(self, obj: Any, path: Path) -> dict[str, Any]:
-        obj.save_model(os.fspath(path))
-        return {"booster": "xgboost", "num_features": obj.num_features(), "rounds": obj.num_boosted_rounds()}
-
-    def load(self, path: Path) -> Any:
-        import xgboost as xgb
-
-        booster = xgb.Booster()
-        booster.load_model(os.fspath(path))
-        return booster
-
-
-class LightGBMMaterializer(Materializer):
-    name = "lightgbm.txt"
-    types = ("lightgbm.basic.Booster",)
-    filename = "model.txt"
-
-    def dumps(self, obj: Any) -> tuple[bytes, dict[str, Any]]:
-        summary = {"booster": "lightgbm", "num_features": obj.num_feature(), "trees": obj.num_trees()}
-        return obj.model_to_string().encode(), summary
-
-    def loads(self, data: bytes) -> Any:
-        import lightgbm as lgb
-
-        return lgb.Booster(model_str=data.decode())
-
-
 class PickleMaterializer(Materializer):
     """Explicit opt-in only (never chosen by type). Loaded only after the stored hash is verified."""
 
@@ -392,7 +272,10 @@ class PickleMaterializer(Materializer):
 
 for _materializer in (
     PickleMaterializer, PathMaterializer, BytesMaterializer, JsonMaterializer, NumpyMaterializer,
-    ArrowMaterializer, PandasMaterializer, PolarsMaterializer, SklearnMaterializer,
-    XGBoostMaterializer, LightGBMMaterializer,
+    ArrowMaterializer, PandasMaterializer, PolarsMaterializer,
 ):
     register_materializer(_materializer)
+
+# model formats (scikit-learn via skops, XGBoost, LightGBM) register themselves after these
+from mloop.stores.artifacts import model_formats as _model_formats  # noqa: E402, F401
+from mloop.stores.artifacts.model_formats import _skops_types  # noqa: E402, F401  (tests read it here)
