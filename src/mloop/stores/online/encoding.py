@@ -173,11 +173,10 @@ def micros(times: Any, what: str = "event_times") -> np.ndarray:
     """`times` (datetimes, a numpy datetime64 array, a pandas or pyarrow timestamp column) as int64
     microseconds since the epoch, UTC. Naive times are taken as UTC; finer precision is truncated."""
     array = _combined(times if isinstance(times, (pa.Array, pa.ChunkedArray)) else _arrow(times, what))
-    kind = array.type
-    if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
-        raise ValidationError(f"{what} must be datetimes (or a datetime64 array), got {kind}")
     if array.null_count:
         raise ValidationError(f"{what} holds {array.null_count} null time(s); every row needs its time")
+    if not (pa.types.is_timestamp(array.type) or pa.types.is_date(array.type)):
+        raise ValidationError(f"{what} must be datetimes (or a datetime64 array), got {array.type}")
     # a tz-aware column already holds UTC instants; a naive one is read as UTC
     result: np.ndarray = array.cast(pa.timestamp("us"), safe=False).cast(pa.int64()).to_numpy()
     return result
