@@ -301,6 +301,8 @@ def test_entity_keys_of_columns_equal_entity_key_of_each_row() -> None:
 
 def test_the_url_scheme_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(open_online_store(f"sqlite:///{tmp_path}/a.db"), SqliteOnlineStore)
+    assert isinstance(open_online_store(f"sqlite:///{tmp_path}/a.db"), OnlineStore)
+    assert isinstance(open_online_store("redis://127.0.0.1:6379/0"), OnlineStore)
     assert isinstance(open_online_store(tmp_path / "b.db"), SqliteOnlineStore)
     assert isinstance(open_online_store("redis://127.0.0.1:6379/0"), RedisOnlineStore)
     assert isinstance(open_online_store("rediss://127.0.0.1:6379/0"), RedisOnlineStore)

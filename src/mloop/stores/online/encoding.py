@@ -133,13 +133,20 @@ def _value_text(array: pa.Array, name: str) -> pa.Array:
 
 
 def _float_text(array: pa.Array) -> pa.Array:
-    # Arrow writes the shortest text that reads back to the same float, but "1" for 1.0: add ".0"
-    # so that JSON reads a float again. NaN is null; ±inf is written as Python's json does.
+    # Arrow writes the shortest text that reads back to the same float, but "1" for 1.0: whole
+    # numbers get ".0" so that JSON reads a float again. NaN is null; ±inf is written as Python's
+    # json does. Each fix touches only the rows that need it (most columns need none).
     text = array.cast(pa.string())
-    text = pc.if_else(pc.match_substring_regex(text, "[.en]"), text,
-                      pc.binary_join_element_wise(text, pa.scalar(".0"), ""))
-    text = pc.if_else(pc.is_nan(array), pa.scalar(None, pa.string()), text)
-    infinite = pc.is_inf(array)
+    whole = pc.fill_null(pc.and_(pc.equal(pc.floor(array), array), pc.is_finite(array)), False)
+    if pc.any(whole).as_py():
+        subset = text.filter(whole)
+        fixed = pc.if_else(pc.match_substring(subset, "e"), subset,
+                           pc.binary_join_element_wise(subset, pa.scalar(".0"), ""))
+        text = pc.replace_with_mask(text, whole, fixed)
+    nan = pc.fill_null(pc.is_nan(array), False)
+    if pc.any(nan).as_py():
+        text = pc.if_else(nan, pa.scalar(None, pa.string()), text)
+    infinite = pc.fill_null(pc.is_inf(array), False)
     if pc.any(infinite).as_py():
         text = pc.if_else(infinite, pc.if_else(pc.greater(array, 0), "Infinity", "-Infinity"), text)
     return text
