@@ -254,6 +254,8 @@ def test_close_then_use_again(store: OnlineStore) -> None:
     (lambda s: s.write_batch("stats", [A], [T0], {"n": [1, 2]}), "lengths differ"),
     (lambda s: s.write_batch("bad view", [A], [T0], {"n": [1]}), "online view name 'bad view' is not valid"),
     (lambda s: s.read("a:b", [A]), "online view name 'a:b' is not valid"),
+    (lambda s: s.read("stats", A), "keys must be a list, not one string; e.g. [entity_key(['c1'])]"),
+    (lambda s: s.read("stats", [A], "spend"), "features must be a list, not one string; e.g. ['spend']"),
     (lambda s: s.write_batch("stats", [A], [None], {"n": [1]}), "every row needs its time"),
     (lambda s: s.write_batch("stats", [A, B], [T0, None], {"n": [1, 2]}), "holds 1 null time(s)"),
     (lambda s: s.write_batch("stats", [A], ["2024-01-01"], {"n": [1]}), "event_times must be datetimes"),

@@ -257,6 +257,14 @@ def _table(values: Any) -> pa.Table:
         raise ValidationError(f"feature values cannot be read as a table: {str(exc).splitlines()[0]}") from None
 
 
+def check_read(view: str, keys: Sequence[str], features: Sequence[str] | None) -> None:
+    """The arguments of a read: a string where a list belongs is the usual slip."""
+    check_view(view)
+    if isinstance(keys, str) or isinstance(features, str):
+        what, example = ("keys", "[entity_key(['c1'])]") if isinstance(keys, str) else ("features", "['spend']")
+        raise ValidationError(f"{what} must be a list, not one string; e.g. {example}")
+
+
 def decode_values(payload: str | bytes, features: Sequence[str] | None) -> dict[str, Any]:
     values: dict[str, Any] = json.loads(payload)
     if features is None:

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from mloop.core.errors import BackendError, ConfigError, MloopError, missing_extra
 from mloop.stores.online.base import OnlineRow, OnlineStats
-from mloop.stores.online.encoding import check_view, decode_values, encode_batch, to_datetime
+from mloop.stores.online.encoding import check_read, check_view, decode_values, encode_batch, to_datetime
 
 DEFAULT_PREFIX = "mloop:"
 CHUNK = 1_000
@@ -135,7 +135,8 @@ class RedisOnlineStore:
         return written
 
     def read(self, view: str, keys: Sequence[str], features: Sequence[str] | None = None) -> list[OnlineRow | None]:
-        prefix = self._rows_prefix(view)
+        check_read(view, keys, features)
+        prefix = f"{self.prefix}{view}:"
         if not keys:
             return []
         try:

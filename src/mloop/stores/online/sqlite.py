@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from mloop.core.errors import BackendError, ConfigError
 from mloop.stores.online.base import OnlineRow, OnlineStats
-from mloop.stores.online.encoding import check_view, decode_values, encode_batch, to_datetime
+from mloop.stores.online.encoding import check_read, check_view, decode_values, encode_batch, to_datetime
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS online_rows (view TEXT NOT NULL, entity_key TEXT NOT NULL, "
@@ -142,7 +142,7 @@ class SqliteOnlineStore:
         return written
 
     def read(self, view: str, keys: Sequence[str], features: Sequence[str] | None = None) -> list[OnlineRow | None]:
-        check_view(view)
+        check_read(view, keys, features)
         connection = self._connection(create=False)
         if connection is None or not keys:
             return [None] * len(keys)
