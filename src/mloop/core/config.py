@@ -2,7 +2,7 @@
 
 The project folder is the nearest folder, from the current one upwards, that holds `mloop.yaml`
 or `.mloop/`; without one, the current folder. Embedded defaults: SQLite at `.mloop/mloop.db`,
-artifacts in `.mloop/artifacts`.
+artifacts in `.mloop/artifacts`, online feature values in SQLite at `.mloop/online.db`.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def load_settings(start: Path | None = None) -> Settings:
     state = root / STATE_DIR
     values.setdefault("db_url", f"sqlite:///{state / 'mloop.db'}")
     values.setdefault("artifacts_url", str(state / "artifacts"))
+    values.setdefault("online_url", f"sqlite:///{state / 'online.db'}")
     if "max_workers" in values:
         try:
             values["max_workers"] = int(values["max_workers"])
