@@ -25,7 +25,7 @@ def view_rows(view: FeatureView) -> Any:
     source = view.source
     if view.transform is None:
         if isinstance(source, ParquetSource):
-            _parquet_files(view)
+            parquet_files(view)
         return source.data() if not isinstance(source, DataFrameSource) else _as_arrow(source.frame)
     if isinstance(view.transform, str):
         if isinstance(source, DataFrameSource):
@@ -43,7 +43,7 @@ def view_rows(view: FeatureView) -> Any:
 def _source_sql(view: FeatureView) -> str:
     source = view.source
     if isinstance(source, ParquetSource):
-        files = ", ".join(literal(f) for f in _parquet_files(view))
+        files = ", ".join(literal(f) for f in parquet_files(view))
         return f"SELECT * FROM read_parquet([{files}], union_by_name=true)"
     if isinstance(source, SqlSource):
         return source.query
@@ -67,7 +67,7 @@ def _run_sql(view: FeatureView, sql: str, table: Any | None) -> Any:
         connection.close()
 
 
-def _parquet_files(view: FeatureView) -> list[str]:
+def parquet_files(view: FeatureView) -> list[str]:
     source = view.source
     assert isinstance(source, ParquetSource)
     text = str(source.path)
@@ -93,7 +93,7 @@ def source_fingerprint(view: FeatureView) -> str:
     source = view.source
     if isinstance(source, ParquetSource):
         parts = []
-        for file in _parquet_files(view):
+        for file in parquet_files(view):
             stat = os.stat(file)
             key = (os.path.abspath(file), stat.st_size, stat.st_mtime_ns)
             if key not in _FILE_HASHES:
