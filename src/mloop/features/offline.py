@@ -67,6 +67,7 @@ def point_in_time_join(entity_rows: Any, views: Sequence[ViewQuery], *, timestam
                        full_feature_names: bool = False) -> Any:
     """The entity rows (a pandas, polars or pyarrow table) with, for each row, each view's latest
     feature values as known at the row's time, as a pyarrow Table (rules in the module docstring)."""
+    import numpy as np
     import pyarrow as pa
 
     entities = _arrow(entity_rows, "the entity rows")
@@ -76,7 +77,7 @@ def point_in_time_join(entity_rows: Any, views: Sequence[ViewQuery], *, timestam
     as_of_instant = _instant(as_of) if as_of is not None else None
     keys = list(dict.fromkeys(k for view in views for k in view.join_keys))
     probe = entities.select(list(dict.fromkeys([*keys, timestamp_column])))
-    probe = probe.append_column(ROW, pa.array(range(entities.num_rows), pa.int64()))
+    probe = probe.append_column(ROW, pa.array(np.arange(entities.num_rows, dtype=np.int64)))
 
     session = JoinSession()
     try:

@@ -37,6 +37,7 @@ CREATED = "__mloop_c"
 HASH = "__mloop_h"
 RANK = "__mloop_rank"
 VALUES = "__mloop_v"
+_BIGINT_MIN = -(2**63 - 1)  # not -2**63: DuckDB reads that literal as a HUGEINT
 _BIGINT_MAX = 2**63 - 1
 _UBIGINT_MAX = 2**64 - 1
 
@@ -70,9 +71,10 @@ class ViewSql:
 
 
 def source_rows(view: ViewSql) -> str:
-    """The source rows that can match: keys and event time present, known by `as_of`; keys and
-    features renamed to internal names, the event time, created time (the event time where missing)
-    and the hash of the feature values (the last tie-break) computed."""
+    """The source rows known by `as_of`, keys and features renamed to internal names, with the event
+    time, the created time (the event time where missing) and the hash of the feature values (the
+    last tie-break). Rows with a NULL key or event time stay: they match nothing (a NULL field sorts
+    above every value in a struct rank), and filtering them out costs more than carrying them."""
     keys = [f"{quote(k)} AS {key_column(i)}" for i, k in enumerate(view.keys)]
     created = f"coalesce({view.created_time}, {view.event_time})" if view.created_time else None
     # hashed in name order, so the tie-break does not depend on the order the features are asked in
@@ -81,10 +83,8 @@ def source_rows(view: ViewSql) -> str:
     if created:
         columns.append(f"{created} AS {CREATED}")
     columns += [f"{quote(f)} AS {feature_column(i)}" for i, f in enumerate(view.features)]
-    where = [f"{quote(k)} IS NOT NULL" for k in view.keys] + [f"{view.event_time} IS NOT NULL"]
-    if view.as_of is not None:
-        where.append(f"{created or view.event_time} <= {view.as_of}")
-    return f"SELECT {', '.join(columns)} FROM {view.relation} WHERE {' AND '.join(where)}"
+    where = f" WHERE {created or view.event_time} <= {view.as_of}" if view.as_of is not None else ""
+    return f"SELECT {', '.join(columns)} FROM {view.relation}{where}"
 
 
 def entity_sql(relation: str, keys: Sequence[str], time: str) -> str:
@@ -106,10 +106,11 @@ def _key_match(left: str, right: str, count: int) -> str:
 def _by_event_time_sql(view: ViewSql, entities: str) -> str:
     created = bool(view.created_time)
     rank = (f"{{'t': {TIME}, 'c': {CREATED}, 'h': {HASH}}}" if created else f"{{'t': {TIME}, 'h': {HASH}}}")
-    probe = (f"{{'t': {TIME}, 'c': {_BIGINT_MAX}, 'h': {_UBIGINT_MAX}::UBIGINT}}" if created
-             else f"{{'t': {TIME}, 'h': {_UBIGINT_MAX}::UBIGINT}}")
-    # a struct with a NULL field compares above every struct: a row without a time must probe with NULL
-    probe = f"CASE WHEN {TIME} IS NOT NULL THEN {probe} END"
+    # a NULL field sorts above every value in a struct: a row without a time probes with the smallest
+    # integer instead, before any real time (cheaper than a CASE on the probe)
+    time = f"coalesce({TIME}, {_BIGINT_MIN})"
+    probe = (f"{{'t': {time}, 'c': {_BIGINT_MAX}, 'h': {_UBIGINT_MAX}::UBIGINT}}" if created
+             else f"{{'t': {time}, 'h': {_UBIGINT_MAX}::UBIGINT}}")
     within = f"e.{TIME} - f.{TIME} <= {view.ttl}" if view.ttl is not None else None
     values = ", ".join(
         (f"CASE WHEN {within} THEN f.{feature_column(i)} END" if within else f"f.{feature_column(i)}")
