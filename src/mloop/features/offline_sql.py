@@ -15,7 +15,7 @@ Two formulations, both measured in benchmarks/bench_features.py:
   inequalities (event ≤ t and created ≤ t), which one ASOF cannot express; a range join on the keys
   with both inequalities (and the TTL) followed by `arg_max(values, rank)` per entity row is the
   fastest exact formulation measured (a running arg_max window over `greatest(event, created)`
-  followed by an ASOF is exact too, but three times slower). Its work grows with the number of
+  followed by an ASOF is exact too, but more than twice as slow). Its work grows with the number of
   source rows per key times the entity rows of that key.
 """
 
