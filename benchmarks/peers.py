@@ -24,6 +24,9 @@ PACKAGES: dict[str, list[str]] = {
     "pandera": ["pandera[pandas]==0.*", "pandas", "pyarrow"],
     "great_expectations": ["great_expectations==1.*", "pandas", "pyarrow"],
     "evidently": ["evidently==0.7.*", "pandas<3", "pyarrow", "scipy"],
+    # feature store peer (shared/PEERS.md): the duckdb offline store (through ibis) keeps entity rows
+    # without an earlier feature row, as a left join should; the default file store drops them
+    "feast": ["feast==0.*", "duckdb", "ibis-framework[duckdb]", "pandas", "pyarrow"],
 }
 
 
