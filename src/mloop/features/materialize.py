@@ -39,9 +39,9 @@ class Materialized:
 
 
 def online_store(workspace: Workspace) -> Any:
-    from mloop.stores.online import open_online_store
+    from mloop.stores.opened import online_store as opened
 
-    return open_online_store(workspace.settings.online_url)
+    return opened(workspace.settings.online_url)
 
 
 def materialize(start: datetime | str | None, end: datetime | str | None = None, *, views: Sequence[str] | None = None,

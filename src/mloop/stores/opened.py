@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mloop.stores.artifacts import ArtifactStore
     from mloop.stores.metadata import MetadataStores
+    from mloop.stores.online import OnlineStore
 
 _METADATA: dict[str, MetadataStores] = {}
 _ARTIFACTS: dict[str, ArtifactStore] = {}
+_ONLINE: dict[str, OnlineStore] = {}
 _LOCK = threading.Lock()
 
 
@@ -38,11 +40,26 @@ def artifact_store(url: str, options: dict[str, str] | None = None) -> ArtifactS
     return store
 
 
+def online_store(url: str) -> OnlineStore:
+    """The online feature store at `url` (SQLite or Redis)."""
+    store = _ONLINE.get(url)
+    if store is None:
+        from mloop.stores.online import open_online_store
+
+        with _LOCK:
+            store = _ONLINE.get(url) or _ONLINE.setdefault(url, open_online_store(url))
+    return store
+
+
 def close_stores() -> None:
     """Close every opened database's connections and forget every store (e.g. between tests)."""
     with _LOCK:
         opened = list(_METADATA.values())
+        online = list(_ONLINE.values())
         _METADATA.clear()
         _ARTIFACTS.clear()
+        _ONLINE.clear()
     for stores in opened:
         stores.close()
+    for store in online:
+        store.close()
