@@ -25,6 +25,10 @@ PUBLIC = {
     "Suite", "ValidationReport", "detect_drift", "drift_reference", "drift_step", "infer_suite",
     "list_quality_reports", "merge_profiles", "profile_data", "profile_step", "training_profile", "validate",
     "validation_step", "write_report",
+    # feature store
+    "DataFrameSource", "Entity", "Feature", "FeatureService", "FeatureView", "OnDemandFeature", "ParquetSource",
+    "SqlSource", "apply_features", "feature_freshness", "get_online_features", "get_training_frame",
+    "list_feature_definitions", "materialize_features", "materialize_features_incremental", "training_set_step",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

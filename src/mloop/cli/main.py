@@ -12,6 +12,7 @@ import mloop
 from mloop import RunFailed, ValidationError
 from mloop.cli import artifacts as artifacts_cli
 from mloop.cli import data as data_cli
+from mloop.cli import features as features_cli
 from mloop.cli import models as models_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
@@ -25,6 +26,7 @@ app.add_typer(runs_cli.app, name="runs")
 app.add_typer(artifacts_cli.app, name="artifacts")
 app.add_typer(models_cli.app, name="models")
 app.add_typer(data_cli.app, name="data")
+app.add_typer(features_cli.app, name="features")
 console = render.out_console()
 
 

@@ -93,8 +93,11 @@ def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> M
     if not file.is_file():
         raise NotFoundError(f"no such file: {path}")
     name = module_name or file.stem
-    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(file):
-        return sys.modules[name]
+    stamp = file.stat().st_mtime_ns
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(file) and \
+            getattr(loaded, "__mloop_mtime__", stamp) == stamp:
+        return loaded  # loaded before and unchanged since (an edited file is loaded again)
     folder = str(file.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -103,6 +106,7 @@ def load_file(path: str | os.PathLike[str], module_name: str | None = None) -> M
         raise ConfigError(f"cannot load {file} as Python")
     module = importlib.util.module_from_spec(spec)
     module.__mloop_file__ = True  # type: ignore[attr-defined]
+    module.__mloop_mtime__ = stamp  # type: ignore[attr-defined]
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)

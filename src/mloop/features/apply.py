@@ -213,3 +213,23 @@ def models_using(workspace: Workspace, refs: Iterable[str]) -> dict[str, list[st
             for ref in sorted(wanted & used):
                 found.setdefault(ref, []).append(f"{version.model}/{version.version}")
     return found
+
+
+def list_feature_definitions(kind: str | None = None, name: str | None = None,
+                             workspace: Workspace | None = None) -> list[Any]:
+    """The latest version of each registered definition (of one `kind`: entity, view, on_demand,
+    service), or, with `name`, every version of that one."""
+    from mloop.stores.metadata.features import KINDS
+
+    workspace = workspace or get_workspace()
+    if kind is not None and kind not in KINDS:
+        raise ValidationError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    if name is None:
+        return workspace.features.latest_definitions(kind)
+    kinds = [kind] if kind else list(KINDS)
+    history = [record for k in kinds for record in workspace.features.definition_history(k, name)]
+    if not history:
+        from mloop.core.errors import NotFoundError
+
+        raise NotFoundError(f"no feature definition named {name!r}; see them with: mloop features list")
+    return history
