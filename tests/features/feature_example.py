@@ -54,3 +54,30 @@ def definitions(folder: Path) -> dict[str, object]:
                             schema=[Feature("amount_ratio", Float64)], function=amount_ratio)
     service = FeatureService("fraud_v1", features=["customer_stats", "amount_ratio"])
     return {"customer": customer, "stats": stats, "ratio": ratio, "service": service}
+
+
+def pipeline_parts():  # noqa: ANN201 - built lazily: the steps need mloop's pipeline decorators
+    import mloop
+    from mloop import pipeline, step
+
+    @step
+    def load_labels(n: int = 30) -> pd.DataFrame:
+        rng = np.random.default_rng(1)
+        return pd.DataFrame({"customer_id": rng.integers(0, 50, n), "amount": rng.gamma(2.0, 10.0, n),
+                             "event_timestamp": [T0 + timedelta(days=float(x)) for x in rng.uniform(1, 9, n)],
+                             "is_fraud": rng.integers(0, 2, n)})
+
+    @step
+    def fit(frame: pd.DataFrame) -> object:
+        from sklearn.linear_model import LogisticRegression
+
+        clean = frame.dropna(subset=["amount_7d", "tx_7d"])
+        return LogisticRegression().fit(clean[["amount_7d", "tx_7d"]], clean["is_fraud"])
+
+    build = mloop.training_set_step("fraud_v1")
+
+    @pipeline(name="feature-training")
+    def training():
+        fit(build(load_labels()))
+
+    return training

@@ -151,3 +151,19 @@ def test_the_same_values_are_served_from_redis(project: dict[str, object], monke
         assert online.values["amount_7d"] == training["amount_7d"].tolist()
         assert online.values["amount_ratio"] == training["amount_ratio"].tolist()
         assert feature_freshness(now=end)[0]["rows"] == 50
+
+
+def test_a_training_set_step_gives_the_model_its_manifest(project: dict[str, object]) -> None:
+    from feature_example import pipeline_parts
+
+    training = pipeline_parts()
+    run = training.run()
+    rerun = training.run()
+    frame_artifact = run.output("training_set")
+    version = mloop.register_model("fraud", run.output("fit"))
+
+    assert frame_artifact.id == rerun.output("training_set").id  # rebuilt (never cached), the same bytes
+    assert rerun.step("fit").status == "cached"
+    features = version.lineage["features"]
+    assert features["training_set"] == frame_artifact.id and features["service"] == "fraud_v1"
+    assert features["views"]["customer_stats"]["version"] == 1
