@@ -18,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Feature store: definitions, training sets, materialization, online reads.")
 console = render.out_console()
 JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables (for scripts).")]
-VIEWS = Annotated[list[str] | None, typer.Option("--view", help="Only this feature view (repeatable).")]
+VIEWS = Annotated[list[str] | None, typer.Option("--view", metavar="VIEW", help="Only this feature view (repeatable).")]
 
 
 def _progress(total_hint: str) -> Any:
