@@ -413,7 +413,7 @@ def test_sklearn_pipeline_with_a_function_loads_with_exactly_the_types_skops_wou
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    from mloop.stores.artifacts.materializers import _skops_types
+    from mloop.stores.artifacts.model_formats import _skops_types
 
     features, labels = _training_data()
     model = make_pipeline(FunctionTransformer(np.tanh), LogisticRegression()).fit(features, labels)

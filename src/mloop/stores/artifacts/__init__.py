@@ -1,3 +1,4 @@
+from mloop.stores.artifacts import model_formats as _model_formats  # noqa: F401  (registers sklearn, xgboost, lightgbm)
 from mloop.stores.artifacts import records as _records  # noqa: F401  (registers the record materializer)
 from mloop.stores.artifacts.base import ArtifactStore, open_artifact_store
 from mloop.stores.artifacts.materializers import (

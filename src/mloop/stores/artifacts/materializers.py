@@ -275,7 +275,5 @@ for _materializer in (
     ArrowMaterializer, PandasMaterializer, PolarsMaterializer,
 ):
     register_materializer(_materializer)
-
-# model formats (scikit-learn via skops, XGBoost, LightGBM) register themselves after these
-from mloop.stores.artifacts import model_formats as _model_formats  # noqa: E402, F401
-from mloop.stores.artifacts.model_formats import _skops_types  # noqa: E402, F401  (tests read it here)
+# model formats (scikit-learn via skops, XGBoost, LightGBM): mloop.stores.artifacts.model_formats,
+# registered after these by mloop.stores.artifacts
