@@ -157,21 +157,16 @@ def _frame_hash(frame: Any) -> str:
     import pyarrow as pa
 
     sink = pa.BufferOutputStream()
-    arrow = frame if isinstance(frame, pa.Table) else _as_arrow(frame)
+    arrow = _as_arrow(frame)
     with pa.ipc.new_stream(sink, arrow.schema) as writer:
         writer.write_table(arrow)
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
 def _as_arrow(frame: Any) -> Any:
-    import pyarrow as pa
+    from mloop.quality.inputs import as_arrow_table
 
-    module = type(frame).__module__.split(".")[0]
-    if module == "polars":
-        return frame.to_arrow()
-    if module == "pandas":
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    raise ValidationError(f"a {type(frame).__name__} is not a table; give a pandas, polars or pyarrow table")
+    return as_arrow_table(frame, f"the {type(frame).__name__}")
 
 
 def as_source(source: Any, timestamp_field: str | None = None) -> Source:

@@ -126,7 +126,7 @@ def _one(view: FeatureView, version: int | None, start: datetime | None, end: da
 
 def _changed_keys(view: FeatureView, rows: Any, start: datetime | None, end: datetime) -> Any:
     """The distinct join keys of rows with an event (or created) time in (start, end]."""
-    from mloop.quality.inputs import duckdb_module, quote
+    from mloop.quality.inputs import Interruptible, duckdb_module, quote
 
     duckdb = duckdb_module()
     connection = duckdb.connect()
@@ -146,8 +146,8 @@ def _changed_keys(view: FeatureView, rows: Any, start: datetime | None, end: dat
             + (f" AND CAST({quote(t)} AS TIMESTAMPTZ) > {_ts(start)}" if start else "") + ")" for t in times)
         keys = ", ".join(quote(k) for k in view.join_keys)
         not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in view.join_keys)
-        return connection.sql(f"SELECT DISTINCT {keys} FROM {relation} WHERE ({window}) AND {not_null} "
-                              f"ORDER BY {keys}").to_arrow_table()
+        sql = f"SELECT DISTINCT {keys} FROM {relation} WHERE ({window}) AND {not_null} ORDER BY {keys}"
+        return Interruptible(connection).run(lambda: connection.sql(sql).to_arrow_table())
     except duckdb.Error as exc:
         raise ValidationError(f"feature view {view.name!r}: cannot read its source: "
                               f"{str(exc).strip().splitlines()[0]}") from None

@@ -41,7 +41,7 @@ from typing import Any
 
 from mloop.core.errors import ValidationError
 from mloop.features.offline_sql import ROW, JoinSession, ViewSql, entity_sql, epoch, feature_column, join_sql
-from mloop.quality.inputs import literal, quote
+from mloop.quality.inputs import as_arrow_table, literal, quote
 
 _ENTITIES = "mloop_entities"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -70,7 +70,7 @@ def point_in_time_join(entity_rows: Any, views: Sequence[ViewQuery], *, timestam
     import numpy as np
     import pyarrow as pa
 
-    entities = _arrow(entity_rows, "the entity rows")
+    entities = as_arrow_table(entity_rows, "the entity rows")
     views = list(views)
     names = _output_names(views, entities.column_names, full_feature_names)
     _check_entities(entities, views, timestamp_column)
@@ -131,27 +131,6 @@ def _instant(moment: Any) -> tuple[int, int]:
 # ---------------------------------------------------------------- inputs
 
 
-def _arrow(data: Any, name: str) -> Any:
-    import pyarrow as pa
-
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
-    module = type(data).__module__.split(".")[0]
-    if module == "polars" and hasattr(data, "to_arrow"):
-        return data.to_arrow()
-    if module == "pandas" and hasattr(data, "columns"):
-        if len(set(map(str, data.columns))) != len(data.columns):
-            raise ValidationError(f"{name} have duplicate column names; give each column its own name")
-        try:
-            return pa.Table.from_pandas(data, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            raise ValidationError(f"cannot read {name}: {str(exc).splitlines()[0]}; cast mixed columns to "
-                                  "one type first") from None
-    raise ValidationError(f"cannot read {name}: give a pandas, polars or pyarrow table, not {type(data).__name__}")
-
-
 def _check_entities(entities: Any, views: list[ViewQuery], timestamp_column: str) -> None:
     import pyarrow as pa
 
@@ -209,7 +188,7 @@ def _open_source(session: JoinSession, index: int, view: ViewQuery) -> tuple[str
         session.execute(f"CREATE TEMP VIEW {relation} AS SELECT * FROM read_parquet([{listing}], union_by_name=true)",
                         what=f"the source of feature view {view.name!r} is not readable Parquet")
     else:
-        table = _arrow(source, f"the source of feature view {view.name!r}")
+        table = as_arrow_table(source, f"the source of feature view {view.name!r}")
         session.register(relation, table)
         schema = table.schema
     return relation, dict(session.describe(relation, what=what)), schema

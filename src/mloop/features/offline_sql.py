@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mloop.core.errors import ValidationError
-from mloop.quality.inputs import duckdb_module, literal, quote
+from mloop.quality.inputs import Interruptible, duckdb_module, literal, quote
 
 ROW = "__mloop_row"
 TIME = "__mloop_t"
@@ -144,7 +143,7 @@ class JoinSession:
         # the default spill folder is .tmp in the current folder: keep the user's project clean
         spill = os.path.join(tempfile.gettempdir(), "mloop-duckdb")
         self.connection.execute(f"SET temp_directory = {literal(spill)}")
-        self._done: threading.Event | None = None
+        self.calls = Interruptible(self.connection)
 
     def register(self, name: str, table: Any) -> None:
         self.connection.register(name, table)
@@ -161,42 +160,12 @@ class JoinSession:
 
     def _run(self, work: Callable[[], Any], what: str) -> Any:
         try:
-            return self._interruptible(work)
+            return self.calls.run(work)
         except self.duckdb.Error as exc:
             raise ValidationError(f"{what}: {_first_line(exc)}") from None
 
-    def _interruptible(self, work: Callable[[], Any]) -> Any:
-        """Run `work` in a helper thread while this one waits, so that a Ctrl-C (which Python
-        delivers to the main thread only between bytecodes) interrupts the query."""
-        outcome: dict[str, Any] = {}
-        done = threading.Event()
-
-        def target() -> None:
-            try:
-                outcome["value"] = work()
-            except BaseException as exc:  # handed back below, without the frames that hold the query open
-                outcome["error"] = exc.with_traceback(None)
-            finally:
-                done.set()
-
-        self._done = done
-        threading.Thread(target=target, name="mloop-duckdb", daemon=True).start()
-        try:
-            while not done.wait(0.05):  # an Event, not Thread.join: see quality/inputs.py
-                pass
-        except KeyboardInterrupt:
-            self.connection.interrupt()
-            done.wait()
-            raise
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["value"]
-
     def close(self) -> None:
-        if self._done is not None and not self._done.is_set():
-            self.connection.interrupt()
-            self._done.wait()
-        self.connection.close()
+        self.calls.close()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from mloop.core.errors import ValidationError
 from mloop.core.hashing import hash_file
 from mloop.features.definitions import DataFrameSource, FeatureView, ParquetSource, SqlSource, _as_arrow
-from mloop.quality.inputs import duckdb_module, literal
+from mloop.quality.inputs import Interruptible, duckdb_module, literal
 
 
 def view_rows(view: FeatureView) -> Any:
@@ -59,7 +59,7 @@ def _run_sql(view: FeatureView, sql: str, table: Any | None) -> Any:
             query = sql
         else:
             query = f"WITH source AS ({_source_sql(view)}) {sql}"
-        return connection.sql(query).to_arrow_table()
+        return Interruptible(connection).run(lambda: connection.sql(query).to_arrow_table())
     except duckdb.Error as exc:
         raise ValidationError(f"feature view {view.name!r}: cannot read its source: "
                               f"{str(exc).strip().splitlines()[0]}") from None

@@ -87,13 +87,14 @@ class Dataset:
         self.name = name or _describe(source)
         duckdb = duckdb_module()
         self.connection = duckdb.connect()
+        self.calls = Interruptible(self.connection)
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         # the default spill folder is .tmp in the current folder: keep the user's project clean
         self.connection.execute(f"SET temp_directory = {literal(os.path.join(tempfile.gettempdir(), 'mloop-duckdb'))}")
         self.in_memory = not isinstance(source, (str, os.PathLike))
         try:
             if self.in_memory:
-                self.connection.register(self.table, _arrow(source, self.name))
+                self.connection.register(self.table, as_arrow_table(source, self.name))
             else:
                 files = _parquet_files(source)
                 self.files = files
@@ -128,13 +129,37 @@ class Dataset:
         """The result of `sql` as a pyarrow Table; a DuckDB failure is a ValidationError naming the
         input. Ctrl-C stops the query at once (KeyboardInterrupt), however long it would run."""
         try:
-            return self._interruptible(lambda: self.connection.sql(sql).to_arrow_table())
+            return self.calls.run(lambda: self.connection.sql(sql).to_arrow_table())
         except duckdb_module().Error as exc:
             raise ValidationError(f"cannot read {self.name}: {_first_line(exc)}") from None
 
-    def _interruptible(self, work: Callable[[], Any]) -> Any:
-        """Run `work` (one DuckDB call) in a helper thread while this thread waits, so that a Ctrl-C,
-        which Python delivers to this thread only between bytecodes, interrupts the query."""
+    def query_one(self, sql: str) -> tuple[Any, ...]:
+        table = self.query(sql)  # through Arrow: zoned times need no pytz, and no result is left open
+        return tuple(column[0].as_py() for column in table.columns) if table.num_rows else ()
+
+    def close(self) -> None:
+        self.calls.close()
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r})"
+
+
+class Interruptible:
+    """Calls on one DuckDB connection that a Ctrl-C stops at once: each runs in a helper thread
+    while the calling thread waits (Python delivers Ctrl-C to the main thread only between
+    bytecodes, and a DuckDB call holds it for as long as the query runs)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self._done: threading.Event | None = None
+
+    def run(self, work: Callable[[], Any]) -> Any:
         outcome: dict[str, Any] = {}
         done = threading.Event()
 
@@ -156,31 +181,18 @@ class Dataset:
         except KeyboardInterrupt:
             self.connection.interrupt()
             done.wait()
-            outcome.clear()
+            outcome.clear()  # the interrupted query's error: the connection is free once it is gone
             raise
         if "error" in outcome:
             raise outcome["error"]
         return outcome["value"]
 
-    def query_one(self, sql: str) -> tuple[Any, ...]:
-        table = self.query(sql)  # through Arrow: zoned times need no pytz, and no result is left open
-        return tuple(column[0].as_py() for column in table.columns) if table.num_rows else ()
-
     def close(self) -> None:
-        done = getattr(self, "_done", None)
-        if done is not None and not done.is_set():  # closing while a query runs: stop it first
+        """Close the connection, stopping a query still running first."""
+        if self._done is not None and not self._done.is_set():
             self.connection.interrupt()
-            done.wait()
+            self._done.wait()
         self.connection.close()
-
-    def __enter__(self) -> Dataset:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Dataset({self.name!r})"
 
 
 def open_data(data: Any, *, name: str | None = None) -> Dataset:
@@ -222,15 +234,17 @@ def _parquet_files(source: str | os.PathLike[str]) -> list[str]:
     return files
 
 
-def _arrow(source: Any, name: str) -> Any:
-    """An in-memory table as something DuckDB scans without a copy: pyarrow as is, polars through
-    Arrow, pandas through Arrow with a clear message for a column of mixed types."""
+def as_arrow_table(source: Any, name: str) -> Any:
+    """A pandas, polars or pyarrow table as a pyarrow Table (zero-copy where Arrow allows), with
+    one clear error for duplicate column names, a column of mixed types, or something else."""
     import pyarrow as pa
 
-    if isinstance(source, (pa.Table, pa.RecordBatch)):
+    if isinstance(source, pa.Table):
         return source
+    if isinstance(source, pa.RecordBatch):
+        return pa.Table.from_batches([source])
     module = type(source).__module__.split(".")[0]
-    if module == "polars":
+    if module == "polars" and hasattr(source, "to_arrow"):
         return source.to_arrow()
     if module == "pandas" and hasattr(source, "columns"):
         return _pandas_arrow(source, name)

@@ -234,9 +234,9 @@ class Referential(CheckBase):
 def _attach(data: Dataset, name: str, other: Dataset) -> None:
     """Make `other` readable as `name` on the data's connection (for a join in one query)."""
     if other.in_memory:
-        from mloop.quality.inputs import _arrow
+        from mloop.quality.inputs import as_arrow_table
 
-        data.connection.register(name, _arrow(other.source, other.name))
+        data.connection.register(name, as_arrow_table(other.source, other.name))
     else:
         listing = ", ".join(literal(f) for f in other.files)
         data.connection.execute(
