@@ -38,6 +38,8 @@ def test_register_from_a_pipeline_run_records_signature_lineage_and_code(trained
     assert [d["artifact_id"] for d in lineage["training_data"]] == [trained.output("split.train").id]
     assert lineage["code_version"]["step_source_hash"] == trained.step("train").record.source_hash
     assert "git_sha" in lineage["code_version"]
+    # the id that serving logs with every prediction: the bytes this version was trained on
+    assert version.training_fingerprint == trained.output("split.train").id
 
 
 def test_register_inside_a_notebook_run_links_the_run_and_its_logged_metrics(workspace: Path) -> None:

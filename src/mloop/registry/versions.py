@@ -68,6 +68,23 @@ class ModelVersion:
         return sorted(alias for alias, version in found.items() if version == self.version)
 
     @property
+    def training_fingerprint(self) -> str | None:
+        """One id for the bytes this version was trained on: the feature-store training set when
+        there is one, else the hash of its training data artifacts; None when none was recorded."""
+        lineage = self.record.lineage or {}
+        features = lineage.get("features") or {}
+        if features.get("training_set"):
+            return str(features["training_set"])
+        ids = sorted(str(d["artifact_id"]) for d in lineage.get("training_data", []) if d.get("artifact_id"))
+        if not ids:
+            return None
+        if len(ids) == 1:
+            return ids[0]
+        from mloop.core.hashing import hash_json
+
+        return hash_json(ids)
+
+    @property
     def blessing(self) -> BlessingReport | None:
         """The newest blessing report of this version; it decides whether the version is blessed."""
         reports = self._workspace.registry.blessing_reports(self.name, self.version)
