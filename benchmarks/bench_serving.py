@@ -1,0 +1,277 @@
+"""Issue 10's serving benchmark: mloop serve beside a minimal FastAPI app, BentoML, MLflow and
+LitServe, side by side in one run on the same model and cores.
+
+    python benchmarks/bench_serving.py [--quick] [--duration S] [--warmup S] [--concurrency 1,16,64]
+                                       [--tools fastapi,bentoml,mlflow,litserve,mloop]
+
+The model: scikit-learn HistGradientBoostingClassifier(max_iter=100) on 20 float features of
+seeded synthetic data, trained once here; saved with joblib for the peers (and as an MLflow model
+for MLflow), registered as 'bench@champion' in a temporary mloop workspace for mloop.
+Each tool runs as its own server process on 127.0.0.1 (peers in their own venvs under
+~/.cache/mloop-bench/<tool>), one worker, the same thread settings (THREAD_ENV). A server is
+timed only after its health route answers and one answer equals the model's own predict_proba.
+wrk (Debian package, installed when missing) POSTs one single-row JSON body in the tool's own
+format, at each concurrency for --warmup seconds (discarded), then --duration seconds.
+Prints a table and writes benchmarks/results/serving.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import serving_servers as servers  # noqa: E402
+from common import note  # noqa: E402
+from serving_load import LoadResult, ensure_wrk, run_wrk  # noqa: E402
+from serving_peers import serving_python  # noqa: E402
+from serving_process import check_prediction, free_port, running  # noqa: E402
+from serving_servers import APPS, THREAD_ENV, ModelFiles, Target  # noqa: E402
+
+RESULTS = HERE / "results" / "serving.json"
+TOOLS = ("fastapi", "bentoml", "mlflow", "litserve", "mloop")
+FEATURES = 20
+ROWS = 5_000
+BASELINE = ("BentoML", "batching")
+
+
+def train_model(folder: Path) -> tuple[object, object]:
+    import numpy as np
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(10)
+    frame = pd.DataFrame(rng.standard_normal((ROWS, FEATURES)), columns=[f"f{i}" for i in range(FEATURES)])
+    weights = rng.standard_normal(FEATURES)
+    labels = (frame.to_numpy() @ weights + rng.normal(0.0, 1.0, ROWS) > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(frame, labels)
+    return model, frame
+
+
+def save_model(folder: Path, tools: list[str]) -> ModelFiles:
+    """Train once; the joblib file for the peers, the MLflow model, the mloop registration."""
+    import joblib
+
+    model, frame = train_model(folder)
+    joblib_path = folder / "model.joblib"
+    joblib.dump(model, joblib_path)
+    row = frame.iloc[[7]]
+    mloop_home = folder / "mloop"
+    mloop_home.mkdir()
+    if "mloop" in tools:
+        register_in_mloop(model, frame, mloop_home)
+    mlflow_dir = save_mlflow_model(folder, joblib_path, frame) if "mlflow" in tools else None
+    return ModelFiles(joblib_path=joblib_path, mlflow_dir=mlflow_dir, mloop_home=mloop_home,
+                      columns=list(frame.columns), row=[float(v) for v in row.iloc[0]],
+                      probability=float(model.predict_proba(row)[0, 1]))
+
+
+def register_in_mloop(model: object, frame: object, home: Path) -> None:
+    before = os.environ.get("MLOOP_HOME")
+    os.environ["MLOOP_HOME"] = str(home)
+    try:
+        import mloop
+
+        version = mloop.register_model("bench", model, training_data=frame, description="serving benchmark")
+        mloop.promote(version.ref, "champion", force=True, reason="serving benchmark")
+    finally:
+        if before is None:
+            os.environ.pop("MLOOP_HOME", None)
+        else:
+            os.environ["MLOOP_HOME"] = before
+
+
+def save_mlflow_model(folder: Path, joblib_path: Path, frame: object) -> Path | None:
+    python = serving_python("mlflow")
+    if python is None:
+        return None
+    sample = folder / "sample.json"
+    frame.head(50).to_json(sample, orient="split", index=False)  # type: ignore[attr-defined]
+    output = folder / "mlflow-model"
+    env = {**os.environ, **THREAD_ENV, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.pop("PYTHONPATH", None)
+    saved = subprocess.run([python, str(APPS / "mlflow_model.py"), str(joblib_path), str(sample), str(output)],
+                           capture_output=True, text=True, env=env, timeout=600)
+    if saved.returncode != 0:
+        note(f"could not save the MLflow model; its rows show the failure:\n{saved.stderr[-1500:]}")
+        return None
+    return output
+
+
+@dataclass(frozen=True)
+class Planned:
+    tool: str
+    mode: str
+    make: Callable[[int], Target] | None  # the Target on a port
+    missing: str | None = None  # why there is none
+
+
+def plan(tools: list[str], model: ModelFiles) -> list[Planned]:
+    planned: list[Planned] = []
+    for tool in tools:
+        if tool == "mloop":
+            missing = servers.mloop_missing(model)
+            for mode, batching in (("batching", True), ("none", False)):
+                make = None if missing else partial(servers.mloop, model, batching=batching)
+                planned.append(Planned("mloop", mode, make, missing))
+            continue
+        python = serving_python(tool)
+        missing = None if python else f"{tool}: could not build its venv under ~/.cache/mloop-bench"
+        if tool == "mlflow" and python and model.mlflow_dir is None:
+            missing = "mlflow: the MLflow model could not be saved"
+        for name, mode, maker in PEER_TARGETS[tool]:
+            planned.append(Planned(name, mode, None if missing else partial(maker, python, model), missing))
+    return planned
+
+
+PEER_TARGETS: dict[str, list[tuple[str, str, Callable[..., Target]]]] = {
+    "fastapi": [("FastAPI (minimal)", "none", servers.fastapi)],
+    "bentoml": [("BentoML", "batching", partial(servers.bentoml, batching=True)),
+                ("BentoML", "none", partial(servers.bentoml, batching=False))],
+    "mlflow": [("MLflow", "none", servers.mlflow)],
+    "litserve": [("LitServe", "batching", partial(servers.litserve, batching=True)),
+                 ("LitServe", "none", partial(servers.litserve, batching=False))],
+}
+
+
+def measure(target: Target, port: int, model: ModelFiles, concurrencies: list[int], warmup_s: float,
+            duration_s: float, wrk: str, logs: Path) -> list[LoadResult]:
+    base = f"http://127.0.0.1:{port}"
+    log_path = logs / f"{target.tool.split()[0].lower()}-{target.mode}.log"
+    started = time.perf_counter()
+    with running(target, base, log_path):
+        ready_s = time.perf_counter() - started
+        check_prediction(target, base, model.probability)
+        note(f"{target.name}: ready in {ready_s:.1f} s, answer checked; {target.settings}")
+        results = []
+        for concurrency in concurrencies:
+            if warmup_s > 0:
+                run_wrk(wrk, base + target.predict, target.body, concurrency, warmup_s)
+            result = run_wrk(wrk, base + target.predict, target.body, concurrency, duration_s)
+            note(f"{target.name} c={concurrency}: {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
+                 f"p99 {result.p99_ms:.2f} ms, {result.errors} errors")
+            results.append(result)
+        check_prediction(target, base, model.probability)  # still right after the load
+    return results
+
+
+def run_all(planned: list[Planned], model: ModelFiles, args: argparse.Namespace, wrk: str, logs: Path) -> list[dict]:
+    rows = []
+    for item in planned:
+        entry: dict = {"tool": item.tool, "mode": item.mode, "results": [], "problem": item.missing}
+        rows.append(entry)
+        if item.make is None:
+            print(item.missing, flush=True)
+            continue
+        port = free_port()
+        target = item.make(port)
+        entry["settings"] = target.settings
+        try:
+            entry["results"] = [asdict(r) | {"requests_per_s": r.requests_per_s}
+                                for r in measure(target, port, model, args.concurrency,
+                                                 args.warmup, args.duration, wrk, logs)]
+        except Exception as error:  # one tool failing never stops the others
+            entry["problem"] = f"{target.name}: {error}"
+            note(entry["problem"])
+    return rows
+
+
+def print_table(rows: list[dict], concurrencies: list[int]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    baseline = {r["concurrency"]: r["requests_per_s"] for row in rows if (row["tool"], row["mode"]) == BASELINE
+                for r in row["results"]}
+    table = Table(title=f"Serving: one-row requests, HistGradientBoostingClassifier(100) on {FEATURES} floats, "
+                        "1 worker, " + " ".join(f"{k}={v}" for k, v in THREAD_ENV.items()))
+    for column, justify in (("tool", "left"), ("mode", "left"), ("concurrency", "right"), ("req/s", "right"),
+                            ("p50 ms", "right"), ("p99 ms", "right"), ("errors", "right"),
+                            ("vs BentoML (batching)", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for row in rows:
+        if not row["results"]:
+            table.add_row(row["tool"], row["mode"], "—", "—", "—", "—", "—", row["problem"] or "")
+            continue
+        for result in row["results"]:
+            base = baseline.get(result["concurrency"])
+            ratio = f"{result['requests_per_s'] / base:.2f}×" if base else "—"
+            table.add_row(row["tool"], row["mode"], str(result["concurrency"]), f"{result['requests_per_s']:,.0f}",
+                          f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}", str(result["errors"]), ratio)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
+    for row in rows:
+        if row["results"] and row["problem"]:
+            console.print(f"note: {row['problem']}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds timed per concurrency (10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed load before each (2)")
+    parser.add_argument("--concurrency", default="1,16,64", help="open connections, comma-separated (1,16,64)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"which of {','.join(TOOLS)} (all)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s per concurrency, 1 s warm-up")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON file written (results/serving.json)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.warmup = 2.0, 1.0
+    try:
+        args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    except ValueError:
+        parser.error(f"--concurrency takes whole numbers separated by commas, got {args.concurrency!r}")
+    if not args.concurrency or min(args.concurrency) < 1:
+        parser.error("--concurrency needs at least one number of connections, each 1 or more")
+    if args.duration < 1 or args.warmup < 0:
+        parser.error("--duration must be at least 1 second and --warmup 0 or more")
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = sorted(set(args.tools) - set(TOOLS))
+    if unknown or not args.tools:
+        parser.error(f"unknown tools {unknown}; choose from {','.join(TOOLS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    load = os.getloadavg()
+    if load[0] > 0.5 * (os.cpu_count() or 1):
+        note(f"the machine is busy (load average {load[0]:.1f}): figures will be noisy")
+    wrk = ensure_wrk()
+    print("thread settings for every server: " + " ".join(f"{k}={v}" for k, v in THREAD_ENV.items()), flush=True)
+    with tempfile.TemporaryDirectory(prefix="mloop-bench-serving-") as scratch:
+        folder = Path(scratch)
+        model = save_model(folder, args.tools)
+        logs = folder / "logs"
+        logs.mkdir()
+        rows = run_all(plan(args.tools, model), model, args, wrk, logs)
+    print_table(rows, args.concurrency)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.output.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps({
+        "benchmark": "serving",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_at_start": load, "load_average_at_end": os.getloadavg()},
+        "workload": {"model": "HistGradientBoostingClassifier(max_iter=100)", "features": FEATURES,
+                     "training_rows": ROWS, "concurrency": args.concurrency, "duration_s": args.duration,
+                     "warmup_s": args.warmup, "load_generator": "wrk -t1", "thread_env": THREAD_ENV,
+                     "baseline": " ".join(BASELINE)},
+        "servers": rows,
+    }, indent=2) + "\n")
+    temporary.replace(args.output)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
