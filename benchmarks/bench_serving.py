@@ -121,10 +121,7 @@ def plan(tools: list[str], model: ModelFiles) -> list[Planned]:
     planned: list[Planned] = []
     for tool in tools:
         if tool == "mloop":
-            missing = servers.mloop_missing(model)
-            for mode, batching in (("batching", True), ("none", False)):
-                make = None if missing else partial(servers.mloop, model, batching=batching)
-                planned.append(Planned("mloop", mode, make, missing))
+            planned += plan_mloop(model)
             continue
         python = serving_python(tool)
         missing = None if python else f"{tool}: could not build its venv under ~/.cache/mloop-bench"
@@ -133,6 +130,23 @@ def plan(tools: list[str], model: ModelFiles) -> list[Planned]:
         for name, mode, maker in PEER_TARGETS[tool]:
             planned.append(Planned(name, mode, None if missing else partial(maker, python, model), missing))
     return planned
+
+
+def plan_mloop(model: ModelFiles) -> list[Planned]:
+    """mloop with batching (its defaults) and without; with prediction logging off and on once
+    `mloop serve` has the switch (logging off in the other rows then)."""
+    help_text = servers.mloop_serve_help(model)
+    if help_text is None:
+        return [Planned("mloop", mode, None, "mloop serve: not available") for mode in ("batching", "none")]
+    flags = servers.logging_flags(help_text)
+    if flags is None:
+        note("mloop serve has no prediction-logging switch yet: its rows run with its default")
+        variants = [("batching", True, ()), ("none", False, ())]
+    else:
+        variants = [("batching", True, flags.off), ("batching + logging", True, flags.on),
+                    ("none", False, flags.off)]
+    return [Planned("mloop", mode, partial(servers.mloop, model, batching=batching, extra=extra, mode=mode))
+            for mode, batching, extra in variants]
 
 
 PEER_TARGETS: dict[str, list[tuple[str, str, Callable[..., Target]]]] = {
@@ -187,7 +201,7 @@ def run_all(planned: list[Planned], model: ModelFiles, args: argparse.Namespace,
     return rows
 
 
-def print_table(rows: list[dict], concurrencies: list[int]) -> None:
+def print_table(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -195,26 +209,54 @@ def print_table(rows: list[dict], concurrencies: list[int]) -> None:
                 for r in row["results"]}
     table = Table(title=f"Serving: one-row requests, HistGradientBoostingClassifier(100) on {FEATURES} floats, "
                         "1 worker, " + " ".join(f"{k}={v}" for k, v in THREAD_ENV.items()))
-    for column, justify in (("tool", "left"), ("mode", "left"), ("concurrency", "right"), ("req/s", "right"),
-                            ("p50 ms", "right"), ("p99 ms", "right"), ("errors", "right"),
-                            ("vs BentoML (batching)", "right")):
-        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for column in ("tool", "mode", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "vs BentoML (batching)",
+                   "note"):
+        table.add_column(column, justify="left" if column in ("tool", "mode", "note") else "right")
     for row in rows:
         if not row["results"]:
-            table.add_row(row["tool"], row["mode"], "—", "—", "—", "—", "—", row["problem"] or "")
+            table.add_row(row["tool"], row["mode"], "—", "—", "—", "—", "—", "—", row["problem"] or "")
             continue
         for result in row["results"]:
             base = baseline.get(result["concurrency"])
             ratio = f"{result['requests_per_s'] / base:.2f}×" if base else "—"
             table.add_row(row["tool"], row["mode"], str(result["concurrency"]), f"{result['requests_per_s']:,.0f}",
-                          f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}", str(result["errors"]), ratio)
+                          f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}", str(result["errors"]), ratio,
+                          row["problem"] or "")
     console = Console()
     if not console.is_terminal:
-        console = Console(width=160)
+        console = Console(width=200)
     console.print(table)
-    for row in rows:
-        if row["results"] and row["problem"]:
-            console.print(f"note: {row['problem']}")
+    for line in target_checks(rows, baseline):
+        console.print(line)
+
+
+def target_checks(rows: list[dict], baseline: dict[int, float]) -> list[str]:
+    """Issue 10's targets for mloop, each with ✓ or ✗ (only those this run measured)."""
+    def figures(mode: str, concurrency: int) -> dict | None:
+        return next((r for row in rows if row["tool"] == "mloop" and row["mode"] == mode
+                     for r in row["results"] if r["concurrency"] == concurrency), None)
+
+    def mark(ok: bool) -> str:
+        return "✓" if ok else "✗"
+
+    lines = []
+    high = figures("batching", 64)
+    if high and baseline.get(64):
+        ratio = high["requests_per_s"] / baseline[64]
+        lines.append(f"{mark(ratio >= 2 and high['p99_ms'] <= 100)} target c=64: ≥ 2× BentoML (batching) with "
+                     f"p99 ≤ 100 ms — mloop {ratio:.2f}×, p99 {high['p99_ms']:.1f} ms")
+    for mode in ("batching", "none"):
+        single = figures(mode, 1)
+        if single:
+            lines.append(f"{mark(single['p50_ms'] <= 1.5 and single['p99_ms'] <= 5)} target c=1 ({mode}): p50 ≤ 1.5 ms, "
+                         f"p99 ≤ 5 ms — p50 {single['p50_ms']:.2f} ms, p99 {single['p99_ms']:.2f} ms")
+    for concurrency in (1, 16, 64):
+        off, on = figures("batching", concurrency), figures("batching + logging", concurrency)
+        if off and on and off["requests_per_s"]:
+            cost = 1 - on["requests_per_s"] / off["requests_per_s"]
+            lines.append(f"{mark(cost < 0.05)} target c={concurrency}: prediction logging costs < 5% — "
+                         f"{cost * 100:+.1f}% ({off['requests_per_s']:,.0f} → {on['requests_per_s']:,.0f} req/s)")
+    return lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -256,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         logs = folder / "logs"
         logs.mkdir()
         rows = run_all(plan(args.tools, model), model, args, wrk, logs)
-    print_table(rows, args.concurrency)
+    print_table(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.output.with_suffix(".json.tmp")
     temporary.write_text(json.dumps({

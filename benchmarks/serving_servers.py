@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -126,20 +127,44 @@ def mloop_env(model: ModelFiles) -> dict[str, str]:
     return _env(None, model, MLOOP_HOME=str(model.mloop_home), PYTHONPATH=path)
 
 
-def mloop_missing(model: ModelFiles) -> str | None:
-    """None when `mloop serve` exists here, else why not."""
+def mloop_serve_help(model: ModelFiles) -> str | None:
+    """The text of `mloop serve --help`, or None when `mloop serve` does not exist here."""
     found = subprocess.run([*mloop_command(), "serve", "--help"], capture_output=True, text=True,
-                           env=mloop_env(model), cwd=model.mloop_home, timeout=120)
-    return None if found.returncode == 0 else "mloop serve: not available"
+                           env={**mloop_env(model), "COLUMNS": "200"}, cwd=model.mloop_home, timeout=120)
+    return found.stdout if found.returncode == 0 else None
 
 
-def mloop(model: ModelFiles, port: int, batching: bool, extra: tuple[str, ...] = ()) -> Target:
+@dataclass(frozen=True)
+class LoggingFlags:
+    """How `mloop serve` turns prediction logging on and off (empty: its default)."""
+
+    on: tuple[str, ...]
+    off: tuple[str, ...]
+
+
+def logging_flags(help_text: str) -> LoggingFlags | None:
+    """The prediction-logging switch of `mloop serve`, read from its help: a `--X/--no-X` pair
+    (or one of them) where X names logging; None before the option exists."""
+    names = set(re.findall(r"--([a-z][a-z-]*)", help_text))
+    for name in sorted(names):
+        if name.startswith("no-") or "log" not in name or name in ("log-level", "log-config"):
+            continue
+        on, off = name in names, f"no-{name}" in names
+        if off:
+            return LoggingFlags((f"--{name}",) if on else (), (f"--no-{name}",))
+    for name in sorted(names):  # only --no-X: logging is on by default
+        if name.startswith("no-") and "log" in name and name[3:] not in ("access-log",):
+            return LoggingFlags((), (f"--{name}",))
+    return None
+
+
+def mloop(model: ModelFiles, port: int, batching: bool, extra: tuple[str, ...] = (), mode: str = "") -> Target:
     record = dict(zip(model.columns, model.row, strict=True))
-    return Target("mloop", "batching" if batching else "none",
-                  [*mloop_command(), "serve", "bench@champion", "--port", str(port),
-                   *(() if batching else ("--no-batching",)), *extra],
+    options = (*(() if batching else ("--no-batching",)), *extra)
+    return Target("mloop", mode or ("batching" if batching else "none"),
+                  [*mloop_command(), "serve", "bench@champion", "--port", str(port), *options],
                   "/v2/health/ready", json.dumps(record), mloop_probability, mloop_env(model),
-                  cwd=model.mloop_home, settings="mloop serve" + ("" if batching else " --no-batching"))
+                  cwd=model.mloop_home, settings=" ".join(("mloop serve", *options)))
 
 
 def mloop_probability(answer: Any) -> float:
