@@ -46,7 +46,7 @@ ROWS = 5_000
 BASELINE = ("BentoML", "batching")
 
 
-def train_model(folder: Path) -> tuple[object, object]:
+def train_model() -> tuple[object, object]:
     import numpy as np
     import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -63,7 +63,7 @@ def save_model(folder: Path, tools: list[str]) -> ModelFiles:
     """Train once; the joblib file for the peers, the MLflow model, the mloop registration."""
     import joblib
 
-    model, frame = train_model(folder)
+    model, frame = train_model()
     joblib_path = folder / "model.joblib"
     joblib.dump(model, joblib_path)
     row = frame.iloc[[7]]
@@ -191,6 +191,7 @@ def run_all(planned: list[Planned], model: ModelFiles, args: argparse.Namespace,
         port = free_port()
         target = item.make(port)
         entry["settings"] = target.settings
+        entry["load_average_before"] = os.getloadavg()[0]  # other work on the machine skews a row
         try:
             entry["results"] = [asdict(r) | {"requests_per_s": r.requests_per_s}
                                 for r in measure(target, port, model, args.concurrency,
