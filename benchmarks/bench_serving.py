@@ -291,7 +291,10 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()
     if load[0] > 0.5 * (os.cpu_count() or 1):
         note(f"the machine is busy (load average {load[0]:.1f}): figures will be noisy")
-    wrk = ensure_wrk()
+    try:
+        wrk = ensure_wrk()
+    except RuntimeError as error:
+        sys.exit(f"error: {error}")
     print("thread settings for every server: " + " ".join(f"{k}={v}" for k, v in THREAD_ENV.items()), flush=True)
     with tempfile.TemporaryDirectory(prefix="mloop-bench-serving-") as scratch:
         folder = Path(scratch)
