@@ -79,7 +79,11 @@ class ServingState:
             if problems:
                 raise SignatureMismatch(model.ref, problems)
             self.router.remember(parsed.records[0])
-            return await self.router.predict_records(slot, parsed.records)
+            try:
+                return await self.router.predict_records(slot, parsed.records)
+            except QueueFullError:
+                self.metrics.rejected.labels(model.ref).inc()
+                raise
         data = parsed.records if parsed.records is not None else parsed.columns
         try:
             frame = model.check_frame(data)
