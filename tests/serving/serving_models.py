@@ -34,9 +34,9 @@ def transactions(n: int = 600, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"amount": amount, "age": age, "country": country, "hour": hour, "y": y})
 
 
-def fraud_model(c: float = 1.0) -> Pipeline:
+def fraud_model(c: float = 1.0, numbers: tuple[str, ...] = ("amount", "age", "hour")) -> Pipeline:
     prepare = ColumnTransformer([("country", OneHotEncoder(handle_unknown="ignore"), ["country"]),
-                                 ("numbers", "passthrough", ["amount", "age", "hour"])])
+                                 ("numbers", "passthrough", list(numbers))])
     return Pipeline([("prepare", prepare), ("model", LogisticRegression(C=c, max_iter=1000))])
 
 

@@ -79,7 +79,7 @@ class Signature:
             expected = ", ".join(f"{c.name}:{c.type}" for c in self.inputs)
             raise ValidationError(f"{what} does not match the signature: {'; '.join(problems)} "
                                   f"(expected columns: {expected})")
-        return _conform(self, frame)
+        return conform(self, frame)
 
     def to_json_schema(self, title: str = "input") -> dict[str, Any]:
         from mloop.registry.schema_formats import json_schema
@@ -206,6 +206,12 @@ def _column_problems(spec: ColumnSpec, series: Any) -> list[str]:
         if spec.type == "datetime" and pd.to_datetime(values, errors="coerce").isna().any():
             return [f"column {spec.name!r} has values that are not dates, expected datetime"]
     problems = []
+    if spec.type in ("float", "integer") and actual in ("float", "integer") and len(values):
+        import numpy as np
+
+        infinite = int(np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).sum())
+        if infinite:
+            problems.append(f"column {spec.name!r} has {infinite} infinite value(s), expected finite numbers")
     if spec.categories is not None and len(values):
         unknown = pd.unique(values[~values.astype(str).isin([str(c) for c in spec.categories])])
         if len(unknown):
@@ -218,7 +224,7 @@ def _column_problems(spec: ColumnSpec, series: Any) -> list[str]:
     return problems
 
 
-def _conform(signature: Signature, frame: Any) -> Any:
+def conform(signature: Signature, frame: Any) -> Any:
     """The columns in training order, categorical and date columns given their training dtypes."""
     import pandas as pd
 

@@ -1,0 +1,134 @@
+"""A model version ready to serve: loaded once, checked, with its own micro-batcher."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mloop.core.errors import ValidationError
+from mloop.registry import adapters
+from mloop.serving.batching import BatchStats, MicroBatcher
+from mloop.serving.options import BatchingOptions
+from mloop.serving.records import RecordValidator
+
+if TYPE_CHECKING:
+    from mloop.registry.versions import ModelVersion
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """The outputs for some rows: `prediction` per row, `probabilities` (rows × classes) if any."""
+
+    prediction: Any
+    probabilities: Any | None
+    classes: list[Any] | None
+
+    def rows(self, start: int, stop: int) -> Predictions:
+        probabilities = None if self.probabilities is None else self.probabilities[start:stop]
+        return Predictions(self.prediction[start:stop], probabilities, self.classes)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"predictions": self.prediction.tolist()}
+        if self.probabilities is not None:
+            body["probabilities"] = self.probabilities.tolist()
+            body["classes"] = self.classes
+        return body
+
+
+class ServedModel:
+    """One version: `predict_frame` for a checked DataFrame, `predict_records` for a batch of
+    single-row requests; `submit` queues one request's records into the micro-batcher."""
+
+    def __init__(self, version: ModelVersion, options: BatchingOptions,
+                 on_batch: Callable[[ServedModel, BatchStats], None] | None = None) -> None:
+        started = time.perf_counter()
+        self.version = version
+        self.ref = version.ref
+        self.loaded = version.load()
+        self.model = self.loaded.model
+        self.signature = version.signature
+        self.validator = RecordValidator(self.signature) if self.signature is not None else None
+        self.classes = adapters.classes(self.model)
+        self.fingerprint = version.training_fingerprint
+        self.has_probabilities = callable(getattr(self.model, "predict_proba", None)) and self.classes is not None
+        self.load_seconds = time.perf_counter() - started
+        self.batcher: MicroBatcher | None = None
+        if options.enabled:
+            self.batcher = MicroBatcher(
+                self._predict_batch, max_batch_size=options.max_batch_size, max_wait_ms=options.max_wait_ms,
+                max_queue=options.max_queue, name=self.ref,
+                on_batch=(lambda stats: on_batch(self, stats)) if on_batch else None)
+
+    def check_frame(self, data: Any) -> Any:
+        """`data` (records, columns or a DataFrame) as the model's input; ValidationError naming each bad field."""
+        if self.signature is None:
+            from mloop.registry.signature import as_frame
+
+            return as_frame(data)
+        return self.signature.validate(data, what=f"input for {self.ref}")
+
+    def record_problems(self, record: dict[str, Any]) -> list[str]:
+        return self.validator.problems(record) if self.validator is not None else []
+
+    def predict_frame(self, frame: Any) -> Predictions:
+        if self.has_probabilities:
+            import numpy as np
+
+            probabilities = np.asarray(self.model.predict_proba(frame))
+            # the class of highest probability: what predict() gives, without a second pass
+            prediction = np.asarray(self.classes, dtype=object if _mixed(self.classes) else None)[
+                probabilities.argmax(axis=1)]
+            return Predictions(prediction, probabilities, self.classes)
+        import numpy as np
+
+        return Predictions(np.asarray(adapters.predict(self.model, frame)), None, self.classes)
+
+    def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
+        if self.validator is None:
+            import pandas as pd
+
+            return self.predict_frame(pd.DataFrame.from_records(list(records)))
+        return self.predict_frame(self.validator.frame(records))
+
+    def _predict_batch(self, payloads: Sequence[list[dict[str, Any]]]) -> list[Predictions]:
+        records = [record for payload in payloads for record in payload]
+        outputs = self.predict_records(records)
+        results, start = [], 0
+        for payload in payloads:
+            results.append(outputs.rows(start, start + len(payload)))
+            start += len(payload)
+        return results
+
+    def warm_up(self, records: list[dict[str, Any]] | None = None) -> Predictions:
+        """One prediction (on `records`, else on a record made from the signature): proves the model
+        answers; raises what the model raises."""
+        return self.predict_records(records or [sample_record(self)])
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
+
+
+def sample_record(model: ServedModel) -> dict[str, Any]:
+    """A record the signature accepts: the first known category, zero, false, a date."""
+    if model.signature is None:
+        raise ValidationError(f"{model.ref} has no signature: cannot make a warm-up record")
+    record: dict[str, Any] = {}
+    for spec in model.signature.inputs:
+        if spec.categories:
+            record[spec.name] = spec.categories[0]
+        elif spec.type in ("float", "integer"):
+            record[spec.name] = 0 if spec.type == "integer" else 0.0
+        elif spec.type == "boolean":
+            record[spec.name] = False
+        elif spec.type == "datetime":
+            record[spec.name] = "2000-01-01T00:00:00"
+        else:
+            record[spec.name] = ""
+    return record
+
+
+def _mixed(classes: list[Any] | None) -> bool:
+    return len({type(c) for c in classes or ()}) > 1
