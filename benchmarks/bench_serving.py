@@ -1,8 +1,8 @@
 """Issue 10's serving benchmark: mloop serve beside a minimal FastAPI app, BentoML, MLflow and
 LitServe, side by side in one run on the same model and cores.
 
-    python benchmarks/bench_serving.py [--quick] [--duration S] [--warmup S] [--concurrency 1,16,64]
-                                       [--tools fastapi,bentoml,mlflow,litserve,mloop]
+    python benchmarks/bench_serving.py [--quick] [--duration S] [--rounds R] [--warmup S]
+                                       [--concurrency 1,16,64] [--tools fastapi,bentoml,mlflow,litserve,mloop]
 
 The model: scikit-learn HistGradientBoostingClassifier(max_iter=100) on 20 float features of
 seeded synthetic data, trained once here; saved with joblib for the peers (and as an MLflow model
@@ -11,7 +11,9 @@ Each tool runs as its own server process on 127.0.0.1 (peers in their own venvs 
 ~/.cache/mloop-bench/<tool>), one worker, the same thread settings (THREAD_ENV). A server is
 timed only after its health route answers and one answer equals the model's own predict_proba.
 wrk (Debian package, installed when missing) POSTs one single-row JSON body in the tool's own
-format, at each concurrency for --warmup seconds (discarded), then --duration seconds.
+format. Every server is started first; then, at each concurrency, --rounds rounds give each
+server one timed run of --duration seconds in turn (after --warmup untimed seconds before its
+first), so outside load on the shared machine hits every tool alike (serving_runs.py).
 Prints a table and writes benchmarks/results/serving.json.
 """
 
@@ -24,9 +26,8 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -34,9 +35,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import serving_servers as servers  # noqa: E402
 from common import note  # noqa: E402
-from serving_load import LoadResult, ensure_wrk, run_wrk  # noqa: E402
+from serving_load import ensure_wrk  # noqa: E402
 from serving_peers import serving_python  # noqa: E402
-from serving_process import check_prediction, free_port, running  # noqa: E402
+from serving_runs import LoadPlan, Planned, run_all  # noqa: E402
 from serving_servers import APPS, THREAD_ENV, ModelFiles, Target  # noqa: E402
 
 RESULTS = HERE / "results" / "serving.json"
@@ -109,15 +110,8 @@ def save_mlflow_model(folder: Path, joblib_path: Path, frame: object) -> Path | 
     return output
 
 
-@dataclass(frozen=True)
-class Planned:
-    tool: str
-    mode: str
-    make: Callable[[int], Target] | None  # the Target on a port
-    missing: str | None = None  # why there is none
-
-
 def plan(tools: list[str], model: ModelFiles) -> list[Planned]:
+    """What to start, in table order; a tool that cannot run has its reason instead."""
     planned: list[Planned] = []
     for tool in tools:
         if tool == "mloop":
@@ -157,49 +151,6 @@ PEER_TARGETS: dict[str, list[tuple[str, str, Callable[..., Target]]]] = {
     "litserve": [("LitServe", "batching", partial(servers.litserve, batching=True)),
                  ("LitServe", "none", partial(servers.litserve, batching=False))],
 }
-
-
-def measure(target: Target, port: int, model: ModelFiles, concurrencies: list[int], warmup_s: float,
-            duration_s: float, wrk: str, logs: Path) -> list[LoadResult]:
-    base = f"http://127.0.0.1:{port}"
-    log_path = logs / f"{target.tool.split()[0].lower()}-{target.mode}.log"
-    started = time.perf_counter()
-    with running(target, base, log_path):
-        ready_s = time.perf_counter() - started
-        check_prediction(target, base, model.probability)
-        note(f"{target.name}: ready in {ready_s:.1f} s, answer checked; {target.settings}")
-        results = []
-        for concurrency in concurrencies:
-            if warmup_s > 0:
-                run_wrk(wrk, base + target.predict, target.body, concurrency, warmup_s)
-            result = run_wrk(wrk, base + target.predict, target.body, concurrency, duration_s)
-            note(f"{target.name} c={concurrency}: {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
-                 f"p99 {result.p99_ms:.2f} ms, {result.errors} errors")
-            results.append(result)
-        check_prediction(target, base, model.probability)  # still right after the load
-    return results
-
-
-def run_all(planned: list[Planned], model: ModelFiles, args: argparse.Namespace, wrk: str, logs: Path) -> list[dict]:
-    rows = []
-    for item in planned:
-        entry: dict = {"tool": item.tool, "mode": item.mode, "results": [], "problem": item.missing}
-        rows.append(entry)
-        if item.make is None:
-            print(item.missing, flush=True)
-            continue
-        port = free_port()
-        target = item.make(port)
-        entry["settings"] = target.settings
-        entry["load_average_before"] = os.getloadavg()[0]  # other work on the machine skews a row
-        try:
-            entry["results"] = [asdict(r) | {"requests_per_s": r.requests_per_s}
-                                for r in measure(target, port, model, args.concurrency,
-                                                 args.warmup, args.duration, wrk, logs)]
-        except Exception as error:  # one tool failing never stops the others
-            entry["problem"] = f"{target.name}: {error}"
-            note(entry["problem"])
-    return rows
 
 
 def print_table(rows: list[dict]) -> None:
@@ -262,23 +213,24 @@ def target_checks(rows: list[dict], baseline: dict[int, float]) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds timed per concurrency (10)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed load before each (2)")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds of one timed run (4)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs per tool and concurrency, interleaved (3)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before a tool's first run (2)")
     parser.add_argument("--concurrency", default="1,16,64", help="open connections, comma-separated (1,16,64)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"which of {','.join(TOOLS)} (all)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s per concurrency, 1 s warm-up")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: one 2 s run per concurrency, 1 s warm-up")
     parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON file written (results/serving.json)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.duration, args.warmup = 2.0, 1.0
+        args.duration, args.warmup, args.rounds = 2.0, 1.0, 1
     try:
         args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     except ValueError:
         parser.error(f"--concurrency takes whole numbers separated by commas, got {args.concurrency!r}")
     if not args.concurrency or min(args.concurrency) < 1:
         parser.error("--concurrency needs at least one number of connections, each 1 or more")
-    if args.duration < 1 or args.warmup < 0:
-        parser.error("--duration must be at least 1 second and --warmup 0 or more")
+    if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--duration must be at least 1 second, --rounds at least 1 and --warmup 0 or more")
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = sorted(set(args.tools) - set(TOOLS))
     if unknown or not args.tools:
@@ -301,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
         model = save_model(folder, args.tools)
         logs = folder / "logs"
         logs.mkdir()
-        rows = run_all(plan(args.tools, model), model, args, wrk, logs)
+        load_plan = LoadPlan(args.concurrency, args.rounds, args.duration, args.warmup)
+        rows = [asdict(row) for row in run_all(plan(args.tools, model), model.probability, load_plan, wrk, logs)]
     print_table(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.output.with_suffix(".json.tmp")
@@ -310,7 +263,8 @@ def main(argv: list[str] | None = None) -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_start": load, "load_average_at_end": os.getloadavg()},
         "workload": {"model": "HistGradientBoostingClassifier(max_iter=100)", "features": FEATURES,
-                     "training_rows": ROWS, "concurrency": args.concurrency, "duration_s": args.duration,
+                     "training_rows": ROWS, "concurrency": args.concurrency, "rounds": args.rounds,
+                     "duration_s_per_round": args.duration,
                      "warmup_s": args.warmup, "load_generator": "wrk -t1", "thread_env": THREAD_ENV,
                      "baseline": " ".join(BASELINE)},
         "servers": rows,
