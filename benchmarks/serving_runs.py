@@ -9,6 +9,7 @@ the median of their p50 and p99).
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -85,6 +86,7 @@ def run_all(planned: list[Planned], expected: float, load: LoadPlan, wrk: str, l
 
 def _one_concurrency(live: list[tuple[Row, Target, str]], concurrency: int, load: LoadPlan, wrk: str) -> None:
     runs: dict[int, list[LoadResult]] = {id(row): [] for row, _, _ in live}
+    load_average = os.getloadavg()[0]  # other work on the machine skews every figure
     for round_number in range(load.rounds):
         for row, target, base in live:
             if row.problem is not None:
@@ -104,7 +106,7 @@ def _one_concurrency(live: list[tuple[Row, Target, str]], concurrency: int, load
                  f"{result.errors} errors")
     for row, _, _ in live:
         if runs[id(row)]:
-            row.results.append(combine(concurrency, runs[id(row)]))
+            row.results.append(combine(concurrency, runs[id(row)]) | {"load_average_before": load_average})
 
 
 def combine(concurrency: int, runs: list[LoadResult]) -> dict:
