@@ -113,6 +113,7 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
+    from mloop.serving import BatchingOptions, ServeOptions, create_app, serve
     from mloop.stores.artifacts import Materializer, register_materializer
     from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
@@ -178,6 +179,10 @@ _LAZY: dict[str, str] = {
     'ActiveRun': 'mloop.tracking',
     'Artifact': 'mloop.pipeline.results.runs',
     'BackendError': 'mloop.core.errors',
+    'BatchingOptions': 'mloop.serving',
+    'ServeOptions': 'mloop.serving',
+    'create_app': 'mloop.serving',
+    'serve': 'mloop.serving',
     'Blessing': 'mloop.registry',
     'BlessingReport': 'mloop.registry',
     'ConfigError': 'mloop.core.errors',
@@ -370,5 +375,9 @@ __all__ = [
     "validation_step",
     "verify_artifacts",
     "write_report",
+    "BatchingOptions",
+    "ServeOptions",
+    "create_app",
+    "serve",
     "__version__",
 ]

@@ -16,7 +16,9 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes sharing the port.")] = 1,
     max_batch_size: Annotated[int, typer.Option("--max-batch-size", help="Most rows per predict call.")] = 64,
-    max_wait_ms: Annotated[float, typer.Option("--max-wait-ms", help="Longest a request waits to be batched.")] = 5.0,
+    max_wait_ms: Annotated[float, typer.Option(
+        "--max-wait-ms", help="Hold a request up to this long for a fuller batch (0: never hold; requests arriving "
+                              "during a predict still form the next batch).")] = 0.0,
     max_queue: Annotated[int | None, typer.Option(
         "--max-queue", help="Rows that may wait (default: one batch; more waits longer than max-wait + one predict).")] = None,
     no_batching: Annotated[bool, typer.Option("--no-batching", help="Predict each request on its own.")] = False,

@@ -16,6 +16,7 @@ import logging
 import sys
 import time
 import uuid
+import warnings
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from fastapi import FastAPI, Request, Response
 from mloop.core.errors import MloopError, NotFoundError, ValidationError
 from mloop.serving.batching import QueueFullError
 from mloop.serving.metrics import ServerMetrics
-from mloop.serving.models import Predictions, ServedModel
+from mloop.serving.models import ARRAY_WARNING, Predictions, ServedModel
 from mloop.serving.options import ServeOptions
 from mloop.serving.protocol import BadRequestError, ParsedInput, parse_json, predict_input
 from mloop.serving.router import Router, Slot, SwapEvent
@@ -153,6 +154,7 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
     async def lifespan(app: FastAPI) -> Any:
         # wake-ups of the batching thread wait at most this long for the interpreter lock
         sys.setswitchinterval(0.0005)
+        warnings.filterwarnings("ignore", message=ARRAY_WARNING, category=UserWarning)
         if options.follow:
             state.router.follow(options.poll_seconds)
         yield

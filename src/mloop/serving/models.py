@@ -53,6 +53,7 @@ class ServedModel:
         self.classes = adapters.classes(self.model)
         self.fingerprint = version.training_fingerprint
         self.has_probabilities = callable(getattr(self.model, "predict_proba", None)) and self.classes is not None
+        self.array_input = self.validator is not None and self.validator.numeric and _reads_arrays(self.model, self.signature)
         self.load_seconds = time.perf_counter() - started
         self.batcher: MicroBatcher | None = None
         if options.enabled:
@@ -86,6 +87,9 @@ class ServedModel:
         return Predictions(np.asarray(adapters.predict(self.model, frame)), None, self.classes)
 
     def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
+        if self.array_input:
+            assert self.validator is not None
+            return self.predict_frame(self.validator.matrix(records))
         if self.validator is None:
             import pandas as pd
 
@@ -128,6 +132,21 @@ def sample_record(model: ServedModel) -> dict[str, Any]:
         else:
             record[spec.name] = ""
     return record
+
+
+def _reads_arrays(model: Any, signature: Any) -> bool:
+    """A scikit-learn estimator (not a pipeline or column transformer, which may select columns by
+    name) fitted on exactly the signature's columns reads a float array in that order the same as
+    the DataFrame, without pandas' per-call cost (half the time of a one-row predict)."""
+    module = type(model).__module__
+    if not module.startswith("sklearn.") or module.startswith(("sklearn.pipeline", "sklearn.compose")):
+        return False
+    names = getattr(model, "feature_names_in_", None)
+    return names is not None and [str(n) for n in names] == signature.columns
+
+
+#: the warning a feature-named estimator gives for an array; the server orders columns itself
+ARRAY_WARNING = "X does not have valid feature names"
 
 
 def _mixed(classes: list[Any] | None) -> bool:
