@@ -6,7 +6,7 @@ Importing this package imports no web framework; `create_app` and `serve` need t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -26,7 +26,9 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
     return create(model_ref, options, workspace)
 
 
-def serve(model_ref: str, **settings: Any) -> None:
+def serve(model_ref: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+          options: ServeOptions | None = None, log_level: str = "info") -> None:
+    """Serve `model_ref` over HTTP until interrupted (what `mloop serve` runs)."""
     from mloop.serving.server import serve as run
 
-    run(model_ref, **settings)
+    run(model_ref, host=host, port=port, workers=workers, options=options, log_level=log_level)
