@@ -75,7 +75,7 @@ class ServingState:
             names = list(parsed.columns)
             parsed = ParsedInput(records=[dict(zip(names, values, strict=True))
                                          for values in zip(*parsed.columns.values(), strict=True)])
-        if parsed.records is not None and batching and model.validator is not None:
+        if parsed.records is not None and batching and model.checks_records:
             problems = _record_problems(model, parsed.records)
             if problems:
                 raise SignatureMismatch(model.ref, problems)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.errors import ValidationError
 from mloop.registry import adapters
 from mloop.serving.batching import BatchStats, MicroBatcher
+from mloop.serving.enrichment import Enrichment
 from mloop.serving.options import BatchingOptions
 from mloop.serving.records import RecordValidator
 
@@ -53,7 +54,8 @@ class ServedModel:
         self.classes = adapters.classes(self.model)
         self.fingerprint = version.training_fingerprint
         self.has_probabilities = callable(getattr(self.model, "predict_proba", None)) and self.classes is not None
-        self.array_input = self.validator is not None and self.validator.numeric and _reads_arrays(self.model, self.signature)
+        self.enrichment = Enrichment.of(version, version._workspace)
+        self.array_input = self.enrichment is None and self.validator is not None and self.validator.numeric and _reads_arrays(self.model, self.signature)
         self.load_seconds = time.perf_counter() - started
         self.batcher: MicroBatcher | None = None
         if options.enabled:
@@ -62,8 +64,21 @@ class ServedModel:
                 max_queue=options.max_queue, name=self.ref,
                 on_batch=(lambda stats: on_batch(self, stats)) if on_batch else None)
 
+    @property
+    def checks_records(self) -> bool:
+        """Whether single records are checked one by one (and so may be micro-batched)."""
+        return self.validator is not None or self.enrichment is not None
+
     def check_frame(self, data: Any) -> Any:
         """`data` (records, columns or a DataFrame) as the model's input; ValidationError naming each bad field."""
+        if self.enrichment is not None:
+            from mloop.registry.signature import as_frame
+
+            frame = as_frame(data)
+            problems = self.enrichment.problems({name: None for name in frame.columns})
+            if problems:
+                raise ValidationError("; ".join(problems))
+            return self.enrichment.frame(frame.to_dict(orient="records"))
         if self.signature is None:
             from mloop.registry.signature import as_frame
 
@@ -71,6 +86,8 @@ class ServedModel:
         return self.signature.validate(data, what=f"input for {self.ref}")
 
     def record_problems(self, record: dict[str, Any]) -> list[str]:
+        if self.enrichment is not None:
+            return self.enrichment.problems(record)
         return self.validator.problems(record) if self.validator is not None else []
 
     def predict_frame(self, frame: Any) -> Predictions:
@@ -87,6 +104,8 @@ class ServedModel:
         return Predictions(np.asarray(adapters.predict(self.model, frame)), None, self.classes)
 
     def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
+        if self.enrichment is not None:
+            return self.predict_frame(self.enrichment.frame(records))
         if self.array_input:
             assert self.validator is not None
             return self.predict_frame(self.validator.matrix(records))
@@ -96,10 +115,17 @@ class ServedModel:
             return self.predict_frame(pd.DataFrame.from_records(list(records)))
         return self.predict_frame(self.validator.frame(records))
 
-    def _predict_batch(self, payloads: Sequence[list[dict[str, Any]]]) -> list[Predictions]:
+    def _predict_batch(self, payloads: Sequence[list[dict[str, Any]]]) -> list[Predictions | Exception]:
         records = [record for payload in payloads for record in payload]
-        outputs = self.predict_records(records)
-        results, start = [], 0
+        try:
+            outputs = self.predict_records(records)
+        except ValidationError:
+            if len(payloads) == 1:
+                raise
+            # one request's rows do not fit (e.g. a feature missing online): only that request fails
+            return [_outcome(self.predict_records, payload) for payload in payloads]
+        results: list[Predictions | Exception] = []
+        start = 0
         for payload in payloads:
             results.append(outputs.rows(start, start + len(payload)))
             start += len(payload)
@@ -108,7 +134,10 @@ class ServedModel:
     def warm_up(self, records: list[dict[str, Any]] | None = None) -> Predictions:
         """One prediction (on `records`, else on a record made from the signature): proves the model
         answers; raises what the model raises."""
-        return self.predict_records(records or [sample_record(self)])
+        if records:
+            return self.predict_records(records)
+        assert self.signature is not None  # sample_record refuses a version without one
+        return self.predict_frame(self.signature.validate(sample_record(self), what=f"warm-up input for {self.ref}"))
 
     def close(self) -> None:
         if self.batcher is not None:
@@ -116,7 +145,7 @@ class ServedModel:
 
 
 def sample_record(model: ServedModel) -> dict[str, Any]:
-    """A record the signature accepts: the first known category, zero, false, a date."""
+    """A record the signature accepts (features included): the first known category, zero, false, a date."""
     if model.signature is None:
         raise ValidationError(f"{model.ref} has no signature: cannot make a warm-up record")
     record: dict[str, Any] = {}
@@ -132,6 +161,14 @@ def sample_record(model: ServedModel) -> dict[str, Any]:
         else:
             record[spec.name] = ""
     return record
+
+
+def _outcome(predict: Callable[[list[dict[str, Any]]], Predictions], payload: list[dict[str, Any]]
+             ) -> Predictions | Exception:
+    try:
+        return predict(payload)
+    except ValidationError as exc:
+        return exc
 
 
 def _reads_arrays(model: Any, signature: Any) -> bool:
