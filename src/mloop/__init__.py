@@ -113,7 +113,14 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
-    from mloop.serving import BatchingOptions, ServeOptions, create_app, serve
+    from mloop.serving import (
+        BatchingOptions,
+        ServeOptions,
+        create_app,
+        get_deployment,
+        list_deployments,
+        serve,
+    )
     from mloop.stores.artifacts import Materializer, register_materializer
     from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
@@ -182,6 +189,8 @@ _LAZY: dict[str, str] = {
     'BatchingOptions': 'mloop.serving',
     'ServeOptions': 'mloop.serving',
     'create_app': 'mloop.serving',
+    'get_deployment': 'mloop.serving',
+    'list_deployments': 'mloop.serving',
     'serve': 'mloop.serving',
     'Blessing': 'mloop.registry',
     'BlessingReport': 'mloop.registry',
@@ -378,6 +387,8 @@ __all__ = [
     "BatchingOptions",
     "ServeOptions",
     "create_app",
+    "get_deployment",
+    "list_deployments",
     "serve",
     "__version__",
 ]

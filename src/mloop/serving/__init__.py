@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 
     from mloop.stores.workspace import Workspace
 
+from mloop.serving.deployments import get_deployment, list_deployments
 from mloop.serving.options import BatchingOptions, ServeOptions
 
-__all__ = ["BatchingOptions", "ServeOptions", "create_app", "serve"]
+__all__ = ["BatchingOptions", "ServeOptions", "create_app", "get_deployment", "list_deployments", "serve"]
 
 
 def create_app(model_ref: str, options: ServeOptions | None = None, workspace: Workspace | None = None) -> FastAPI:

@@ -53,7 +53,7 @@ class ServingState:
     """What the routes share: the router, the metrics, the options."""
 
     def __init__(self, ref: str, options: ServeOptions, workspace: Workspace) -> None:
-        self.ref, self.options = ref, options
+        self.ref, self.options, self.workspace = ref, options, workspace
         self.metrics = ServerMetrics(options.batching.max_batch_size)
         self.router = Router(ref, workspace, options.batching, canary=options.canary,
                              canary_percent=options.canary_percent, shadow=options.shadow,
@@ -66,6 +66,13 @@ class ServingState:
 
     def _swapped(self, event: SwapEvent) -> None:
         self.metrics.swaps.labels(event.role, str(event.switched).lower()).inc()
+        if self.options.deployment_id:
+            from mloop.serving.deployments import record_swap
+
+            try:
+                record_swap(self.options.deployment_id, event, self.workspace)
+            except Exception as exc:  # the switch happened; its record is lost, the log keeps it
+                log.warning("cannot record the swap to %s: %s", event.to_version, exc)
 
     async def predict(self, slot: Slot, parsed: ParsedInput) -> tuple[ServedModel, Predictions]:
         """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as they come."""
@@ -157,7 +164,15 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
         warnings.filterwarnings("ignore", message=ARRAY_WARNING, category=UserWarning)
         if options.follow:
             state.router.follow(options.poll_seconds)
+        heartbeat = None
+        if options.deployment_id:
+            from mloop.serving.deployments import Heartbeat
+
+            heartbeat = Heartbeat(options.deployment_id, state.workspace)
+            heartbeat.start()
         yield
+        if heartbeat is not None:
+            heartbeat.stop()
         if state.shadow_tasks:
             await asyncio.wait(list(state.shadow_tasks), timeout=5)
         await asyncio.get_running_loop().run_in_executor(None, state.router.close)

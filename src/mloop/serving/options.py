@@ -32,3 +32,5 @@ class ServeOptions:
     follow: bool = True
     poll_seconds: float = 2.0
     max_body_bytes: int = 10 * MiB
+    #: the deployment record this server reports swaps to (set by `serve`)
+    deployment_id: str | None = None
