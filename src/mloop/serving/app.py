@@ -57,7 +57,8 @@ class ServingState:
         self.metrics = ServerMetrics(options.batching.max_batch_size)
         self.router = Router(ref, workspace, options.batching, canary=options.canary,
                              canary_percent=options.canary_percent, shadow=options.shadow,
-                             shadow_percent=options.shadow_percent, on_batch=self._observe, on_swap=self._swapped)
+                             shadow_percent=options.shadow_percent, on_batch=self._observe, on_swap=self._swapped,
+                             require_ready=options.require_ready)
         self.started = time.time()
         self.shadow_tasks: set[asyncio.Task[Any]] = set()
 

@@ -15,6 +15,7 @@ from mloop.serving.options import BatchingOptions
 from mloop.serving.records import RecordValidator
 
 if TYPE_CHECKING:
+    from mloop.registry.signature import Signature
     from mloop.registry.versions import ModelVersion
 
 
@@ -136,20 +137,20 @@ class ServedModel:
         answers; raises what the model raises."""
         if records:
             return self.predict_records(records)
-        assert self.signature is not None  # sample_record refuses a version without one
-        return self.predict_frame(self.signature.validate(sample_record(self), what=f"warm-up input for {self.ref}"))
+        if self.signature is None:
+            raise ValidationError(f"{self.ref} has no signature: cannot make a warm-up record")
+        return self.predict_frame(self.signature.validate(sample_record(self.signature),
+                                                          what=f"warm-up input for {self.ref}"))
 
     def close(self) -> None:
         if self.batcher is not None:
             self.batcher.close()
 
 
-def sample_record(model: ServedModel) -> dict[str, Any]:
+def sample_record(signature: Signature) -> dict[str, Any]:
     """A record the signature accepts (features included): the first known category, zero, false, a date."""
-    if model.signature is None:
-        raise ValidationError(f"{model.ref} has no signature: cannot make a warm-up record")
     record: dict[str, Any] = {}
-    for spec in model.signature.inputs:
+    for spec in signature.inputs:
         if spec.categories:
             record[spec.name] = spec.categories[0]
         elif spec.type in ("float", "integer"):

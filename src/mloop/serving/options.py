@@ -32,5 +32,7 @@ class ServeOptions:
     follow: bool = True
     poll_seconds: float = 2.0
     max_body_bytes: int = 10 * MiB
+    #: serve (and swap to) only versions whose latest readiness check passed
+    require_ready: bool = False
     #: the deployment record this server reports swaps to (set by `serve`)
     deployment_id: str | None = None

@@ -39,8 +39,12 @@ def serve(model_ref: str, *, host: str = "127.0.0.1", port: int = 8080, workers:
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535, got {port}")
     primary = get_model_version(model_ref)  # NotFoundError names the model or alias and how to set it
-    for ref in filter(None, (options.canary, options.shadow)):
-        get_model_version(ref)
+    versions = [primary, *(get_model_version(ref) for ref in filter(None, (options.canary, options.shadow)))]
+    if options.require_ready:
+        from mloop.serving.readiness import require_ready
+
+        for version in versions:
+            require_ready(version.name, version.version)
     check_port(host, port)
     import uvicorn
 
