@@ -113,6 +113,14 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
+    from mloop.serving import (
+        BatchingOptions,
+        ServeOptions,
+        create_app,
+        get_deployment,
+        list_deployments,
+        serve,
+    )
     from mloop.stores.artifacts import Materializer, register_materializer
     from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
@@ -178,6 +186,12 @@ _LAZY: dict[str, str] = {
     'ActiveRun': 'mloop.tracking',
     'Artifact': 'mloop.pipeline.results.runs',
     'BackendError': 'mloop.core.errors',
+    'BatchingOptions': 'mloop.serving',
+    'ServeOptions': 'mloop.serving',
+    'create_app': 'mloop.serving',
+    'get_deployment': 'mloop.serving',
+    'list_deployments': 'mloop.serving',
+    'serve': 'mloop.serving',
     'Blessing': 'mloop.registry',
     'BlessingReport': 'mloop.registry',
     'ConfigError': 'mloop.core.errors',
@@ -370,5 +384,11 @@ __all__ = [
     "validation_step",
     "verify_artifacts",
     "write_report",
+    "BatchingOptions",
+    "ServeOptions",
+    "create_app",
+    "get_deployment",
+    "list_deployments",
+    "serve",
     "__version__",
 ]

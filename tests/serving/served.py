@@ -30,9 +30,12 @@ def serving(*args: str, folder: Path | None = None, timeout: float = 60) -> Iter
     folder = folder or Path.cwd()
     port = free_port()
     log = folder / f"serve-{port}.log"
+    # the models' own code (e.g. on-demand feature functions) is importable, as from a project folder
+    paths = [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "mloop.cli.main", "serve", *args, "--port", str(port)],
-                                   cwd=folder, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT)
+                                   cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
         wait_ready(server, timeout)

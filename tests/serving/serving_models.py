@@ -67,3 +67,24 @@ def register_fraud(seed: int = 0, c: float = 1.0, alias: str | None = "champion"
 def sample_records(n: int = 5, seed: int = 1) -> list[dict]:
     """Valid request records (no label)."""
     return transactions(n, seed).drop(columns="y").to_dict(orient="records")
+
+
+def validated_training():  # type: ignore[no-untyped-def]
+    """The training pipeline with the data validated first (a suite inferred from a sample)."""
+    check = mloop.validation_step(mloop.infer_suite(transactions(600, seed=0), name="transactions"))
+
+    @pipeline(name="fraud-validated")
+    def validated(n: int = 600, seed: int = 0) -> None:
+        data, _report = check(ingest(n=n, seed=seed))
+        train(data)
+
+    return validated
+
+
+def ready_fraud() -> mloop.ModelVersion:
+    """'fraud' trained on validated data, blessed with a model card (evaluation and importance)."""
+    version = mloop.register_model("fraud", validated_training().run().output("train"))
+    mloop.bless(version.ref, mloop.Blessing(metric="accuracy", min=0.5), eval_data=transactions(300, seed=9),
+                target="y")
+    mloop.promote(version.ref, "champion")
+    return version

@@ -97,7 +97,7 @@ def test_metadata_names_the_version_its_lineage_and_training_data(server, fraud)
     assert meta["training_fingerprint"] == fraud.training_fingerprint is not None
     assert meta["lineage"]["pipeline"] == "fraud-serving"
     assert [c["name"] for c in meta["signature"]["inputs"]] == serving_models.COLUMNS
-    assert meta["batching"] == {"enabled": True, "max_batch_size": 64, "max_wait_ms": 5.0, "max_queue": 64}
+    assert meta["batching"] == {"enabled": True, "max_batch_size": 64, "max_wait_ms": 0.0, "max_queue": 64}
 
 
 def test_metrics_count_requests_rows_batches_and_errors(server) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import mloop
 from mloop import RunFailed, ValidationError
 from mloop.cli import artifacts as artifacts_cli
 from mloop.cli import data as data_cli
+from mloop.cli import deployments as deployments_cli
 from mloop.cli import features as features_cli
 from mloop.cli import models as models_cli
 from mloop.cli import render
@@ -29,6 +30,7 @@ app.add_typer(models_cli.app, name="models")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(features_cli.app, name="features")
 serve_cli.register(app)
+app.add_typer(deployments_cli.app, name="deployments")
 console = render.out_console()
 
 

@@ -16,7 +16,9 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="Worker processes sharing the port.")] = 1,
     max_batch_size: Annotated[int, typer.Option("--max-batch-size", help="Most rows per predict call.")] = 64,
-    max_wait_ms: Annotated[float, typer.Option("--max-wait-ms", help="Longest a request waits to be batched.")] = 5.0,
+    max_wait_ms: Annotated[float, typer.Option(
+        "--max-wait-ms", help="Hold a request up to this long for a fuller batch (0: never hold; requests arriving "
+                              "during a predict still form the next batch).")] = 0.0,
     max_queue: Annotated[int | None, typer.Option(
         "--max-queue", help="Rows that may wait (default: one batch; more waits longer than max-wait + one predict).")] = None,
     no_batching: Annotated[bool, typer.Option("--no-batching", help="Predict each request on its own.")] = False,
@@ -27,6 +29,8 @@ def serve_command(
     no_follow: Annotated[bool, typer.Option("--no-follow", help="Keep the version loaded at start (no hot swap).")] = False,
     poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="How often aliases are checked.")] = 2.0,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body accepted.")] = 10.0,
+    require_ready: Annotated[bool, typer.Option(
+        "--require-ready", help="Refuse a version whose latest `mloop deploy check` failed (or never ran).")] = False,
 ) -> None:
     """Serve a model over HTTP: /predict, Open Inference Protocol v2, /metadata, /metrics, /docs."""
     from mloop import ConfigError
@@ -39,9 +43,53 @@ def serve_command(
     batching = BatchingOptions(max_batch_size, max_wait_ms, max_queue, enabled=not no_batching)
     options = ServeOptions(batching, canary=canary, canary_percent=canary_percent if canary else 0.0,
                            shadow=shadow, shadow_percent=shadow_percent if shadow else 0.0, follow=not no_follow,
-                           poll_seconds=poll_seconds, max_body_bytes=int(max_body_mb * 1024 * 1024))
+                           poll_seconds=poll_seconds, max_body_bytes=int(max_body_mb * 1024 * 1024),
+                           require_ready=require_ready)
     serve(model, host=host, port=port, workers=workers, options=options)
+
+
+deploy_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Deployment readiness.")
+
+
+@deploy_app.command("check")
+@handle_errors
+def check_command(
+    model: Annotated[str, typer.Argument(help="NAME@ALIAS or NAME/VERSION.")],
+    seconds: Annotated[float, typer.Option(help="Length of each load test (concurrency 1 and 16).")] = 3.0,
+    no_load_test: Annotated[bool, typer.Option("--no-load-test", help="Only the checklist.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")] = False,
+) -> None:
+    """Checklist (blessed, training data validated, signature, model card) and a load test; recorded
+    with the version. Exit 1 when an item fails."""
+    from mloop.cli import render
+    from mloop.cli.errors import err_console
+    from mloop.serving.readiness import check_readiness
+
+    if seconds <= 0:
+        from mloop import ConfigError
+
+        raise ConfigError("--seconds must be positive")
+    status = err_console.status("checking", spinner="dots") if err_console.is_terminal and not as_json else None
+    if status is not None:
+        status.start()
+    try:
+        report = check_readiness(model, load_seconds=seconds, load_test=not no_load_test,
+                                 progress=status.update if status is not None else None)
+    finally:
+        if status is not None:
+            status.stop()
+    if as_json:
+        render.print_json(report.to_dict())
+    else:
+        console = render.out_console()
+        console.print(f"{report.ref}: " + ("[green]ready[/]" if report.passed else "[red]NOT ready[/]"))
+        for item in report.items:
+            mark = "[green]pass[/]" if item.passed else "[red]FAIL[/]"
+            console.print(f"  {mark}  {item.name}: {render.escape(item.detail)}", soft_wrap=True)
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve_command)
+    app.add_typer(deploy_app, name="deploy")

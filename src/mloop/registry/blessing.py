@@ -172,7 +172,7 @@ def _rules(policy: Blessing, candidate: ModelVersion, baseline: ModelVersion | N
     if policy.must_beat:
         rules.append(_must_beat(policy, candidate, baseline, value, base, evaluation, missing))
     for name in policy.require:
-        ok, why = _check(name, checks, candidate)
+        ok, why = requirement_check(name, checks, candidate)
         rules.append(RuleResult(f"require:{name}", ok, why))
     if policy.max_feature_importance_share is not None:
         rules.append(_importance_rule(policy.max_feature_importance_share, card))
@@ -205,7 +205,8 @@ def _must_beat(policy: Blessing, candidate: ModelVersion, baseline: ModelVersion
 DATA_VALIDATION = "data_validation"
 
 
-def _check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion) -> tuple[bool, str]:
+def requirement_check(name: str, checks: Mapping[str, Any] | None, candidate: ModelVersion) -> tuple[bool, str]:
+    """Whether the check `name` (e.g. "data_validation") passed for `candidate`, and why."""
     if checks is not None and name in checks:
         passed = _passed(checks[name])
         return bool(passed), f"check {name!r} {'passed' if passed else 'failed'}"

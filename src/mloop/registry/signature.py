@@ -228,7 +228,7 @@ def conform(signature: Signature, frame: Any) -> Any:
     """The columns in training order, categorical and date columns given their training dtypes."""
     import pandas as pd
 
-    result = frame[signature.columns]
+    result = frame if list(frame.columns) == signature.columns else frame[signature.columns]
     changes = {}
     for spec in signature.inputs:
         column = result[spec.name]

@@ -16,6 +16,7 @@ import logging
 import sys
 import time
 import uuid
+import warnings
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from fastapi import FastAPI, Request, Response
 from mloop.core.errors import MloopError, NotFoundError, ValidationError
 from mloop.serving.batching import QueueFullError
 from mloop.serving.metrics import ServerMetrics
-from mloop.serving.models import Predictions, ServedModel
+from mloop.serving.models import ARRAY_WARNING, Predictions, ServedModel
 from mloop.serving.options import ServeOptions
 from mloop.serving.protocol import BadRequestError, ParsedInput, parse_json, predict_input
 from mloop.serving.router import Router, Slot, SwapEvent
@@ -52,11 +53,12 @@ class ServingState:
     """What the routes share: the router, the metrics, the options."""
 
     def __init__(self, ref: str, options: ServeOptions, workspace: Workspace) -> None:
-        self.ref, self.options = ref, options
+        self.ref, self.options, self.workspace = ref, options, workspace
         self.metrics = ServerMetrics(options.batching.max_batch_size)
         self.router = Router(ref, workspace, options.batching, canary=options.canary,
                              canary_percent=options.canary_percent, shadow=options.shadow,
-                             shadow_percent=options.shadow_percent, on_batch=self._observe, on_swap=self._swapped)
+                             shadow_percent=options.shadow_percent, on_batch=self._observe, on_swap=self._swapped,
+                             require_ready=options.require_ready)
         self.started = time.time()
         self.shadow_tasks: set[asyncio.Task[Any]] = set()
 
@@ -65,6 +67,13 @@ class ServingState:
 
     def _swapped(self, event: SwapEvent) -> None:
         self.metrics.swaps.labels(event.role, str(event.switched).lower()).inc()
+        if self.options.deployment_id:
+            from mloop.serving.deployments import record_swap
+
+            try:
+                record_swap(self.options.deployment_id, event, self.workspace)
+            except Exception as exc:  # the switch happened; its record is lost, the log keeps it
+                log.warning("cannot record the swap to %s: %s", event.to_version, exc)
 
     async def predict(self, slot: Slot, parsed: ParsedInput) -> tuple[ServedModel, Predictions]:
         """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as they come."""
@@ -74,7 +83,7 @@ class ServingState:
             names = list(parsed.columns)
             parsed = ParsedInput(records=[dict(zip(names, values, strict=True))
                                          for values in zip(*parsed.columns.values(), strict=True)])
-        if parsed.records is not None and batching and model.validator is not None:
+        if parsed.records is not None and batching and model.checks_records:
             problems = _record_problems(model, parsed.records)
             if problems:
                 raise SignatureMismatch(model.ref, problems)
@@ -153,9 +162,18 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
     async def lifespan(app: FastAPI) -> Any:
         # wake-ups of the batching thread wait at most this long for the interpreter lock
         sys.setswitchinterval(0.0005)
+        warnings.filterwarnings("ignore", message=ARRAY_WARNING, category=UserWarning)
         if options.follow:
             state.router.follow(options.poll_seconds)
+        heartbeat = None
+        if options.deployment_id:
+            from mloop.serving.deployments import Heartbeat
+
+            heartbeat = Heartbeat(options.deployment_id, state.workspace)
+            heartbeat.start()
         yield
+        if heartbeat is not None:
+            heartbeat.stop()
         if state.shadow_tasks:
             await asyncio.wait(list(state.shadow_tasks), timeout=5)
         await asyncio.get_running_loop().run_in_executor(None, state.router.close)

@@ -1,5 +1,6 @@
 """Adaptive micro-batching with two promises: no batch larger than `max_batch_size` rows, and no
-request waiting in the queue longer than `max_wait` plus the one predict call running ahead of it.
+request waiting in the queue longer than `max_wait` plus the one predict call running ahead of it
+(`max_wait` 0, the default, holds no request on purpose: what arrives during a predict is the next batch).
 
 One worker thread per model does both the collecting and the predicting: it waits for the first
 request, then until the batch is full or the oldest request's deadline has come, takes at most
@@ -62,7 +63,7 @@ class _Pending:
 class MicroBatcher:
     predict: BatchPredict
     max_batch_size: int = 64
-    max_wait_ms: float = 5.0
+    max_wait_ms: float = 0.0
     max_queue: int | None = None
     on_batch: Callable[[BatchStats], None] | None = None
     name: str = "model"

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.errors import ValidationError
 from mloop.registry import adapters
 from mloop.serving.batching import BatchStats, MicroBatcher
+from mloop.serving.enrichment import Enrichment
 from mloop.serving.options import BatchingOptions
 from mloop.serving.records import RecordValidator
 
 if TYPE_CHECKING:
+    from mloop.registry.signature import Signature
     from mloop.registry.versions import ModelVersion
 
 
@@ -53,6 +55,8 @@ class ServedModel:
         self.classes = adapters.classes(self.model)
         self.fingerprint = version.training_fingerprint
         self.has_probabilities = callable(getattr(self.model, "predict_proba", None)) and self.classes is not None
+        self.enrichment = Enrichment.of(version, version._workspace)
+        self.array_input = self.enrichment is None and self.validator is not None and self.validator.numeric and _reads_arrays(self.model, self.signature)
         self.load_seconds = time.perf_counter() - started
         self.batcher: MicroBatcher | None = None
         if options.enabled:
@@ -61,8 +65,21 @@ class ServedModel:
                 max_queue=options.max_queue, name=self.ref,
                 on_batch=(lambda stats: on_batch(self, stats)) if on_batch else None)
 
+    @property
+    def checks_records(self) -> bool:
+        """Whether single records are checked one by one (and so may be micro-batched)."""
+        return self.validator is not None or self.enrichment is not None
+
     def check_frame(self, data: Any) -> Any:
         """`data` (records, columns or a DataFrame) as the model's input; ValidationError naming each bad field."""
+        if self.enrichment is not None:
+            from mloop.registry.signature import as_frame
+
+            frame = as_frame(data)
+            problems = self.enrichment.problems({name: None for name in frame.columns})
+            if problems:
+                raise ValidationError("; ".join(problems))
+            return self.enrichment.frame(frame.to_dict(orient="records"))
         if self.signature is None:
             from mloop.registry.signature import as_frame
 
@@ -70,6 +87,8 @@ class ServedModel:
         return self.signature.validate(data, what=f"input for {self.ref}")
 
     def record_problems(self, record: dict[str, Any]) -> list[str]:
+        if self.enrichment is not None:
+            return self.enrichment.problems(record)
         return self.validator.problems(record) if self.validator is not None else []
 
     def predict_frame(self, frame: Any) -> Predictions:
@@ -86,16 +105,28 @@ class ServedModel:
         return Predictions(np.asarray(adapters.predict(self.model, frame)), None, self.classes)
 
     def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
+        if self.enrichment is not None:
+            return self.predict_frame(self.enrichment.frame(records))
+        if self.array_input:
+            assert self.validator is not None
+            return self.predict_frame(self.validator.matrix(records))
         if self.validator is None:
             import pandas as pd
 
             return self.predict_frame(pd.DataFrame.from_records(list(records)))
         return self.predict_frame(self.validator.frame(records))
 
-    def _predict_batch(self, payloads: Sequence[list[dict[str, Any]]]) -> list[Predictions]:
+    def _predict_batch(self, payloads: Sequence[list[dict[str, Any]]]) -> list[Predictions | Exception]:
         records = [record for payload in payloads for record in payload]
-        outputs = self.predict_records(records)
-        results, start = [], 0
+        try:
+            outputs = self.predict_records(records)
+        except ValidationError:
+            if len(payloads) == 1:
+                raise
+            # one request's rows do not fit (e.g. a feature missing online): only that request fails
+            return [_outcome(self.predict_records, payload) for payload in payloads]
+        results: list[Predictions | Exception] = []
+        start = 0
         for payload in payloads:
             results.append(outputs.rows(start, start + len(payload)))
             start += len(payload)
@@ -104,19 +135,22 @@ class ServedModel:
     def warm_up(self, records: list[dict[str, Any]] | None = None) -> Predictions:
         """One prediction (on `records`, else on a record made from the signature): proves the model
         answers; raises what the model raises."""
-        return self.predict_records(records or [sample_record(self)])
+        if records:
+            return self.predict_records(records)
+        if self.signature is None:
+            raise ValidationError(f"{self.ref} has no signature: cannot make a warm-up record")
+        return self.predict_frame(self.signature.validate(sample_record(self.signature),
+                                                          what=f"warm-up input for {self.ref}"))
 
     def close(self) -> None:
         if self.batcher is not None:
             self.batcher.close()
 
 
-def sample_record(model: ServedModel) -> dict[str, Any]:
-    """A record the signature accepts: the first known category, zero, false, a date."""
-    if model.signature is None:
-        raise ValidationError(f"{model.ref} has no signature: cannot make a warm-up record")
+def sample_record(signature: Signature) -> dict[str, Any]:
+    """A record the signature accepts (features included): the first known category, zero, false, a date."""
     record: dict[str, Any] = {}
-    for spec in model.signature.inputs:
+    for spec in signature.inputs:
         if spec.categories:
             record[spec.name] = spec.categories[0]
         elif spec.type in ("float", "integer"):
@@ -128,6 +162,29 @@ def sample_record(model: ServedModel) -> dict[str, Any]:
         else:
             record[spec.name] = ""
     return record
+
+
+def _outcome(predict: Callable[[list[dict[str, Any]]], Predictions], payload: list[dict[str, Any]]
+             ) -> Predictions | Exception:
+    try:
+        return predict(payload)
+    except ValidationError as exc:
+        return exc
+
+
+def _reads_arrays(model: Any, signature: Any) -> bool:
+    """A scikit-learn estimator (not a pipeline or column transformer, which may select columns by
+    name) fitted on exactly the signature's columns reads a float array in that order the same as
+    the DataFrame, without pandas' per-call cost (half the time of a one-row predict)."""
+    module = type(model).__module__
+    if not module.startswith("sklearn.") or module.startswith(("sklearn.pipeline", "sklearn.compose")):
+        return False
+    names = getattr(model, "feature_names_in_", None)
+    return names is not None and [str(n) for n in names] == signature.columns
+
+
+#: the warning a feature-named estimator gives for an array; the server orders columns itself
+ARRAY_WARNING = "X does not have valid feature names"
 
 
 def _mixed(classes: list[Any] | None) -> bool:

@@ -87,7 +87,7 @@ class Router:
                  canary: str | None = None, canary_percent: float = 0.0,
                  shadow: str | None = None, shadow_percent: float = 0.0,
                  on_batch: Callable[[ServedModel, BatchStats], None] | None = None,
-                 on_swap: Callable[[SwapEvent], None] | None = None) -> None:
+                 on_swap: Callable[[SwapEvent], None] | None = None, require_ready: bool = False) -> None:
         for what, percent in (("canary", canary_percent), ("shadow", shadow_percent)):
             if not 0.0 <= percent <= 100.0:
                 raise ValidationError(f"--{what}-percent must be between 0 and 100, got {percent:g}")
@@ -96,6 +96,7 @@ class Router:
         self.shadow = Slot("shadow", shadow, shadow_percent, workspace, options, on_batch) if shadow else None
         self.swaps: deque[SwapEvent] = deque(maxlen=100)
         self._on_swap = on_swap
+        self._require_ready = require_ready
         self._recent: deque[dict[str, Any]] = deque(maxlen=32)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,6 +169,13 @@ class Router:
     def _swap(self, slot: Slot, number: int) -> SwapEvent:
         old = slot.model
         target = f"{slot.name}/{number}"
+        if self._require_ready:
+            from mloop.serving.readiness import require_ready
+
+            try:
+                require_ready(slot.name, number, slot._workspace)
+            except Exception as exc:
+                return self._record(slot, old, target, False, str(exc), number)
         try:
             new = slot.candidate(number)
         except Exception as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import socket
 import tempfile
 from typing import Any
@@ -37,13 +38,39 @@ def serve(model_ref: str, *, host: str = "127.0.0.1", port: int = 8080, workers:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be between 1 and 65535, got {port}")
-    for ref in filter(None, (model_ref, options.canary, options.shadow)):
-        get_model_version(ref)  # NotFoundError names the model or alias and how to set it
+    primary = get_model_version(model_ref)  # NotFoundError names the model or alias and how to set it
+    versions = [primary, *(get_model_version(ref) for ref in filter(None, (options.canary, options.shadow)))]
+    if options.require_ready:
+        from mloop.serving.readiness import require_ready
+
+        for version in versions:
+            require_ready(version.name, version.version)
     check_port(host, port)
     import uvicorn
 
-    settings: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False,
-                                "timeout_graceful_shutdown": 10}
+    from mloop.serving.deployments import start_deployment, stop_deployment
+
+    traffic = {role: {"ref": ref, "percent": percent} for role, ref, percent in (
+        ("canary", options.canary, options.canary_percent), ("shadow", options.shadow, options.shadow_percent)) if ref}
+    deployment_id = start_deployment(primary.name, model_ref, primary.ref, mode="online",
+                                     url=f"http://{host}:{port}", traffic=traffic)
+    options = dataclasses.replace(options, deployment_id=deployment_id)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler found
+    # at start: this one ends the process through `finally`, so the deployment is recorded stopped
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        _run(uvicorn, model_ref, options, workers, {"host": host, "port": port, "log_level": log_level,
+                                                    "access_log": False, "timeout_graceful_shutdown": 10})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stop_deployment(deployment_id)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def _run(uvicorn: Any, model_ref: str, options: ServeOptions, workers: int, settings: dict[str, Any]) -> None:
     if workers == 1:
         from mloop.serving.app import create_app
 

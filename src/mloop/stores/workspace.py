@@ -15,6 +15,7 @@ from mloop.core.config import Settings, load_settings
 from mloop.core.errors import ConfigError
 from mloop.stores.artifacts import ArtifactStore
 from mloop.stores.metadata import (
+    DeploymentStore,
     FeatureDefinitionStore,
     LineageStore,
     MetadataStores,
@@ -62,6 +63,11 @@ class Workspace:
     def registry(self) -> RegistryStore:
         """Models, versions, aliases, stages, blessing reports."""
         return self.metadata.registry
+
+    @property
+    def deployments(self) -> DeploymentStore:
+        """Served models, their swaps, and readiness checks of versions."""
+        return self.metadata.deployments
 
     @property
     def features(self) -> FeatureDefinitionStore:

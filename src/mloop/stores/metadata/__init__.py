@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mloop.stores.metadata.deployments import DeploymentStore
 from mloop.stores.metadata.features import FeatureDefinitionStore
 from mloop.stores.metadata.lineage import LineageStore
 from mloop.stores.metadata.quality import QualityReportRecord, QualityStore
@@ -38,7 +39,7 @@ from mloop.stores.metadata.tracking import TrackingStore
 if TYPE_CHECKING:
     from mloop.stores.metadata.database import Database
 
-__all__ = ["ArtifactRecord", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "QualityReportRecord", "QualityStore",
+__all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "QualityReportRecord", "QualityStore",
            "RegistryStore", "RunRecord", "RunStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
 
@@ -53,6 +54,7 @@ class MetadataStores:
     registry: RegistryStore
     quality: QualityStore
     features: FeatureDefinitionStore
+    deployments: DeploymentStore
 
     @property
     def url(self) -> str:
@@ -74,6 +76,7 @@ class MetadataStores:
 def open_metadata_stores(url: str) -> MetadataStores:
     """The role stores for a database URL (sqlite:///... or postgresql://...); no I/O until used."""
     from mloop.stores.metadata.database import Database
+    from mloop.stores.metadata.deployments_sql import SqlDeploymentStore
     from mloop.stores.metadata.features_sql import SqlFeatureDefinitionStore
     from mloop.stores.metadata.lineage_sql import SqlLineageStore
     from mloop.stores.metadata.quality_sql import SqlQualityStore
@@ -84,4 +87,4 @@ def open_metadata_stores(url: str) -> MetadataStores:
     database = Database(url)
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database), SqlQualityStore(database),
-                          SqlFeatureDefinitionStore(database))
+                          SqlFeatureDefinitionStore(database), SqlDeploymentStore(database))

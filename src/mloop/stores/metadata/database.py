@@ -25,7 +25,7 @@ from mloop.stores.metadata.engine import (
 )
 
 R = TypeVar("R")
-_TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at", "heartbeat_at", "changed_at"})
+_TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at", "heartbeat_at", "changed_at", "stopped_at", "time"})
 
 
 class Database:

@@ -327,3 +327,50 @@ training_sets = sa.Table(
     sa.Column("manifest", Json, nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
+
+# Serving (issue 10): what is served where (online, batch, stream), following which reference, with
+# which traffic split; every start, swap, refused candidate and stop; readiness checks of versions.
+deployments = sa.Table(
+    "deployments", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("follows", sa.String(300), nullable=False),
+    sa.Column("mode", sa.String(20), nullable=False),  # online | batch | stream
+    sa.Column("version", sa.String(300), nullable=False),
+    sa.Column("traffic", Json, nullable=False),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("host", sa.String(300), nullable=False),
+    sa.Column("pid", sa.Integer),
+    sa.Column("status", sa.String(20), nullable=False),  # running | stopped (lost: derived from the heartbeat)
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("stopped_at", Time),
+    sa.Column("heartbeat_at", Time, nullable=False),
+)
+sa.Index("ix_deployments_model_started", deployments.c.model, deployments.c.started_at)
+
+deployment_events = sa.Table(
+    "deployment_events", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment_id", sa.String(40), sa.ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("time", Time, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # start | swap | refused | stop
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("from_version", sa.String(300)),
+    sa.Column("to_version", sa.String(300)),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+readiness_checks = sa.Table(
+    "readiness_checks", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("items", Json, nullable=False),
+    sa.Column("load", Json, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+sa.Index("ix_readiness_checks_version", readiness_checks.c.model, readiness_checks.c.version,
+         readiness_checks.c.created_at)
