@@ -18,6 +18,7 @@ from mloop.stores.metadata import (
     FeatureDefinitionStore,
     LineageStore,
     MetadataStores,
+    PredictionStore,
     QualityStore,
     RegistryStore,
     RunStore,
@@ -72,6 +73,11 @@ class Workspace:
     def quality(self) -> QualityStore:
         """Data profiles of artifacts and model versions; quality report summaries."""
         return self.metadata.quality
+
+    @property
+    def predictions(self) -> PredictionStore:
+        """Logged predictions, their Parquet segments, ground-truth labels."""
+        return self.metadata.predictions
 
     @property
     def artifacts(self) -> ArtifactStore:

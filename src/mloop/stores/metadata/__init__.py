@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from mloop.stores.metadata.features import FeatureDefinitionStore
 from mloop.stores.metadata.lineage import LineageStore
+from mloop.stores.metadata.predictions import PredictionRecord, PredictionSegment, PredictionStore
 from mloop.stores.metadata.quality import QualityReportRecord, QualityStore
 from mloop.stores.metadata.records import (
     ArtifactRecord,
@@ -38,7 +39,8 @@ from mloop.stores.metadata.tracking import TrackingStore
 if TYPE_CHECKING:
     from mloop.stores.metadata.database import Database
 
-__all__ = ["ArtifactRecord", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "QualityReportRecord", "QualityStore",
+__all__ = ["ArtifactRecord", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "PredictionRecord", "PredictionSegment",
+           "PredictionStore", "QualityReportRecord", "QualityStore",
            "RegistryStore", "RunRecord", "RunStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
 
@@ -53,6 +55,7 @@ class MetadataStores:
     registry: RegistryStore
     quality: QualityStore
     features: FeatureDefinitionStore
+    predictions: PredictionStore
 
     @property
     def url(self) -> str:
@@ -76,6 +79,7 @@ def open_metadata_stores(url: str) -> MetadataStores:
     from mloop.stores.metadata.database import Database
     from mloop.stores.metadata.features_sql import SqlFeatureDefinitionStore
     from mloop.stores.metadata.lineage_sql import SqlLineageStore
+    from mloop.stores.metadata.predictions_sql import SqlPredictionStore
     from mloop.stores.metadata.quality_sql import SqlQualityStore
     from mloop.stores.metadata.registry_sql import SqlRegistryStore
     from mloop.stores.metadata.runs_sql import SqlRunStore
@@ -84,4 +88,4 @@ def open_metadata_stores(url: str) -> MetadataStores:
     database = Database(url)
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database), SqlQualityStore(database),
-                          SqlFeatureDefinitionStore(database))
+                          SqlFeatureDefinitionStore(database), SqlPredictionStore(database))
