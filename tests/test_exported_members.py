@@ -29,6 +29,9 @@ PUBLIC = {
     "DataFrameSource", "Entity", "Feature", "FeatureService", "FeatureView", "OnDemandFeature", "ParquetSource",
     "SqlSource", "apply_features", "feature_freshness", "get_online_features", "get_training_frame",
     "list_feature_definitions", "materialize_features", "materialize_features_incremental", "training_set_step",
+    # serving: the prediction log
+    "LabelsResult", "PredictionBatch", "PredictionExplanation", "PredictionLogger", "explain_prediction", "log_labels",
+    "predictions",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

@@ -113,6 +113,15 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
+    from mloop.serving import (
+        LabelsResult,
+        PredictionBatch,
+        PredictionExplanation,
+        PredictionLogger,
+        explain_prediction,
+        log_labels,
+        predictions,
+    )
     from mloop.stores.artifacts import Materializer, register_materializer
     from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
@@ -242,6 +251,13 @@ _LAZY: dict[str, str] = {
     'set_tags': 'mloop.tracking',
     'stage_history': 'mloop.registry',
     'start_run': 'mloop.tracking',
+    'LabelsResult': 'mloop.serving',
+    'PredictionBatch': 'mloop.serving',
+    'PredictionExplanation': 'mloop.serving',
+    'PredictionLogger': 'mloop.serving',
+    'explain_prediction': 'mloop.serving',
+    'log_labels': 'mloop.serving',
+    'predictions': 'mloop.serving',
 }
 
 
@@ -284,6 +300,7 @@ __all__ = [
     "FeatureView",
     "GraphError",
     "IntegrityError",
+    "LabelsResult",
     "Lineage",
     "LoadedModel",
     "Materializer",
@@ -294,6 +311,9 @@ __all__ = [
     "ParquetSource",
     "Pipeline",
     "Plan",
+    "PredictionBatch",
+    "PredictionExplanation",
+    "PredictionLogger",
     "Profile",
     "ReproduceReport",
     "Run",
@@ -320,6 +340,7 @@ __all__ = [
     "detect_drift",
     "drift_reference",
     "drift_step",
+    "explain_prediction",
     "feature_freshness",
     "get_artifact",
     "get_metric_history",
@@ -340,6 +361,7 @@ __all__ = [
     "load_model",
     "load_pipeline",
     "log_artifact",
+    "log_labels",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -349,6 +371,7 @@ __all__ = [
     "merge_profiles",
     "model_aliases",
     "pipeline",
+    "predictions",
     "profile_data",
     "profile_step",
     "promote",

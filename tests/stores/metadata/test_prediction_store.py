@@ -36,6 +36,8 @@ def test_predictions_are_written_in_one_batch_and_read_back_newest_first(store: 
     assert record.latency_ms == 1.5 and json.loads(record.entity_key or "") == {"customer": 3}
     rows = predictions.prediction_rows()
     assert rows["request_id"] == ["r4", "r3", "r2", "r1", "r0"]
+    assert predictions.logged_request_ids(["r1", "r9", "r4", "r1"]) == {"r1", "r4"}
+    assert predictions.logged_request_ids([]) == set()
     assert rows["time"][0] == at(4)
 
 

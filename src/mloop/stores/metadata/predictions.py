@@ -10,6 +10,7 @@ Contract:
 - `add_predictions` is idempotent: a request id already logged is left as it was (a retried flush
   never duplicates a row); `add_segment` likewise by segment id;
 - `get_prediction` returns None for an unknown request id (it may be in a segment: see `segments`);
+  `logged_request_ids` returns the given ids that are in the database (segments not included);
 - `prediction_rows` returns columns (empty lists on a miss), newest first;
 - `segments` returns the segments whose time range overlaps [since, until], oldest first;
 - labels are appended, never replaced: `labels_of` gives the newest label per request id and
@@ -65,6 +66,7 @@ class PredictionSegment:
 class PredictionStore(Protocol):
     def add_predictions(self, columns: Mapping[str, Sequence[Any]]) -> None: ...
     def get_prediction(self, request_id: str) -> PredictionRecord | None: ...
+    def logged_request_ids(self, request_ids: Sequence[str]) -> set[str]: ...
     def prediction_rows(self, *, model: str | None = None, version: int | None = None,
                         deployment: str | None = None, since: datetime | None = None,
                         until: datetime | None = None, limit: int | None = None) -> dict[str, list[Any]]: ...

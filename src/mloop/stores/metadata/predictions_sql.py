@@ -45,6 +45,16 @@ class SqlPredictionStore:
         values["time"] = as_utc(values["time"])
         return PredictionRecord(**values)
 
+    def logged_request_ids(self, request_ids: Sequence[str]) -> set[str]:
+        p = t.prediction_log
+        ids = list(dict.fromkeys(request_ids))
+        found: set[str] = set()
+        with self._db.read() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                query = sa.select(p.c.request_id).where(p.c.request_id.in_(ids[start:start + _CHUNK]))
+                found.update(conn.execute(query).scalars())
+        return found
+
     def prediction_rows(self, *, model: str | None = None, version: int | None = None,
                         deployment: str | None = None, since: datetime | None = None,
                         until: datetime | None = None, limit: int | None = None) -> dict[str, list[Any]]:
