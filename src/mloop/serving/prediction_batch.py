@@ -2,8 +2,8 @@
 
 The caller hands a batch over and does nothing else (the logger's `log` only appends it to a
 buffer); the logger's writer thread turns a flush's batches into one table: batches with the
-same input columns and output shapes are concatenated column by column and JSON-encoded in one
-pandas call per group, never a Python loop per row.
+same input columns and output shapes are concatenated column by column into Arrow and
+JSON-encoded by one DuckDB statement per group, never a Python loop per row.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 ROLES = ("primary", "canary", "shadow")
-#: doubles keep their full precision in the JSON text (pandas rounds to 10 digits by default)
-_DOUBLE_PRECISION = 15
 
 
 @dataclass
@@ -58,10 +56,16 @@ def encode_batches(batches: Sequence[PredictionBatch]) -> pa.Table:
 
     if not batches:
         return prediction_schema().empty_table()
+    from mloop.quality.inputs import duckdb_module
+
     groups: dict[Any, list[PredictionBatch]] = {}
     for batch in batches:
         groups.setdefault(_shape(batch), []).append(batch)
-    tables = [_encode_group(group) for group in groups.values()]
+    connection = duckdb_module().connect()
+    try:
+        tables = [_encode_group(group, connection) for group in groups.values()]
+    finally:
+        connection.close()
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
@@ -116,7 +120,7 @@ def _shape(batch: PredictionBatch) -> tuple[Any, ...]:
     return (_columns_of(batch.inputs), outputs, entity, tuple(batch.classes) if batch.classes is not None else None)
 
 
-def _encode_group(batches: list[PredictionBatch]) -> pa.Table:
+def _encode_group(batches: list[PredictionBatch], connection: Any) -> pa.Table:
     """Batches of one shape: each column concatenated once, each JSON column encoded once."""
     import numpy as np
     import pyarrow as pa
@@ -131,25 +135,42 @@ def _encode_group(batches: list[PredictionBatch]) -> pa.Table:
         "deployment": np.repeat(np.array([b.deployment for b in batches], dtype=object), sizes),
         "role": np.repeat(np.array([b.role for b in batches], dtype=object), sizes),
         "training_fingerprint": np.repeat(np.array([b.training_fingerprint for b in batches], dtype=object), sizes),
-        "inputs": _json_rows(_frame([b.inputs for b in batches])),
-        "outputs": _json_rows(_outputs_frame(batches)),
+        "inputs": _json_rows(connection, _table([b.inputs for b in batches])),
+        "outputs": _json_rows(connection, _outputs_table(batches)),
         "latency_ms": _per_request([b.latency_ms for b in batches], sizes, np.float64),
-        "entity_key": (_json_rows(_frame([b.entity_keys for b in batches])) if first.entity_keys is not None
-                       else pa.nulls(int(sizes.sum()), pa.string())),
+        "entity_key": (_json_rows(connection, _table([b.entity_keys for b in batches]))
+                       if first.entity_keys is not None else pa.nulls(int(sizes.sum()), pa.string())),
     }
     return pa.table(columns, schema=prediction_schema())
 
 
-def _frame(parts: list[Any]) -> pd.DataFrame:
+def _table(parts: list[Any]) -> pa.Table:
+    """DataFrames (or mappings of columns) as one Arrow table."""
     import pandas as pd
+    import pyarrow as pa
 
-    frames = [part if isinstance(part, pd.DataFrame) else pd.DataFrame(dict(part)) for part in parts]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    if all(isinstance(part, pd.DataFrame) for part in parts):  # one pandas concat beats one conversion each
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    tables = [pa.Table.from_pandas(part, preserve_index=False) if isinstance(part, pd.DataFrame)
+              else pa.table({str(k): _array(v) for k, v in part.items()}) for part in parts]
+    return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
 
-def _outputs_frame(batches: list[PredictionBatch]) -> pd.DataFrame:
+def _array(values: Any) -> pa.Array:
+    """A column of values; a 2-D one (a list per row) as fixed-size lists."""
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
+
+    array = np.asarray(values)
+    if array.ndim == 2:
+        return pa.FixedSizeListArray.from_arrays(pa.array(array.reshape(-1)), array.shape[1])
+    return pa.array(array if array.dtype != object else list(values))
+
+
+def _outputs_table(batches: list[PredictionBatch]) -> pa.Table:
+    import numpy as np
+    import pyarrow as pa
 
     columns: dict[str, Any] = {}
     classes = batches[0].classes
@@ -157,21 +178,41 @@ def _outputs_frame(batches: list[PredictionBatch]) -> pd.DataFrame:
         values = np.concatenate([np.asarray(b.outputs[name]) for b in batches])
         if values.ndim == 2 and classes is not None and values.shape[1] == len(classes):
             for index, label in enumerate(classes):
-                columns[f"probability_{label}"] = values[:, index]
-        elif values.ndim == 2:
-            columns[name] = list(values)  # one list per request; the rows are views, not copies
+                columns[f"probability_{label}"] = pa.array(values[:, index])
         else:
-            columns[name] = values
-    return pd.DataFrame(columns)
+            columns[name] = _array(values)
+    return pa.table(columns)
 
 
-def _json_rows(frame: pd.DataFrame) -> list[str]:
-    """One JSON object per row (NaN as null), encoded in one call."""
-    if frame.shape[1] == 0:
-        return ["{}"] * len(frame)
-    text = frame.to_json(orient="records", lines=True, double_precision=_DOUBLE_PRECISION, date_format="iso")
-    rows = text.split("\n")  # a newline inside a value is escaped as \n, so this splits rows only
-    return rows[:-1] if rows and rows[-1] == "" else rows
+def _json_rows(connection: Any, table: pa.Table) -> pa.Array:
+    """One JSON object per row, encoded by DuckDB in one statement: doubles in their shortest
+    exact form, NaN and infinities as null (JSON has neither)."""
+    import pyarrow as pa
+
+    if table.num_columns == 0:
+        return pa.array(["{}"] * table.num_rows, pa.string())
+    fields = ", ".join(f"{_quote(name)} := {_finite(_quote(name), kind)}"
+                       for name, kind in zip(table.column_names, table.schema.types, strict=True))
+    connection.register("mloop_part", table)
+    try:
+        result = connection.sql(f"SELECT to_json(struct_pack({fields}))::VARCHAR FROM mloop_part").to_arrow_table()
+    finally:
+        connection.unregister("mloop_part")
+    return result.column(0).combine_chunks()
+
+
+def _finite(expression: str, kind: pa.DataType) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_floating(kind):
+        return f"CASE WHEN isfinite({expression}) THEN {expression} END"
+    if (pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind)) and pa.types.is_floating(kind.value_type):
+        return f"list_transform({expression}, lambda v: CASE WHEN isfinite(v) THEN v END)"
+    return expression
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _times(batches: list[PredictionBatch], sizes: Any) -> Any:

@@ -56,7 +56,7 @@ def predictions(model: str | None = None, *, version: int | None = None, deploym
     try:
         if with_labels:
             attach_labels(connection, workspace)
-        return expanded(connection, with_labels).df()
+        return expanded(connection, with_labels).to_arrow_table().to_pandas()
     finally:
         connection.close()
 
