@@ -50,13 +50,18 @@ def list_(
     for record in frame.to_dict(orient="records"):
         rows.append([render.escape(str(record["request_id"])), render.when(record["time"].to_pydatetime()),
                      f"{render.escape(record['model'])}/{record['version']}", record["role"],
-                     render.escape(record["deployment"] or ""), *(_cell(record[c]) for c in outputs),
-                     "" if record["latency_ms"] != record["latency_ms"] else f"{record['latency_ms']:.2f} ms"])
+                     _cell(record["deployment"]), *(_cell(record[c]) for c in outputs),
+                     _milliseconds(record["latency_ms"])])
     table, hidden = render.fit_table(console, columns, rows)
     console.print(table)
     if hidden:
         console.print(render.hidden_note(hidden))
     console.print(f"{len(frame)} prediction(s); explain one with: mloop predictions explain REQUEST_ID")
+
+
+def _milliseconds(value: Any) -> str:
+    text = _cell(value)
+    return f"{float(value):.2f} ms" if text else ""
 
 
 def _cell(value: Any) -> str:

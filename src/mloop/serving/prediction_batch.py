@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 ROLES = ("primary", "canary", "shadow")
