@@ -151,6 +151,12 @@ def _table(parts: list[Any]) -> pa.Table:
     if all(isinstance(part, pd.DataFrame) for part in parts):  # one pandas concat beats one conversion each
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         return pa.Table.from_pandas(frame, preserve_index=False)
+    if all(isinstance(part, Mapping) for part in parts):  # columns (same names in a group): one concat each
+        import numpy as np
+
+        names = list(parts[0])
+        return pa.table({str(name): _array(np.concatenate([np.asarray(part[name]) for part in parts]))
+                         for name in names})
     tables = [pa.Table.from_pandas(part, preserve_index=False) if isinstance(part, pd.DataFrame)
               else pa.table({str(k): _array(v) for k, v in part.items()}) for part in parts]
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]

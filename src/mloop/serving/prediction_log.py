@@ -89,7 +89,8 @@ class PredictionLogger:
         self._pending: deque[PredictionBatch] = deque()
         self._pending_rows = 0
         self._failed: deque[_Write] = deque()
-        self._counts = {"logged": 0, "written": 0, "spilled": 0, "errors": 0, "dropped": 0}
+        #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
+        self._counts = {"taken": 0, "written": 0, "spilled": 0, "errors": 0, "dropped": 0}
         # re-entrant: a SIGTERM handler may close the logger while this thread is inside log/flush
         self._lock = threading.RLock()
         self._write_lock = threading.RLock()
@@ -104,17 +105,17 @@ class PredictionLogger:
         """Hand a batch to the log (an append to a buffer; never raises, never waits on I/O)."""
         if batch.time is None:
             batch.time = datetime.now(timezone.utc)
-        rows = len(batch.request_ids)
-        with self._lock:
-            if self._closed:
-                self._counts["dropped"] += rows
-                _log.warning("prediction logger is closed: %d prediction(s) of %s were not logged", rows, batch.model)
-                return
-            self._pending.append(batch)
-            self._pending_rows += rows
-            self._counts["logged"] += rows
-            full = self._pending_rows >= self.flush_rows
-        if full:
+        if self._closed:
+            with self._lock:
+                self._counts["dropped"] += len(batch.request_ids)
+            _log.warning("prediction logger is closed: %d prediction(s) of %s were not logged",
+                         len(batch.request_ids), batch.model)
+            return
+        # No lock here: deque.append is atomic, and the row count only decides when to wake the
+        # writer (an update lost to a race delays a flush by at most flush_seconds).
+        self._pending.append(batch)
+        self._pending_rows += len(batch.request_ids)
+        if self._pending_rows >= self.flush_rows:
             self._wake.set()
 
     def flush(self) -> None:
@@ -147,9 +148,12 @@ class PredictionLogger:
 
     @property
     def stats(self) -> LoggerStats:
+        buffered = sum(len(b.request_ids) for b in list(self._pending))  # list(deque) is atomic
         with self._lock:
-            pending = self._pending_rows + sum(w.table.num_rows for w in self._failed)
-            return LoggerStats(pending=pending, **self._counts)
+            counts = dict(self._counts)
+            held = sum(w.table.num_rows for w in list(self._failed))
+        taken = counts.pop("taken")
+        return LoggerStats(logged=taken + buffered, pending=buffered + held, **counts)
 
     def __enter__(self) -> PredictionLogger:
         return self
@@ -174,10 +178,16 @@ class PredictionLogger:
                 return
 
     def _take(self) -> list[PredictionBatch]:
+        """Everything buffered so far (batches logged meanwhile stay for the next flush)."""
+        self._pending_rows = 0
+        batches = []
+        while True:
+            try:
+                batches.append(self._pending.popleft())
+            except IndexError:
+                break
         with self._lock:
-            batches = list(self._pending)
-            self._pending.clear()
-            self._pending_rows = 0
+            self._counts["taken"] += sum(len(b.request_ids) for b in batches)
         return batches
 
     def _write_pending(self) -> None:

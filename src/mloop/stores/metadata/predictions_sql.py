@@ -27,13 +27,13 @@ class SqlPredictionStore:
         self._db = database
 
     def add_predictions(self, columns: Mapping[str, Sequence[Any]]) -> None:
-        rows = _rows(columns, PREDICTION_COLUMNS)
-        if not rows:
+        values = _columns(columns, PREDICTION_COLUMNS)
+        if not values["request_id"]:
             return
         table = t.prediction_log
         with self._db.write() as conn:
-            self._db.execute_many(conn, "add-predictions", lambda: self._db.insert(table).on_conflict_do_nothing(),
-                                  table, rows)
+            self._db.execute_columns(conn, "add-predictions",
+                                     lambda: self._db.insert(table).on_conflict_do_nothing(), table, values)
 
     def get_prediction(self, request_id: str) -> PredictionRecord | None:
         p = t.prediction_log
@@ -104,15 +104,13 @@ class SqlPredictionStore:
     def add_labels(self, columns: Mapping[str, Sequence[Any]]) -> None:
         from mloop.core.clock import utcnow
 
-        rows = _rows(columns, LABEL_COLUMNS)
-        if not rows:
+        values = _columns(columns, LABEL_COLUMNS)
+        if not values["label"]:
             return
-        now = utcnow()
-        for row in rows:
-            row["created_at"] = now
+        values["created_at"] = [utcnow()] * len(values["label"])
         table = t.prediction_labels
         with self._db.write() as conn:
-            self._db.execute_many(conn, "add-labels", table.insert, table, rows)
+            self._db.execute_columns(conn, "add-labels", table.insert, table, values)
 
     def labels_of(self, request_ids: Sequence[str]) -> dict[str, str]:
         labels = t.prediction_labels
@@ -126,9 +124,10 @@ class SqlPredictionStore:
         return found
 
 
-def _rows(columns: Mapping[str, Sequence[Any]], names: Sequence[str]) -> list[dict[str, Any]]:
-    """Columns as the rows an executemany binds (each value to its column's own processor)."""
+def _columns(columns: Mapping[str, Sequence[Any]], names: Sequence[str]) -> dict[str, Sequence[Any]]:
     missing = [name for name in names if name not in columns]
     if missing:
         raise ValueError(f"prediction columns missing: {', '.join(missing)}")
-    return [dict(zip(names, values, strict=True)) for values in zip(*(columns[name] for name in names), strict=True)]
+    if len({len(columns[name]) for name in names}) > 1:
+        raise ValueError("prediction columns differ in length")
+    return {name: columns[name] for name in names}
