@@ -48,23 +48,26 @@ class PredictionBatch:
         return len(self.request_ids)
 
 
-def encode_batches(batches: Sequence[PredictionBatch]) -> pa.Table:
-    """The batches as one table of PREDICTION_COLUMNS (see `prediction_schema`). A malformed batch
-    raises ValueError naming what is wrong with it; check batches one by one with `check_batch`."""
+def encode_batches(batches: Sequence[PredictionBatch], connection: Any = None) -> pa.Table:
+    """The batches as one table of PREDICTION_COLUMNS (see `prediction_schema`), JSON-encoded on
+    `connection` (a DuckDB connection; opening one costs tens of ms, so a writer keeps its own).
+    A malformed batch raises ValueError; check batches one by one with `check_batch`."""
     import pyarrow as pa
+
+    from mloop.quality.inputs import duckdb_module
 
     if not batches:
         return prediction_schema().empty_table()
-    from mloop.quality.inputs import duckdb_module
-
     groups: dict[Any, list[PredictionBatch]] = {}
     for batch in batches:
         groups.setdefault(_shape(batch), []).append(batch)
-    connection = duckdb_module().connect()
+    own = connection is None
+    connection = duckdb_module().connect() if own else connection
     try:
         tables = [_encode_group(group, connection) for group in groups.values()]
     finally:
-        connection.close()
+        if own:
+            connection.close()
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 

@@ -96,6 +96,7 @@ class PredictionLogger:
         self._write_lock = threading.RLock()
         self._wake = threading.Event()
         self._closed = False
+        self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
         self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
         self._thread.start()
         _OPEN.add(self)
@@ -138,6 +139,10 @@ class PredictionLogger:
         if self._failed:  # the database is still failing: one more round before giving up
             time.sleep(RETRY_DELAYS[-1])
             self.flush()
+        with self._write_lock:
+            if self._duckdb is not None:
+                self._duckdb.close()
+                self._duckdb = None
         lost = sum(w.table.num_rows for w in self._failed)
         if lost:
             with self._lock:
@@ -218,7 +223,11 @@ class PredictionLogger:
         if not good:
             return None
         try:
-            return encode_batches(good)
+            if self._duckdb is None:
+                from mloop.quality.inputs import duckdb_module
+
+                self._duckdb = duckdb_module().connect()
+            return encode_batches(good, self._duckdb)
         except Exception:
             _log.exception("prediction batches dropped: they could not be encoded")
             with self._lock:
