@@ -108,3 +108,15 @@ def test_explain_answers_version_run_training_bytes_inputs_outputs_and_label(fra
     assert from_parquet.run_id == fraud.run_id and "(none logged)" in str(from_parquet)
     with pytest.raises(mloop.NotFoundError, match="^no prediction with request id nope; list recent ones with"):
         mloop.explain_prediction("nope")
+
+
+def test_explain_of_a_version_missing_from_the_registry_still_shows_the_prediction(
+        fraud: mloop.ModelVersion) -> None:
+    batch, _ = predict_batch(fraud, ["elsewhere"])
+    batch.model = "fraud-other"  # served from another registry
+    with PredictionLogger(flush_seconds=600) as logger:
+        logger.log(batch)
+    explained = mloop.explain_prediction("elsewhere")
+    assert not explained.registered and explained.run_id is None and explained.training_data == []
+    assert explained.training_fingerprint == fraud.training_fingerprint  # as logged with the prediction
+    assert "(fraud-other/1 is not in this registry: no lineage)" in str(explained)

@@ -54,6 +54,8 @@ class PredictionExplanation:
     code_version: dict[str, Any] | None = None
     label: Any = None
     has_label: bool = False
+    #: False when the version that answered is not in this workspace's registry (then no lineage)
+    registered: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,7 +71,9 @@ class PredictionExplanation:
         if self.entity_key:
             lines.append(f"  entity        {_json(self.entity_key)}")
         lines.append(f"  label         {_json(self.label) if self.has_label else '(none logged)'}")
-        if self.run_id:
+        if not self.registered:
+            lines.append(f"  trained by    ({self.model}/{self.version} is not in this registry: no lineage)")
+        elif self.run_id:
             where = f" (pipeline {self.pipeline}, step {self.step})" if self.pipeline else ""
             lines.append(f"  trained by    run {self.run_id}{where}")
         else:
@@ -107,19 +111,24 @@ def explain_prediction(request_id: str, *, workspace: Workspace | None = None) -
     if record is None:
         raise NotFoundError(f"no prediction with request id {request_id}; list recent ones with: "
                             "mloop predictions list")
-    version = ModelVersion(workspace.registry.get_model_version(record.model, record.version), workspace)
-    lineage = version.lineage or {}
+    try:
+        version: ModelVersion | None = ModelVersion(workspace.registry.get_model_version(record.model, record.version),
+                                                    workspace)
+    except NotFoundError:  # logged by a server on another registry, or a version since deleted
+        version = None
+    lineage = (version.lineage if version else None) or {}
     labels = workspace.predictions.labels_of([request_id])
     return PredictionExplanation(
         request_id=record.request_id, time=record.time, model=record.model, version=record.version,
         deployment=record.deployment, role=record.role, latency_ms=record.latency_ms,
         inputs=json.loads(record.inputs), outputs=json.loads(record.outputs),
         entity_key=json.loads(record.entity_key) if record.entity_key else None,
-        training_fingerprint=record.training_fingerprint or version.training_fingerprint,
-        run_id=version.run_id, pipeline=lineage.get("pipeline") or lineage.get("experiment"),
+        training_fingerprint=record.training_fingerprint or (version.training_fingerprint if version else None),
+        run_id=version.run_id if version else None, pipeline=lineage.get("pipeline") or lineage.get("experiment"),
         step=lineage.get("step"), training_data=_training_data(workspace, lineage),
         features=lineage.get("features"), code_version=lineage.get("code_version"),
-        label=json.loads(labels[request_id]) if request_id in labels else None, has_label=request_id in labels)
+        label=json.loads(labels[request_id]) if request_id in labels else None, has_label=request_id in labels,
+        registered=version is not None)
 
 
 def _from_segments(workspace: Workspace, request_id: str) -> PredictionRecord | None:

@@ -134,7 +134,7 @@ class PredictionLogger:
             self._closed = True
         self._wake.set()
         if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=max(10.0, 4 * self.flush_seconds))
+            self._thread.join(timeout=10.0)  # it was woken; bounded, in case this thread holds the write lock
         self.flush()
         if self._failed:  # the database is still failing: one more round before giving up
             time.sleep(RETRY_DELAYS[-1])
