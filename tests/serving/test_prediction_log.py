@@ -229,3 +229,25 @@ def test_sqlalchemy_is_not_needed_to_read_the_log_back(fraud: mloop.ModelVersion
         inputs = connection.exec_driver_sql("SELECT inputs FROM prediction_log WHERE request_id = 'p1'").scalar()
     engine.dispose()
     assert set(json.loads(inputs)) == {"amount", "age", "country", "hour"}
+
+
+def test_logging_labels_and_reading_work_on_sqlite_and_postgresql(workspace: Path) -> None:
+    def batch(ids: list[str], minute: float) -> PredictionBatch:
+        n = len(ids)
+        return PredictionBatch(request_ids=ids, model="churn", version=3, time=at(minute), latency_ms=2.0,
+                               inputs={"tenure": list(range(n)), "plan": ["basic"] * n},
+                               outputs={"prediction": [0.5 + i for i in range(n)]},
+                               entity_keys={"customer": [f"c{i}" for i in range(n)]})
+
+    with PredictionLogger(spill_rows=4, flush_seconds=600) as logger:
+        logger.log(batch(["a0", "a1"], 0))  # the database
+        logger.flush()
+        logger.log(batch(["b0", "b1", "b2", "b3", "b4"], 10))  # a segment
+    truth = pd.DataFrame({"customer": ["c1", "c4"], "event_time": [at(5), at(11)], "churned": [True, False]})
+    result = mloop.log_labels(truth, entity_columns=["customer"], label_column="churned")
+    logged = mloop.predictions("churn", with_labels=True).set_index("request_id")
+    assert result.predictions == 2 and list(logged.index) == ["b0", "b1", "b2", "b3", "b4", "a0", "a1"]
+    assert logged["label"].dropna().to_dict() == {"a1": True, "b4": False}
+    assert logged.loc["b3", "input.tenure"] == 3 and logged.loc["b3", "prediction"] == 3.5
+    assert logged.loc["a1", "time"] == pd.Timestamp(at(0)) and logged.loc["a1", "entity.customer"] == "c1"
+    assert mloop.explain_prediction("b2").inputs == {"tenure": 2, "plan": "basic"}
