@@ -116,7 +116,7 @@ class PredictionLogger:
         # writer (an update lost to a race delays a flush by at most flush_seconds).
         self._pending.append(batch)
         self._pending_rows += len(batch.request_ids)
-        if self._pending_rows >= self.flush_rows:
+        if self._pending_rows >= self.flush_rows and not self._wake.is_set():
             self._wake.set()
 
     def flush(self) -> None:
@@ -136,8 +136,8 @@ class PredictionLogger:
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=10.0)  # it was woken; bounded, in case this thread holds the write lock
         self.flush()
-        if self._failed:  # the database is still failing: one more round before giving up
-            time.sleep(RETRY_DELAYS[-1])
+        if self._failed or self._pending:  # a failing database, or a log() that raced with close: once more
+            time.sleep(RETRY_DELAYS[-1] if self._failed else 0)
             self.flush()
         with self._write_lock:
             if self._duckdb is not None:
