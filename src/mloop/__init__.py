@@ -115,10 +115,17 @@ if typing.TYPE_CHECKING:
     )
     from mloop.serving import (
         BatchingOptions,
+        LabelsResult,
+        PredictionBatch,
+        PredictionExplanation,
+        PredictionLogger,
         ServeOptions,
         create_app,
+        explain_prediction,
         get_deployment,
         list_deployments,
+        log_labels,
+        predictions,
         serve,
     )
     from mloop.stores.artifacts import Materializer, register_materializer
@@ -256,6 +263,13 @@ _LAZY: dict[str, str] = {
     'set_tags': 'mloop.tracking',
     'stage_history': 'mloop.registry',
     'start_run': 'mloop.tracking',
+    'LabelsResult': 'mloop.serving',
+    'PredictionBatch': 'mloop.serving',
+    'PredictionExplanation': 'mloop.serving',
+    'PredictionLogger': 'mloop.serving',
+    'explain_prediction': 'mloop.serving',
+    'log_labels': 'mloop.serving',
+    'predictions': 'mloop.serving',
 }
 
 
@@ -298,6 +312,7 @@ __all__ = [
     "FeatureView",
     "GraphError",
     "IntegrityError",
+    "LabelsResult",
     "Lineage",
     "LoadedModel",
     "Materializer",
@@ -308,6 +323,9 @@ __all__ = [
     "ParquetSource",
     "Pipeline",
     "Plan",
+    "PredictionBatch",
+    "PredictionExplanation",
+    "PredictionLogger",
     "Profile",
     "ReproduceReport",
     "Run",
@@ -334,6 +352,7 @@ __all__ = [
     "detect_drift",
     "drift_reference",
     "drift_step",
+    "explain_prediction",
     "feature_freshness",
     "get_artifact",
     "get_metric_history",
@@ -354,6 +373,7 @@ __all__ = [
     "load_model",
     "load_pipeline",
     "log_artifact",
+    "log_labels",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -363,6 +383,7 @@ __all__ = [
     "merge_profiles",
     "model_aliases",
     "pipeline",
+    "predictions",
     "profile_data",
     "profile_step",
     "promote",
