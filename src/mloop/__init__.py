@@ -113,6 +113,7 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
+    from mloop.serving import BatchScoringResult, batch_scoring_step, score_batch
     from mloop.stores.artifacts import Materializer, register_materializer
     from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
@@ -242,6 +243,9 @@ _LAZY: dict[str, str] = {
     'set_tags': 'mloop.tracking',
     'stage_history': 'mloop.registry',
     'start_run': 'mloop.tracking',
+    'BatchScoringResult': 'mloop.serving',
+    'batch_scoring_step': 'mloop.serving',
+    'score_batch': 'mloop.serving',
 }
 
 
@@ -265,6 +269,7 @@ __all__ = [
     "Artifact",
     "ArtifactCheck",
     "BackendError",
+    "BatchScoringResult",
     "Blessing",
     "BlessingReport",
     "CheckResult",
@@ -313,6 +318,7 @@ __all__ = [
     "alias_history",
     "apply_features",
     "autolog",
+    "batch_scoring_step",
     "best_run",
     "bless",
     "bless_step",
@@ -357,6 +363,7 @@ __all__ = [
     "reproduce_run",
     "resume_run",
     "rollback",
+    "score_batch",
     "search_runs",
     "set_stage",
     "set_tag",
