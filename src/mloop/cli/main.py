@@ -14,6 +14,7 @@ from mloop.cli import artifacts as artifacts_cli
 from mloop.cli import data as data_cli
 from mloop.cli import features as features_cli
 from mloop.cli import models as models_cli
+from mloop.cli import predict as predict_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import tracking as tracking_cli
@@ -27,6 +28,7 @@ app.add_typer(artifacts_cli.app, name="artifacts")
 app.add_typer(models_cli.app, name="models")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(features_cli.app, name="features")
+app.command("predict")(predict_cli.predict)
 console = render.out_console()
 
 

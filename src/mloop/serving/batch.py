@@ -11,6 +11,7 @@ place at the end, so a failure or Ctrl-C leaves no partial output (and an existi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -199,14 +200,10 @@ def _sync(path: str) -> None:
 
 def _discard(writer: Any, temp: str) -> None:
     if writer is not None:
-        try:
+        with contextlib.suppress(Exception):  # already failing: the temp file goes either way
             writer.close()
-        except Exception:  # already failing: the temp file goes either way
-            pass
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(temp)
-    except FileNotFoundError:
-        pass
 
 
 def _first_line(exc: BaseException) -> str:
