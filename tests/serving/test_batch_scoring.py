@@ -239,3 +239,13 @@ def test_the_scoring_step_outside_a_pipeline_scores_at_once(fraud: mloop.ModelVe
     scored = score(frame)
     assert scored.attrs["mloop_model_version"] == "fraud/1"
     np.testing.assert_array_equal(scored["prediction"].to_numpy(), expected(fraud, frame)[0])
+
+
+def test_a_file_without_a_column_the_first_file_has_fails_and_leaves_no_output(fraud: mloop.ModelVersion,
+                                                                                 tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    tx(10, seed=1).to_parquet(tmp_path / "in" / "a.parquet")
+    tx(10, seed=2).drop(columns="age").to_parquet(tmp_path / "in" / "b.parquet")
+    with pytest.raises(mloop.ValidationError, match=r"b\.parquet has no column 'age', which the first file has"):
+        mloop.score_batch("fraud@champion", tmp_path / "in", tmp_path / "out.parquet", chunk_rows=4)
+    assert not (tmp_path / "out.parquet").exists() and leftovers(tmp_path) == []

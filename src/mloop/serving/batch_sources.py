@@ -14,6 +14,8 @@ from typing import Any
 
 from mloop.core.errors import ValidationError
 
+#: CSV blocks (1 MB each) read ahead of the one being scored
+CSV_BATCH_READAHEAD = 2
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".tsv.gz", ".tsv.bz2")
 
 
@@ -22,8 +24,9 @@ class BatchSource:
     as tables of exactly `chunk_rows` rows (the last one shorter), in input order."""
 
     def __init__(self, name: str, schema: Any, rows: int | None, files: list[str], dataset: Any = None,
-                 table: Any = None) -> None:
+                 table: Any = None, format: str = "parquet") -> None:
         self.name = name
+        self.format = format
         self.schema = schema
         self.rows = rows
         self.files = files
@@ -47,8 +50,35 @@ class BatchSource:
             for start in range(0, table.num_rows, chunk_rows):
                 yield table.slice(start, chunk_rows)
             return
-        scanner = self._dataset.scanner(columns=list(columns), batch_size=min(chunk_rows, 1 << 17))
-        yield from _rechunk(scanner.to_batches(), chunk_rows, self.name)
+        batch_rows = min(chunk_rows, 1 << 17)
+        if self.format == "parquet":
+            batches = _parquet_batches(self.files, self.schema, list(columns), batch_rows)
+        else:
+            scanner = self._dataset.scanner(columns=list(columns), batch_size=batch_rows,
+                                            batch_readahead=CSV_BATCH_READAHEAD, fragment_readahead=1)
+            batches = scanner.to_batches()
+        yield from _rechunk(batches, chunk_rows, self.name)
+
+
+def _parquet_batches(files: list[str], schema: Any, columns: list[str], batch_rows: int) -> Iterator[Any]:
+    """The files' record batches, read one row group at a time: memory holds one decoded row
+    group (pyarrow.dataset's scanner and ParquetFile.iter_batches both decode several ahead)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = pa.schema([schema.field(c) for c in columns])
+    for file in files:
+        with pq.ParquetFile(file) as reader:
+            missing = [c for c in columns if c not in reader.schema_arrow.names]
+            if missing:
+                raise ValidationError(f"{file} has no column {', '.join(map(repr, missing))}, which the first file "
+                                      "has; give files of one schema")
+            for group in range(reader.num_row_groups):
+                table = reader.read_row_group(group, columns=columns)
+                if not table.schema.equals(target):
+                    table = table.cast(target)
+                yield from table.to_batches(max_chunksize=batch_rows)
+                del table
 
 
 def _rechunk(batches: Iterator[Any], chunk_rows: int, name: str) -> Iterator[Any]:
@@ -115,7 +145,7 @@ def _open_files(text: str) -> BatchSource:
         rows = None if csv else dataset.count_rows()
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
         raise ValidationError(f"{text} is not readable {kind}: {_first_line(exc)}") from None
-    return BatchSource(text, dataset.schema, rows, files, dataset=dataset)
+    return BatchSource(text, dataset.schema, rows, files, dataset=dataset, format="csv" if csv else "parquet")
 
 
 def input_files(text: str) -> list[str]:
