@@ -8,7 +8,10 @@ scikit-learn HistGradientBoostingClassifier (max_iter=100, trained on 100,000 ot
 registered in a temporary mloop workspace). Every side runs in a fresh process (its peak RSS is
 its own) and writes the same scores to a Parquet file:
 - baseline: `pandas.read_parquet` of the feature columns, `model.predict_proba` in one go, the
-  predicted class from the probabilities, and `DataFrame.to_parquet`;
+  predicted class from the probabilities, and `DataFrame.to_parquet`; and the same with
+  `predict_proba` called on 100k-row slices of the frame in memory: the model's own cost of
+  being called in chunks (HistGradientBoosting starts one OpenMP region a tree a call, which
+  costs much more when other processes hold the cores);
 - mloop: `score_batch(..., id_column="row_id")` at chunk sizes 100k and 1M (id, prediction, one
   probability column a class, model version; written through a temp file and a rename); and at
   100k once more with the CLI's live progress bar drawn (to a terminal that is /dev/null).
@@ -45,6 +48,7 @@ FEATURES = [f"f{i}" for i in range(20)]
 MODEL = "bench-hgb/1"
 SIDES = [  # (key, label, workload arguments)
     ("baseline", "pandas.read_parquet + predict_proba in one go", ["baseline"]),
+    ("baseline_100k", "pandas.read_parquet + predict_proba in 100k slices", ["baseline", "100000"]),
     ("mloop_100k", "mloop score_batch, chunks of 100k", ["mloop", "100000"]),
     ("mloop_1m", "mloop score_batch, chunks of 1M", ["mloop", "1000000"]),
     ("mloop_100k_bar", "mloop score_batch, chunks of 100k, live progress bar", ["mloop", "100000", "bar"]),
@@ -112,9 +116,10 @@ def workload(kind: str, source: str, output: str, *options: str) -> dict[str, An
     ready = peak_rss_mb()
     if kind == "baseline":
         model = loaded.model
+        step = int(options[0]) if options else ROWS
         start = time.perf_counter()
         frame = pd.read_parquet(source, columns=FEATURES)
-        probabilities = model.predict_proba(frame)
+        probabilities = np.concatenate([model.predict_proba(frame.iloc[i:i + step]) for i in range(0, len(frame), step)])
         scores = pd.DataFrame({"prediction": model.classes_.take(probabilities.argmax(axis=1))}
                               | {f"probability_{c}": probabilities[:, i] for i, c in enumerate(model.classes_)})
         scores.to_parquet(output)

@@ -36,7 +36,7 @@ class ChunkScorer:
                  keep_columns: Sequence[str] = (), probabilities: bool = True, source_name: str = "the input") -> None:
         self.version = version
         self.id_column = id_column
-        self.carried = ([id_column] if id_column else []) + [c for c in keep_columns if c != id_column]
+        self.carried = list(dict.fromkeys(([id_column] if id_column else []) + list(keep_columns)))
         self.inputs = model_inputs(version, source_columns, self.carried, source_name)
         self.read_columns = self.carried + [c for c in self.inputs if c not in self.carried]
         _check_names(self.carried)
