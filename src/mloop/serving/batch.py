@@ -121,13 +121,14 @@ def _scored(scorer: ChunkScorer, data: BatchSource, chunk_rows: int) -> Iterator
     done = 0
     for number, chunk in enumerate(data.chunks(scorer.read_columns, chunk_rows), start=1):
         try:
-            yield scorer.score(chunk)
+            scored = scorer.score(chunk)
         except MloopError as exc:
             where = f" (chunk {number}, rows {done:,}-{done + chunk.num_rows - 1:,})" if done else ""
             raise type(exc)(f"{exc}{where}") from None
         except Exception as exc:
             raise ValidationError(f"{scorer.version.ref} failed on rows {done:,}-{done + chunk.num_rows - 1:,} of "
                                   f"{data.name}: {type(exc).__name__}: {_first_line(exc)}") from exc
+        yield scored
         done += chunk.num_rows
 
 
