@@ -34,6 +34,7 @@ PUBLIC = {
     # serving: the prediction log
     "LabelsResult", "PredictionBatch", "PredictionExplanation", "PredictionLogger", "explain_prediction", "log_labels",
     "predictions",
+    "BatchScoringResult", "batch_scoring_step", "score_batch",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

@@ -115,17 +115,20 @@ if typing.TYPE_CHECKING:
     )
     from mloop.serving import (
         BatchingOptions,
+        BatchScoringResult,
         LabelsResult,
         PredictionBatch,
         PredictionExplanation,
         PredictionLogger,
         ServeOptions,
+        batch_scoring_step,
         create_app,
         explain_prediction,
         get_deployment,
         list_deployments,
         log_labels,
         predictions,
+        score_batch,
         serve,
     )
     from mloop.stores.artifacts import Materializer, register_materializer
@@ -270,6 +273,9 @@ _LAZY: dict[str, str] = {
     'explain_prediction': 'mloop.serving',
     'log_labels': 'mloop.serving',
     'predictions': 'mloop.serving',
+    'BatchScoringResult': 'mloop.serving',
+    'batch_scoring_step': 'mloop.serving',
+    'score_batch': 'mloop.serving',
 }
 
 
@@ -293,6 +299,7 @@ __all__ = [
     "Artifact",
     "ArtifactCheck",
     "BackendError",
+    "BatchScoringResult",
     "Blessing",
     "BlessingReport",
     "CheckResult",
@@ -345,6 +352,7 @@ __all__ = [
     "alias_history",
     "apply_features",
     "autolog",
+    "batch_scoring_step",
     "best_run",
     "bless",
     "bless_step",
@@ -392,6 +400,7 @@ __all__ = [
     "reproduce_run",
     "resume_run",
     "rollback",
+    "score_batch",
     "search_runs",
     "set_stage",
     "set_tag",

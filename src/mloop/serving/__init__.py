@@ -3,6 +3,7 @@ and shadow traffic; deployments as recorded; the prediction log, ground-truth la
 explaining a prediction.
 
     mloop.serve("fraud@champion", port=8080)      # what `mloop serve` runs
+    mloop.score_batch("fraud@champion", "in.parquet", "out.parquet")  # batch scoring, in chunks
     mloop.predictions("fraud", with_labels=True)  # the log as a DataFrame (DuckDB over DB + Parquet)
     mloop.log_labels(frame)                       # ground truth, by request id or entity + time
     mloop.explain_prediction(request_id)          # version, run, training data, features, label
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
     from mloop.stores.workspace import Workspace
 
+from mloop.serving.batch import BatchScoringResult, score_batch
+from mloop.serving.batch_step import batch_scoring_step
 from mloop.serving.deployments import get_deployment, list_deployments
 from mloop.serving.explain import PredictionExplanation, explain_prediction
 from mloop.serving.labels import LabelsResult, log_labels
@@ -27,9 +30,9 @@ from mloop.serving.prediction_batch import PredictionBatch
 from mloop.serving.prediction_log import LoggerStats, PredictionLogger
 from mloop.serving.prediction_query import predictions
 
-__all__ = ["BatchingOptions", "LabelsResult", "LoggerStats", "PredictionBatch", "PredictionExplanation",
-           "PredictionLogger", "ServeOptions", "create_app", "explain_prediction", "get_deployment",
-           "list_deployments", "log_labels", "predictions", "serve"]
+__all__ = ["BatchScoringResult", "BatchingOptions", "LabelsResult", "LoggerStats", "PredictionBatch", "PredictionExplanation",
+           "PredictionLogger", "ServeOptions", "batch_scoring_step", "create_app", "explain_prediction", "get_deployment",
+           "list_deployments", "log_labels", "predictions", "score_batch", "serve"]
 
 
 def create_app(model_ref: str, options: ServeOptions | None = None, workspace: Workspace | None = None) -> FastAPI:
