@@ -31,6 +31,10 @@ PUBLIC = {
     "list_feature_definitions", "materialize_features", "materialize_features_incremental", "training_set_step",
     # serving
     "BatchingOptions", "ServeOptions", "create_app", "get_deployment", "list_deployments", "serve",
+    # serving: the prediction log
+    "LabelsResult", "PredictionBatch", "PredictionExplanation", "PredictionLogger", "explain_prediction", "log_labels",
+    "predictions",
+    "BatchScoringResult", "batch_scoring_step", "score_batch",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

@@ -15,6 +15,8 @@ from mloop.cli import data as data_cli
 from mloop.cli import deployments as deployments_cli
 from mloop.cli import features as features_cli
 from mloop.cli import models as models_cli
+from mloop.cli import predict as predict_cli
+from mloop.cli import predictions as predictions_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import serve as serve_cli
@@ -31,6 +33,8 @@ app.add_typer(data_cli.app, name="data")
 app.add_typer(features_cli.app, name="features")
 serve_cli.register(app)
 app.add_typer(deployments_cli.app, name="deployments")
+app.add_typer(predictions_cli.app, name="predictions")
+app.command("predict")(predict_cli.predict)
 console = render.out_console()
 
 

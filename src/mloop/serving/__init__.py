@@ -1,5 +1,12 @@
-"""Serving models: online over HTTP (`serve`, `create_app`), with micro-batching, hot swap,
-canary and shadow traffic.
+"""Serving models: online over HTTP (`serve`, `create_app`) with micro-batching, hot swap, canary
+and shadow traffic; deployments as recorded; the prediction log, ground-truth labels and
+explaining a prediction.
+
+    mloop.serve("fraud@champion", port=8080)      # what `mloop serve` runs
+    mloop.score_batch("fraud@champion", "in.parquet", "out.parquet")  # batch scoring, in chunks
+    mloop.predictions("fraud", with_labels=True)  # the log as a DataFrame (DuckDB over DB + Parquet)
+    mloop.log_labels(frame)                       # ground truth, by request id or entity + time
+    mloop.explain_prediction(request_id)          # version, run, training data, features, label
 
 Importing this package imports no web framework; `create_app` and `serve` need the `serve` extra.
 """
@@ -13,10 +20,19 @@ if TYPE_CHECKING:
 
     from mloop.stores.workspace import Workspace
 
+from mloop.serving.batch import BatchScoringResult, score_batch
+from mloop.serving.batch_step import batch_scoring_step
 from mloop.serving.deployments import get_deployment, list_deployments
+from mloop.serving.explain import PredictionExplanation, explain_prediction
+from mloop.serving.labels import LabelsResult, log_labels
 from mloop.serving.options import BatchingOptions, ServeOptions
+from mloop.serving.prediction_batch import PredictionBatch
+from mloop.serving.prediction_log import LoggerStats, PredictionLogger
+from mloop.serving.prediction_query import predictions
 
-__all__ = ["BatchingOptions", "ServeOptions", "create_app", "get_deployment", "list_deployments", "serve"]
+__all__ = ["BatchScoringResult", "BatchingOptions", "LabelsResult", "LoggerStats", "PredictionBatch", "PredictionExplanation",
+           "PredictionLogger", "ServeOptions", "batch_scoring_step", "create_app", "explain_prediction", "get_deployment",
+           "list_deployments", "log_labels", "predictions", "score_batch", "serve"]
 
 
 def create_app(model_ref: str, options: ServeOptions | None = None, workspace: Workspace | None = None) -> FastAPI:

@@ -11,15 +11,14 @@ from fastapi import FastAPI, Request, Response
 
 from mloop import __version__
 from mloop.core.errors import NotFoundError
+from mloop.serving.http import error_response, read_body, respond
 from mloop.serving.protocol import split_binary, v2_datatype, v2_input, v2_response
 
 if TYPE_CHECKING:
-    from mloop.serving.app import ServingState
+    from mloop.serving.state import ServingState
 
 
 def add_routes(app: FastAPI, state: ServingState) -> None:
-    from mloop.serving.app import error_response, read_body, respond
-
     def served(name: str, version: str | None = None) -> Any:
         slot = state.router.primary
         if name != state.router.name:
@@ -33,7 +32,7 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
         return slot
 
     def answer(route: str, started: float, body: dict[str, Any], code: int = 200) -> Response:
-        return respond(state, route, started, code, json.dumps(body).encode())
+        return respond(state.metrics, route, started, code, json.dumps(body).encode())
 
     @app.get("/v2/health/live", summary="v2: the server is up")
     async def live() -> Response:
@@ -52,7 +51,7 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
         try:
             model = served(name, version).model
         except Exception as exc:
-            return error_response(state, "/v2/models", started, exc)
+            return error_response(state.metrics, "/v2/models", started, exc)
         signature = model.signature
         inputs = [{"name": c.name, "datatype": v2_datatype(c.type), "shape": [-1]}
                   for c in (signature.inputs if signature else ())]
@@ -67,7 +66,7 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
         try:
             served(name, version)
         except Exception as exc:
-            return error_response(state, "/v2/models/ready", started, exc)
+            return error_response(state.metrics, "/v2/models/ready", started, exc)
         return answer("/v2/models/ready", started, {"name": name, "ready": True})
 
     async def infer(request: Request, name: str, version: str | None = None) -> Response:
@@ -84,9 +83,9 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
             content, headers = v2_response(name, model.version.version, wanted["id"], outputs, wanted["outputs"],
                                            wanted["binary"])
             media = "application/octet-stream" if headers else "application/json"
-            return respond(state, "/v2/infer", started, 200, content, headers, media)
+            return respond(state.metrics, "/v2/infer", started, 200, content, headers, media)
         except Exception as exc:
-            return error_response(state, "/v2/infer", started, exc)
+            return error_response(state.metrics, "/v2/infer", started, exc)
 
     app.add_api_route("/v2/models/{name}", model_metadata, methods=["GET"], summary="v2: model metadata")
     app.add_api_route("/v2/models/{name}/versions/{version}", model_metadata, methods=["GET"],

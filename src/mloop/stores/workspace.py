@@ -4,7 +4,8 @@
 The metadata database is reached through role stores: `workspace.runs` (runs, step runs,
 executions, cache lookup), `workspace.lineage` (artifact records, lineage edges, fingerprints),
 `workspace.tracking` (logged values, run search), `workspace.registry` (models, versions, aliases,
-stages, blessing reports); see mloop.stores.metadata."""
+stages, blessing reports), `workspace.predictions` (the prediction log and labels); see
+mloop.stores.metadata."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from mloop.stores.metadata import (
     FeatureDefinitionStore,
     LineageStore,
     MetadataStores,
+    PredictionStore,
     QualityStore,
     RegistryStore,
     RunStore,
@@ -78,6 +80,11 @@ class Workspace:
     def quality(self) -> QualityStore:
         """Data profiles of artifacts and model versions; quality report summaries."""
         return self.metadata.quality
+
+    @property
+    def predictions(self) -> PredictionStore:
+        """Logged predictions, their Parquet segments, ground-truth labels."""
+        return self.metadata.predictions
 
     @property
     def artifacts(self) -> ArtifactStore:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from mloop.stores.metadata.deployments import DeploymentStore
 from mloop.stores.metadata.features import FeatureDefinitionStore
 from mloop.stores.metadata.lineage import LineageStore
+from mloop.stores.metadata.predictions import PredictionRecord, PredictionSegment, PredictionStore
 from mloop.stores.metadata.quality import QualityReportRecord, QualityStore
 from mloop.stores.metadata.records import (
     ArtifactRecord,
@@ -39,7 +40,8 @@ from mloop.stores.metadata.tracking import TrackingStore
 if TYPE_CHECKING:
     from mloop.stores.metadata.database import Database
 
-__all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "QualityReportRecord", "QualityStore",
+__all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores",
+           "PredictionRecord", "PredictionSegment", "PredictionStore", "QualityReportRecord", "QualityStore",
            "RegistryStore", "RunRecord", "RunStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
 
@@ -55,6 +57,7 @@ class MetadataStores:
     quality: QualityStore
     features: FeatureDefinitionStore
     deployments: DeploymentStore
+    predictions: PredictionStore
 
     @property
     def url(self) -> str:
@@ -79,6 +82,7 @@ def open_metadata_stores(url: str) -> MetadataStores:
     from mloop.stores.metadata.deployments_sql import SqlDeploymentStore
     from mloop.stores.metadata.features_sql import SqlFeatureDefinitionStore
     from mloop.stores.metadata.lineage_sql import SqlLineageStore
+    from mloop.stores.metadata.predictions_sql import SqlPredictionStore
     from mloop.stores.metadata.quality_sql import SqlQualityStore
     from mloop.stores.metadata.registry_sql import SqlRegistryStore
     from mloop.stores.metadata.runs_sql import SqlRunStore
@@ -87,4 +91,5 @@ def open_metadata_stores(url: str) -> MetadataStores:
     database = Database(url)
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database), SqlQualityStore(database),
-                          SqlFeatureDefinitionStore(database), SqlDeploymentStore(database))
+                          SqlFeatureDefinitionStore(database), SqlDeploymentStore(database),
+                          SqlPredictionStore(database))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -153,6 +153,27 @@ class Database:
         sql, order = prepared
         params = [tuple(row[name] if process is None else process(row[name]) for name, process in order)
                   for row in rows]
+        try:
+            conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+    def execute_columns(self, conn: sa.Connection, key: Any, build: Callable[[], Any], table: sa.Table,
+                        columns: Mapping[str, Sequence[Any]]) -> None:
+        """`execute_many` for values given in columns (equal-length sequences): on SQLite each
+        column goes through its bind processor in one `map`, instead of a dict per row."""
+        names = list(columns)
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement(key, build), [dict(zip(names, values, strict=True))
+                                                      for values in zip(*columns.values(), strict=True)])
+            return
+        driver_key = ("driver", key, tuple(names))
+        prepared = self._statements.get(driver_key)
+        if prepared is None:
+            prepared = self._statements[driver_key] = _prepare(self.statement(key, build), table, names, conn.dialect)
+        sql, order = prepared
+        params = list(zip(*(columns[name] if process is None else map(process, columns[name])
+                            for name, process in order), strict=True))
         try:
             conn.connection.driver_connection.executemany(sql, params)  # type: ignore[union-attr]
         except sqlite3.Error as exc:

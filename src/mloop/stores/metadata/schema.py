@@ -374,3 +374,47 @@ readiness_checks = sa.Table(
 )
 sa.Index("ix_readiness_checks_version", readiness_checks.c.model, readiness_checks.c.version,
          readiness_checks.c.created_at)
+# Serving (issue 10): every logged prediction. `inputs`, `outputs` and `entity_key` are JSON text,
+# encoded per batch by the logger (one vectorised call, not one per row) and stored as is. A flush
+# over the logger's spill size is written to a Parquet file with the same columns instead, recorded
+# in prediction_segments; readers query both together through DuckDB.
+prediction_log = sa.Table(
+    "prediction_log", metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("time", Time, nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("deployment", sa.String(200)),
+    sa.Column("role", sa.String(10), nullable=False),  # primary | canary | shadow
+    sa.Column("training_fingerprint", sa.String(64)),
+    sa.Column("inputs", sa.Text, nullable=False),
+    sa.Column("outputs", sa.Text, nullable=False),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("entity_key", sa.Text),
+)
+sa.Index("ix_prediction_log_model_time", prediction_log.c.model, prediction_log.c.time)
+sa.Index("ix_prediction_log_time", prediction_log.c.time)
+
+prediction_segments = sa.Table(
+    "prediction_segments", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("min_time", Time, nullable=False),
+    sa.Column("max_time", Time, nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+sa.Index("ix_prediction_segments_model_time", prediction_segments.c.model, prediction_segments.c.max_time)
+
+# Ground truth, posted after the fact: by request id, or by entity key + event time (then resolved
+# to the request it applies to when logged; a label matching no prediction keeps request_id NULL).
+prediction_labels = sa.Table(
+    "prediction_labels", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("request_id", sa.String(64), index=True),
+    sa.Column("entity_key", sa.Text),
+    sa.Column("event_time", Time),
+    sa.Column("label", sa.Text, nullable=False),  # JSON
+    sa.Column("created_at", Time, nullable=False),
+)

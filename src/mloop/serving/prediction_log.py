@@ -1,0 +1,330 @@
+"""The prediction logger: every predicted batch written asynchronously, in bulk.
+
+    logger = PredictionLogger()                  # the current workspace
+    logger.log(PredictionBatch(request_ids=[...], model="fraud", version=3, inputs=frame,
+                               outputs={"prediction": labels, "probabilities": proba}, ...))
+    logger.close()                                # at shutdown: everything logged is written
+
+`log` appends the batch to an in-memory buffer and returns: no encoding, no I/O, no waiting on
+the writer. A writer thread flushes the buffer every `flush_seconds`, or as soon as it holds
+`flush_rows` rows: a flush of fewer than `spill_rows` rows is one INSERT statement into the
+metadata database; a larger one is one Parquet file per model under `folder` (temp file +
+rename), recorded as a segment row. A failing database is retried, counted in `stats.errors` and
+retried again at the next flush; it never raises into the caller. Only past `max_buffer_rows`
+rows held for retry are the oldest given up (counted in `stats.dropped`).
+
+Parquet files go to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`), also
+when artifacts live on S3: readers on another machine need that folder (or its copy) to see them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+import time
+import uuid
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mloop.serving.prediction_batch import PredictionBatch, check_batch, encode_batches
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from mloop.stores.workspace import Workspace
+
+_log = logging.getLogger("mloop.serving.prediction_log")
+#: pauses between the attempts of one write (then the rows wait for the next flush)
+RETRY_DELAYS = (0.05, 0.2, 0.5)
+_OPEN: weakref.WeakSet[PredictionLogger] = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class LoggerStats:
+    """Rows (requests) so far: logged by callers, written (database + Parquet), of those spilled to
+    Parquet, given up (`dropped`: malformed batches, or past the retry buffer), still `pending`;
+    `errors` counts failed write attempts and malformed batches."""
+
+    logged: int
+    written: int
+    spilled: int
+    errors: int
+    dropped: int
+    pending: int
+
+
+@dataclass
+class _Write:
+    """Rows encoded and waiting to be stored (kept across failed attempts; a spilled file is
+    written once and only its segment row retried)."""
+
+    table: pa.Table
+    files: dict[str, tuple[Path, str]] = field(default_factory=dict)  # model -> (file, segment id)
+
+
+class PredictionLogger:
+    def __init__(self, workspace: Workspace | None = None, *, flush_rows: int = 1024, flush_seconds: float = 1.0,
+                 spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
+                 max_buffer_rows: int = 1_000_000) -> None:
+        from mloop.core.errors import ValidationError
+        from mloop.stores.workspace import get_workspace
+
+        for name, value in (("flush_rows", flush_rows), ("spill_rows", spill_rows),
+                            ("max_buffer_rows", max_buffer_rows)):
+            if value < 1:
+                raise ValidationError(f"{name} must be at least 1, not {value}")
+        if flush_seconds <= 0:
+            raise ValidationError(f"flush_seconds must be positive, not {flush_seconds}")
+        self.workspace = workspace or get_workspace()
+        self.folder = Path(folder) if folder is not None else self.workspace.settings.state_dir / "predictions"
+        self.flush_rows, self.flush_seconds, self.spill_rows = flush_rows, flush_seconds, spill_rows
+        self.max_buffer_rows = max_buffer_rows
+        self._pending: deque[PredictionBatch] = deque()
+        self._pending_rows = 0
+        self._failed: deque[_Write] = deque()
+        #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
+        self._counts = {"taken": 0, "written": 0, "spilled": 0, "errors": 0, "dropped": 0}
+        # re-entrant: a SIGTERM handler may close the logger while this thread is inside log/flush
+        self._lock = threading.RLock()
+        self._write_lock = threading.RLock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
+        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
+        self._thread.start()
+        _OPEN.add(self)
+        _install_exit_hooks()
+
+    def log(self, batch: PredictionBatch) -> None:
+        """Hand a batch to the log (an append to a buffer; never raises, never waits on I/O)."""
+        if batch.time is None:
+            batch.time = datetime.now(timezone.utc)
+        if self._closed:
+            with self._lock:
+                self._counts["dropped"] += len(batch.request_ids)
+            _log.warning("prediction logger is closed: %d prediction(s) of %s were not logged",
+                         len(batch.request_ids), batch.model)
+            return
+        # No lock here: deque.append is atomic, and the row count only decides when to wake the
+        # writer (an update lost to a race delays a flush by at most flush_seconds).
+        self._pending.append(batch)
+        self._pending_rows += len(batch.request_ids)
+        if self._pending_rows >= self.flush_rows and not self._wake.is_set():
+            self._wake.set()
+
+    def flush(self) -> None:
+        """Write everything logged so far (in the calling thread); rows whose write fails stay
+        buffered for the next flush."""
+        with self._write_lock:
+            self._write_pending()
+
+    def close(self) -> None:
+        """Stop the writer and write everything logged: nothing is lost on a graceful shutdown.
+        Idempotent; also run at interpreter exit and on SIGTERM (when nothing else handles it)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10.0)  # it was woken; bounded, in case this thread holds the write lock
+        self.flush()
+        if self._failed or self._pending:  # a failing database, or a log() that raced with close: once more
+            time.sleep(RETRY_DELAYS[-1] if self._failed else 0)
+            self.flush()
+        with self._write_lock:
+            if self._duckdb is not None:
+                self._duckdb.close()
+                self._duckdb = None
+        lost = sum(w.table.num_rows for w in self._failed)
+        if lost:
+            with self._lock:
+                self._counts["dropped"] += lost
+            self._failed.clear()
+            _log.error("prediction logger closed with %d prediction(s) not written (see the errors above)", lost)
+        _OPEN.discard(self)
+
+    @property
+    def stats(self) -> LoggerStats:
+        buffered = sum(len(b.request_ids) for b in list(self._pending))  # list(deque) is atomic
+        with self._lock:
+            counts = dict(self._counts)
+            held = sum(w.table.num_rows for w in list(self._failed))
+        taken = counts.pop("taken")
+        return LoggerStats(logged=taken + buffered, pending=buffered + held, **counts)
+
+    def __enter__(self) -> PredictionLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writer side
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            closing = self._closed
+            try:
+                self.flush()
+            except Exception:  # never let the writer die: the rows stay buffered, counted as an error
+                _log.exception("prediction logger: flush failed")
+                with self._lock:
+                    self._counts["errors"] += 1
+            if closing:
+                return
+
+    def _take(self) -> list[PredictionBatch]:
+        """Everything buffered so far (batches logged meanwhile stay for the next flush)."""
+        self._pending_rows = 0
+        batches = []
+        while True:
+            try:
+                batches.append(self._pending.popleft())
+            except IndexError:
+                break
+        with self._lock:
+            self._counts["taken"] += sum(len(b.request_ids) for b in batches)
+        return batches
+
+    def _write_pending(self) -> None:
+        batches = self._take()
+        if batches:
+            table = self._encode(batches)
+            if table is not None and table.num_rows:
+                self._failed.append(_Write(table))
+        while self._failed:
+            write = self._failed[0]
+            if not self._store(write):
+                self._trim_failed()
+                return
+            self._failed.popleft()
+
+    def _encode(self, batches: list[PredictionBatch]) -> pa.Table | None:
+        good = []
+        for batch in batches:
+            try:
+                check_batch(batch)
+            except Exception as exc:  # a malformed batch is the caller's bug: say so, keep the others
+                _log.error("prediction batch dropped: %s", exc)
+                with self._lock:
+                    self._counts["errors"] += 1
+                    self._counts["dropped"] += len(batch.request_ids)
+                continue
+            good.append(batch)
+        if not good:
+            return None
+        try:
+            if self._duckdb is None:
+                from mloop.quality.inputs import duckdb_module
+
+                self._duckdb = duckdb_module().connect()
+            return encode_batches(good, self._duckdb)
+        except Exception:
+            _log.exception("prediction batches dropped: they could not be encoded")
+            with self._lock:
+                self._counts["errors"] += 1
+                self._counts["dropped"] += sum(len(b) for b in good)
+            return None
+
+    def _store(self, write: _Write) -> bool:
+        """Write the rows (retried a few times); False when every attempt failed."""
+        for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
+            if delay:
+                time.sleep(delay)
+            try:
+                spilled = self._store_once(write)
+            except Exception as exc:
+                with self._lock:
+                    self._counts["errors"] += 1
+                _log.warning("prediction log write failed (attempt %d): %s", attempt + 1, exc)
+                continue
+            with self._lock:
+                self._counts["written"] += write.table.num_rows
+                self._counts["spilled"] += write.table.num_rows if spilled else 0
+            return True
+        return False
+
+    def _store_once(self, write: _Write) -> bool:
+        table = write.table
+        if table.num_rows < self.spill_rows:
+            self.workspace.predictions.add_predictions(table.to_pydict())
+            return False
+        import pyarrow.compute as pc
+
+        from mloop.core.clock import utcnow
+        from mloop.stores.metadata.predictions import PredictionSegment
+
+        for model in pc.unique(table["model"]).to_pylist():
+            if model not in write.files:
+                part = table.filter(pc.equal(table["model"], model))
+                write.files[model] = (self._write_file(part, model), uuid.uuid4().hex)
+        for model, (path, segment_id) in write.files.items():
+            part = table.filter(pc.equal(table["model"], model))
+            low, high = pc.min_max(part["time"]).values()
+            self.workspace.predictions.add_segment(PredictionSegment(
+                id=segment_id, path=str(path), rows=part.num_rows, min_time=low.as_py(), max_time=high.as_py(),
+                model=model, created_at=utcnow()))
+        return True
+
+    def _write_file(self, table: pa.Table, model: str) -> Path:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        day = pc.min(table["time"]).as_py().strftime("%Y-%m-%d")
+        folder = self.folder / model.replace("/", "_") / f"date={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.parquet"
+        temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+        try:
+            pq.write_table(table, temporary, compression="zstd")
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return path.resolve()
+
+    def _trim_failed(self) -> None:
+        held = sum(w.table.num_rows for w in self._failed)
+        while self._failed and held > self.max_buffer_rows:
+            lost = self._failed.popleft().table.num_rows
+            held -= lost
+            with self._lock:
+                self._counts["dropped"] += lost
+            _log.error("prediction log: %d prediction(s) given up after repeated write failures", lost)
+
+
+def close_all() -> None:
+    """Close every open logger (at interpreter exit; on SIGTERM)."""
+    for logger in list(_OPEN):
+        logger.close()
+
+
+_HOOKS: dict[str, Any] = {}
+
+
+def _install_exit_hooks() -> None:
+    """atexit once; and a SIGTERM handler when the process has none of its own (a server such as
+    uvicorn installs its own and closes the logger in its shutdown): the loggers are closed, then
+    the signal is delivered again with its default action, so the exit status is unchanged."""
+    if _HOOKS:
+        return
+    _HOOKS["atexit"] = atexit.register(close_all)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+
+        def on_sigterm(signum: int, _frame: Any) -> None:
+            close_all()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        _HOOKS["sigterm"] = on_sigterm

@@ -1,0 +1,189 @@
+"""Reading the prediction log: the database rows and the Parquet segments as one DuckDB table,
+with the JSON inputs and outputs expanded into typed columns by DuckDB itself.
+
+    mloop.predictions("fraud", since="2026-12-01", with_labels=True)
+    # request_id, time, model, version, deployment, role, training_fingerprint, latency_ms,
+    # input.<column>..., prediction, probability_<class>... (or probabilities), entity.<key>..., label
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mloop.core.errors import NotFoundError, ValidationError
+from mloop.serving.prediction_batch import prediction_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mloop.stores.workspace import Workspace
+
+#: the columns every result starts with (then inputs, outputs, entity keys, label)
+LEADING = ("request_id", "time", "model", "version", "deployment", "role", "training_fingerprint", "latency_ms")
+#: JSON types as DuckDB infers them -> the type a column gets (null-only fields read as text)
+_TYPES = {"NULL": "VARCHAR", "UBIGINT": "BIGINT"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which predictions: every filter is optional."""
+
+    model: str | None = None
+    version: int | None = None
+    deployment: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+
+def predictions(model: str | None = None, *, version: int | None = None, deployment: str | None = None,
+                since: datetime | str | None = None, until: datetime | str | None = None,
+                with_labels: bool = False, limit: int | None = None,
+                workspace: Workspace | None = None) -> pd.DataFrame:
+    """Logged predictions, newest first, from the database and the Parquet segments together.
+    `since`/`until` are datetimes or ISO 8601 text (a time without a zone is UTC); with
+    `with_labels` a `label` column holds the newest ground truth logged for each request."""
+    from mloop.stores.workspace import get_workspace
+
+    window = Window(model, version, deployment, parse_time(since, "since"), parse_time(until, "until"),
+                    check_limit(limit))
+    workspace = workspace or get_workspace()
+    connection = open_log(workspace, window)
+    try:
+        if with_labels:
+            attach_labels(connection, workspace)
+        return expanded(connection, with_labels).to_arrow_table().to_pandas()
+    finally:
+        connection.close()
+
+
+def parse_time(value: datetime | str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{name} {value!r} is not a time; write ISO 8601, e.g. 2026-12-01 or "
+                                  "2026-12-01T12:00:00+00:00") from None
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{name} must be a datetime or ISO 8601 text, not {type(value).__name__}")
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def check_limit(limit: int | None) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValidationError(f"limit must be a positive whole number, not {limit!r}")
+    return limit
+
+
+def open_log(workspace: Workspace, window: Window) -> Any:
+    """A DuckDB connection whose table `picked` holds the predictions in `window`, newest first."""
+    import pyarrow as pa
+
+    from mloop.quality.inputs import duckdb_module
+
+    store = workspace.predictions
+    rows = store.prediction_rows(model=window.model, version=window.version, deployment=window.deployment,
+                                 since=window.since, until=window.until, limit=window.limit)
+    files = [segment.path for segment in store.segments(model=window.model, since=window.since, until=window.until)]
+    missing = next((path for path in files if not Path(path).is_file()), None)
+    if missing is not None:
+        raise NotFoundError(f"prediction log file {missing} is missing; it was written on the machine that served "
+                            "the predictions: copy it back to that path, or read the log there")
+    connection = duckdb_module().connect()
+    try:
+        connection.execute("SET TimeZone = 'UTC'").fetchall()
+        connection.register("db_rows", pa.table(rows, schema=prediction_schema()))
+        source = "SELECT * FROM db_rows"
+        if files:
+            source += " UNION ALL BY NAME SELECT * FROM read_parquet(?)"
+        where, params = _filters(window)
+        params = ([files] if files else []) + params
+        limit = f" LIMIT {window.limit}" if window.limit else ""
+        connection.execute(f"CREATE TEMP TABLE picked AS SELECT * FROM ({source}) {where} "
+                           f"ORDER BY time DESC, request_id{limit}", params).fetchall()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _filters(window: Window) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("model", window.model), ("version", window.version), ("deployment", window.deployment)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if window.since is not None:
+        clauses.append("time >= ?")
+        params.append(window.since)
+    if window.until is not None:
+        clauses.append("time <= ?")
+        params.append(window.until)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def attach_labels(connection: Any, workspace: Workspace) -> None:
+    """Table `labels` (request_id, label JSON): the newest label of each picked request."""
+    import pyarrow as pa
+
+    ids = [row[0] for row in connection.execute("SELECT request_id FROM picked").fetchall()]
+    found = workspace.predictions.labels_of(ids)
+    connection.register("labels", pa.table({"request_id": pa.array(list(found), pa.string()),
+                                            "label": pa.array(list(found.values()), pa.string())}))
+
+
+def expanded(connection: Any, with_labels: bool) -> Any:
+    """The picked rows with inputs, outputs, entity keys and labels as typed columns."""
+    structures = connection.execute(
+        "SELECT json_group_structure(inputs::JSON), json_group_structure(outputs::JSON), "
+        "json_group_structure(entity_key::JSON) FROM picked").fetchall()[0]
+    inputs, outputs, entities = (_structure(text) for text in structures)
+    select = [quote_name(name) for name in LEADING]
+    select += [f"i.{quote_name(key)} AS {quote_name('input.' + key)}" for key in inputs]
+    select += [f"o.{quote_name(key)} AS {quote_name(key)}" for key in outputs]
+    select += [f"e.{quote_name(key)} AS {quote_name('entity.' + key)}" for key in entities]
+    source = (f"SELECT *, {_transform('inputs', inputs)} AS i, {_transform('outputs', outputs)} AS o, "
+              f"{_transform('entity_key', entities)} AS e FROM picked")
+    join = ""
+    if with_labels:
+        label_type = connection.execute("SELECT json_group_structure(label::JSON) FROM labels").fetchall()[0][0]
+        label_type = _type(json.loads(label_type)) if label_type else "VARCHAR"
+        select.append(f"json_transform(l.label, {_literal(json.dumps(label_type))}) AS label")
+        join = " LEFT JOIN labels l USING (request_id)"
+    return connection.sql(f"SELECT {', '.join(select)} FROM ({source}) p{join} ORDER BY time DESC, request_id")
+
+
+def _structure(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    parsed = json.loads(text)
+    return {str(key): _type(value) for key, value in parsed.items()} if isinstance(parsed, dict) else {}
+
+
+def _type(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _type(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_type(item) for item in value]
+    return _TYPES.get(value, value)
+
+
+def _transform(column: str, structure: dict[str, Any]) -> str:
+    if not structure:
+        return "NULL"
+    return f"json_transform({column}, {_literal(json.dumps(structure))})"
+
+
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,117 @@
+"""What the routes share: the router (which version answers), the metrics, the options; and
+predicting a request's rows, batched or as they come, with shadow copies on the side."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from mloop.core.errors import ValidationError
+from mloop.serving.batching import QueueFullError
+from mloop.serving.http import SignatureMismatch
+from mloop.serving.metrics import ServerMetrics
+from mloop.serving.models import Predictions, ServedModel
+from mloop.serving.options import ServeOptions
+from mloop.serving.protocol import ParsedInput
+from mloop.serving.router import Router, Slot, SwapEvent
+
+if TYPE_CHECKING:
+    from mloop.stores.workspace import Workspace
+
+log = logging.getLogger("mloop.serving")
+
+
+class ServingState:
+    """What the routes share: the router, the metrics, the options."""
+
+    def __init__(self, ref: str, options: ServeOptions, workspace: Workspace) -> None:
+        self.ref, self.options, self.workspace = ref, options, workspace
+        self.metrics = ServerMetrics(options.batching.max_batch_size)
+        self.router = Router(ref, workspace, options.batching, canary=options.canary,
+                             canary_percent=options.canary_percent, shadow=options.shadow,
+                             shadow_percent=options.shadow_percent, on_batch=self._observe, on_swap=self._swapped,
+                             require_ready=options.require_ready)
+        self.started = time.time()
+        self.shadow_tasks: set[asyncio.Task[Any]] = set()
+
+    def _observe(self, model: ServedModel, stats: Any) -> None:
+        self.metrics.observe_batch(model.ref, stats)
+
+    def _swapped(self, event: SwapEvent) -> None:
+        self.metrics.swaps.labels(event.role, str(event.switched).lower()).inc()
+        if self.options.deployment_id:
+            from mloop.serving.deployments import record_swap
+
+            try:
+                record_swap(self.options.deployment_id, event, self.workspace)
+            except Exception as exc:  # the switch happened; its record is lost, the log keeps it
+                log.warning("cannot record the swap to %s: %s", event.to_version, exc)
+
+    async def predict(self, slot: Slot, parsed: ParsedInput) -> tuple[ServedModel, Predictions]:
+        """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as they come."""
+        model = slot.model
+        batching = model.batcher is not None and parsed.rows < self.options.batching.max_batch_size
+        if batching and parsed.records is None and parsed.columns:  # a few rows as columns (v2): batch them
+            names = list(parsed.columns)
+            parsed = ParsedInput(records=[dict(zip(names, values, strict=True))
+                                         for values in zip(*parsed.columns.values(), strict=True)])
+        if parsed.records is not None and batching and model.checks_records:
+            problems = _record_problems(model, parsed.records)
+            if problems:
+                raise SignatureMismatch(model.ref, problems)
+            self.router.remember(parsed.records[0])
+            try:
+                return await self.router.predict_records(slot, parsed.records)
+            except QueueFullError:
+                self.metrics.rejected.labels(model.ref).inc()
+                raise
+        data = parsed.records if parsed.records is not None else parsed.columns
+        try:
+            frame = model.check_frame(data)
+        except ValidationError as exc:
+            raise SignatureMismatch(model.ref, [str(exc)]) from None
+        outputs = await asyncio.get_running_loop().run_in_executor(None, model.predict_frame, frame)
+        return model, outputs
+
+    def shadow(self, key: str | None, parsed: ParsedInput) -> None:
+        """Send a copy to the shadow version, if this request is in its share; its answer is only counted."""
+        slot = self.router.shadow_copy(key)
+        if slot is None:
+            return
+        task = asyncio.ensure_future(self._shadow(slot, parsed))
+        self.shadow_tasks.add(task)
+        task.add_done_callback(self.shadow_tasks.discard)
+
+    async def _shadow(self, slot: Slot, parsed: ParsedInput) -> None:
+        try:
+            model, outputs = await self.predict(slot, parsed)
+            self.metrics.predictions.labels(model.ref, "shadow").inc(parsed.rows)
+        except Exception as exc:  # never reaches the caller: counted and logged
+            self.metrics.errors.labels("shadow").inc()
+            log.debug("shadow prediction on %s failed: %s", slot.ref, exc)
+
+    def metadata(self) -> dict[str, Any]:
+        primary = self.router.primary.model
+        signature = primary.signature
+        roles = {slot.role: {"follows": slot.ref, "version": slot.model.ref, "percent": slot.percent,
+                             "training_fingerprint": slot.model.fingerprint} for slot in self.router.slots}
+        return {
+            "model": self.router.name, "follows": self.ref, "version": primary.ref,
+            "versions": roles, "signature": signature.to_dict() if signature else None,
+            "lineage": primary.version.lineage, "training_fingerprint": primary.fingerprint,
+            "batching": {"enabled": self.options.batching.enabled,
+                         "max_batch_size": self.options.batching.max_batch_size,
+                         "max_wait_ms": self.options.batching.max_wait_ms,
+                         "max_queue": primary.batcher.max_queue if primary.batcher else None},
+            "swaps": [event.to_dict() for event in self.router.swaps],
+            "started_at": self.started,
+        }
+
+
+def _record_problems(model: ServedModel, records: list[dict[str, Any]]) -> list[str]:
+    if len(records) == 1:
+        return model.record_problems(records[0])
+    return [f"record {index}: {problem}" for index, record in enumerate(records)
+            for problem in model.record_problems(record)]
