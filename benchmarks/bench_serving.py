@@ -219,10 +219,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,16,64", help="open connections, comma-separated (1,16,64)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"which of {','.join(TOOLS)} (all)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one 2 s run per concurrency, 1 s warm-up")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON file written (results/serving.json)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="the JSON file written (results/serving.json; serving-quick.json with --quick)")
     args = parser.parse_args(argv)
-    if args.quick:
+    if args.quick:  # a smoke run never replaces the figures of a full one
         args.duration, args.warmup, args.rounds = 2.0, 1.0, 1
+    args.output = args.output or (RESULTS.with_name("serving-quick.json") if args.quick else RESULTS)
     try:
         args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     except ValueError:
