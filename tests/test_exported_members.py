@@ -29,6 +29,8 @@ PUBLIC = {
     "DataFrameSource", "Entity", "Feature", "FeatureService", "FeatureView", "OnDemandFeature", "ParquetSource",
     "SqlSource", "apply_features", "feature_freshness", "get_online_features", "get_training_frame",
     "list_feature_definitions", "materialize_features", "materialize_features_incremental", "training_set_step",
+    # serving
+    "StreamScorer", "StreamStats", "score_stream",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

@@ -113,6 +113,7 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
+    from mloop.serving import StreamScorer, StreamStats, score_stream
     from mloop.stores.artifacts import Materializer, register_materializer
     from mloop.stores.integrity import ArtifactCheck, verify_artifacts
     from mloop.stores.workspace import Workspace, get_workspace
@@ -242,6 +243,9 @@ _LAZY: dict[str, str] = {
     'set_tags': 'mloop.tracking',
     'stage_history': 'mloop.registry',
     'start_run': 'mloop.tracking',
+    'StreamScorer': 'mloop.serving',
+    'StreamStats': 'mloop.serving',
+    'score_stream': 'mloop.serving',
 }
 
 
@@ -306,6 +310,8 @@ __all__ = [
     "StepFailed",
     "StepRun",
     "StepTimeoutError",
+    "StreamScorer",
+    "StreamStats",
     "Suite",
     "ValidationError",
     "ValidationReport",
@@ -355,6 +361,7 @@ __all__ = [
     "register_materializer",
     "register_model",
     "reproduce_run",
+    "score_stream",
     "resume_run",
     "rollback",
     "search_runs",

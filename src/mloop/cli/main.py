@@ -16,6 +16,7 @@ from mloop.cli import features as features_cli
 from mloop.cli import models as models_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
+from mloop.cli import stream as stream_cli
 from mloop.cli import tracking as tracking_cli
 from mloop.cli.errors import DEBUG, err_console, handle_errors
 
@@ -27,6 +28,7 @@ app.add_typer(artifacts_cli.app, name="artifacts")
 app.add_typer(models_cli.app, name="models")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(features_cli.app, name="features")
+app.command("stream")(stream_cli.stream)
 console = render.out_console()
 
 
