@@ -162,10 +162,12 @@ def _convert(spec: ColumnSpec, raw: Any, bad: np.ndarray, rejected: dict[int, li
         _reject(rejected, bad, wrong, lambda v: f"{spec.name!r} is {v!r}, expected a date and time (ISO 8601)",
                 raw)
     elif spec.categories is not None:
-        known = {str(category): category for category in spec.categories}
-        values = raw.astype(str).map(known).where(~missing)
-        wrong = ~missing & values.isna().to_numpy(dtype=bool)
-        listed = ", ".join(list(known)[:10]) + (", ..." if len(known) > 10 else "")
+        known = [str(category) for category in spec.categories]
+        codes = pd.Index(known).get_indexer(raw.astype(str).to_numpy())
+        wrong = ~missing & (codes < 0)
+        labels = np.asarray(spec.categories + [None], dtype=object)  # code -1 picks None
+        values = pd.Series(labels[np.where(missing, -1, codes)], index=raw.index, dtype=object)
+        listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
         _reject(rejected, bad, wrong, lambda v: f"{spec.name!r} has unknown value {v!r} (known: {listed})", raw)
     elif spec.type == "string":
         values = raw.astype(str).where(~missing)
