@@ -47,29 +47,21 @@ def read_entries(entries: Sequence[tuple[str, dict[str, str]]], signature: Signa
     data_is_column = DATA_FIELD in signature.columns
     records = _records(fields, rejected, data_is_column)
     unreadable = {position: list(reasons) for position, reasons in rejected.items()}
-    table = pd.DataFrame.from_records(records, index=range(len(records))) if records else pd.DataFrame()
+    names: set[str] = set().union(*records) if records else set()
     carried = {}
     for name in CARRIED:
-        from_entry = [values.get(name) for values in fields]
-        if name in table.columns and name not in signature.columns:
-            in_record = table.pop(name).to_numpy(dtype=object)
-            from_entry = [a if a is not None else (None if _missing(b) else str(b))
-                          for a, b in zip(from_entry, in_record, strict=True)]
-        if any(value is not None for value in from_entry):
-            carried[name] = from_entry
-    if not data_is_column:
-        table = table.drop(columns=[DATA_FIELD], errors="ignore")
+        if name in names and name not in signature.columns:
+            carried[name] = [None if _missing(v) else str(v) for v in (record.get(name) for record in records)]
     bad = np.zeros(len(ids), dtype=bool)
     for position in rejected:
         bad[position] = True
-    columns = {}
-    for spec in signature.inputs:
-        raw = table[spec.name] if spec.name in table.columns else pd.Series([None] * len(ids), dtype=object)
-        columns[spec.name] = _convert(spec, raw, bad, rejected)
-    for name in table.columns:
-        if name not in columns:
-            present = ~_missing_mask(table[name])
-            _reject(rejected, bad, present, lambda _value, name=name: f"unexpected field {name!r}", table[name])
+    columns = {spec.name: _convert(spec, [record.get(spec.name) for record in records], bad, rejected)
+               for spec in signature.inputs}
+    ignored = set(columns) | set(carried) | (set() if data_is_column else {DATA_FIELD})
+    for name in sorted(names - ignored):
+        values = pd.Series([record.get(name) for record in records], dtype=object)
+        _reject(rejected, bad, ~_missing_mask(values), lambda _value, name=name: f"unexpected field {name!r}",
+                values)
     rejected.update(unreadable)  # an entry that could not be read has that one reason
     valid = np.flatnonzero(~bad)
     frame = pd.DataFrame({name: _typed(spec, column.iloc[valid])
@@ -131,22 +123,30 @@ def _reject(rejected: dict[int, list[str]], bad: np.ndarray, mask: np.ndarray, r
     if not len(positions):
         return
     bad[positions] = True
-    shown = values.to_numpy(dtype=object)[positions]
+    shown = np.asarray(values, dtype=object)[positions]
     for position, value in zip(positions.tolist(), shown, strict=True):
         rejected.setdefault(position, []).append(reason(value))
 
 
-def _convert(spec: ColumnSpec, raw: Any, bad: np.ndarray, rejected: dict[int, list[str]]) -> Any:
-    """`raw` as `spec`'s type; entries whose value does not fit are marked in `bad` with a reason."""
+def _convert(spec: ColumnSpec, column: list[Any], bad: np.ndarray, rejected: dict[int, list[str]]) -> Any:
+    """`column` as `spec`'s type; entries whose value does not fit are marked in `bad` with a reason."""
     import pandas as pd
 
+    numbers = _numbers(column) if spec.type in ("integer", "float") else None
+    if numbers is not None:  # the common case, in C: every value is a number, or missing
+        missing = np.isnan(numbers)
+        if spec.type == "integer":
+            fractional = ~missing & (np.nan_to_num(numbers) % 1 != 0)
+            _reject(rejected, bad, fractional, lambda v: f"{spec.name!r} is {v!r}, expected a whole number", column)
+        if not spec.nullable:
+            _reject(rejected, bad, missing, lambda _v: f"{spec.name!r} is missing, and the model had no missing "
+                    "values there in training", column)
+        return pd.Series(numbers)
+    raw = pd.Series(column, dtype=object)
     missing = _missing_mask(raw)
     present = raw.where(~missing)
     if spec.type in ("integer", "float"):
-        if raw.dtype == object or str(raw.dtype) in ("str", "string"):
-            values = pd.to_numeric(present.astype(object).where(~missing, None), errors="coerce")
-        else:
-            values = present.astype(float)
+        values = pd.to_numeric(present.where(~missing, None), errors="coerce")
         wrong = ~missing & values.isna().to_numpy(dtype=bool)
         _reject(rejected, bad, wrong, lambda v: f"{spec.name!r} is {v!r}, expected a number ({spec.type})", raw)
         if spec.type == "integer":
@@ -177,6 +177,23 @@ def _convert(spec: ColumnSpec, raw: Any, bad: np.ndarray, rejected: dict[int, li
         _reject(rejected, bad, missing,
                 lambda _v: f"{spec.name!r} is missing, and the model had no missing values there in training", raw)
     return values
+
+
+def _numbers(column: list[Any]) -> np.ndarray | None:
+    """`column` as float64 (NaN where missing: None, "" or null) when every value is a number or
+    the text of one; None otherwise (the caller then finds the entries that are not)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(column)
+        if pa.types.is_string(array.type):
+            array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+        elif not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_null(array.type)):
+            return None
+        return np.asarray(array.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return None
 
 
 def _typed(spec: ColumnSpec, values: Any) -> Any:
