@@ -14,7 +14,9 @@ not timed).
   the 100,000th result in the sink;
 - beside them, a hand-written redis-py consumer doing the same work with no checks (batch 256):
   what the signature checks, dead-letter handling and bookkeeping cost.
-The data is cached under ~/.cache/mloop-bench/data; the streams are deleted afterwards. Redis is
+Every consumer predicts on one thread (OMP_NUM_THREADS=1, unless set): on a busy machine OpenMP
+threads that wait on each other cost more than they bring to a batch of a few hundred rows, and
+two processes then share the cores as any two workers would. The data is cached under ~/.cache/mloop-bench/data; the streams are deleted afterwards. Redis is
 the one at 127.0.0.1:6379 (MLOOP_BENCH_REDIS_URL). Prints a table, writes
 benchmarks/results/stream.json.
 """
@@ -222,6 +224,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before scikit-learn loads; the workers inherit it
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         worker(*sys.argv[2:7])
         return
@@ -239,7 +242,8 @@ def main() -> None:
         "benchmark": "stream",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_start": load},
-        "workload": {"entries": ENTRIES, "features": FEATURES, "train_rows": TRAIN_ROWS, "model":
+        "workload": {"entries": ENTRIES, "features": FEATURES, "train_rows": TRAIN_ROWS,
+                     "omp_num_threads": os.environ["OMP_NUM_THREADS"], "model":
                      "HistGradientBoostingClassifier(max_iter=100)", "redis_url": REDIS_URL},
         "results": figures,
     }, indent=2) + "\n")
