@@ -48,6 +48,10 @@ def test_scores_equal_the_models_own_predictions(fraud: mloop.ModelVersion, name
     assert [int(r["prediction"]) for r in results] == predictions.tolist()
     got = [json.loads(r["probabilities"]) for r in results]
     assert [[p["0"], p["1"]] for p in got] == probabilities.tolist()  # exact: floats written round-trip
+    # the consumer was a deployment while it ran
+    (deployment,) = mloop.list_deployments("fraud")
+    assert (deployment.mode, deployment.status, deployment.version) == ("stream", "stopped", "fraud/1")
+    assert names.source_url.split("?")[0] in deployment.url and "->" in deployment.url
 
 
 def test_a_batch_mixing_json_and_column_entries(fraud: mloop.ModelVersion, names: Streams) -> None:

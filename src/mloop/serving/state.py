@@ -102,12 +102,13 @@ class ServingState:
         """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as
         they come. Also gives the model's input as the log keeps it (columns, or the checked frame)."""
         model = slot.model
-        batching = model.batcher is not None and parsed.rows < self.options.batching.max_batch_size
-        if batching and parsed.records is None and parsed.columns:  # a few rows as columns (v2): batch them
+        # a few rows take the record path (checked field by field; batched unless --no-batching)
+        few = parsed.rows < self.options.batching.max_batch_size and model.checks_records
+        if few and parsed.records is None and parsed.columns:  # a few rows as columns (v2)
             names = list(parsed.columns)
             parsed = ParsedInput(records=[dict(zip(names, values, strict=True))
                                          for values in zip(*parsed.columns.values(), strict=True)])
-        if parsed.records is not None and batching and model.checks_records:
+        if parsed.records is not None and few:
             problems = _record_problems(model, parsed.records)
             if problems:
                 raise SignatureMismatch(model.ref, problems)

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import ConfigError, ValidationError
 from mloop.registry import adapters
-from mloop.serving.stream_address import StreamAddress, default_consumer, redis_module
+from mloop.serving.deployments import Heartbeat, start_deployment, stop_deployment
+from mloop.serving.stream_address import StreamAddress, default_consumer, redacted, redis_module
 from mloop.serving.stream_entries import EntryBatch, dead_letter_fields, read_entries, result_fields
+from mloop.stores.workspace import Workspace, get_workspace
 
 if TYPE_CHECKING:
     from mloop.registry.loaded import LoadedModel
-    from mloop.stores.workspace import Workspace
 
 DEFAULT_GROUP = "mloop"
 DEAD_LETTER_SUFFIX = ":dead"
@@ -163,6 +164,7 @@ class StreamScorer:
         stop = stop or threading.Event()
         stats = StreamStats(self.model.version.ref, self.source.stream, self.sink.stream, self.group, self.consumer)
         restore = _stop_on_signals(stop)
+        deployment, heartbeat = self._record_start()
         try:
             self._loop(stats, stop, max_entries)
         except redis_module().RedisError as exc:
@@ -170,10 +172,26 @@ class StreamScorer:
         finally:
             restore()
             stats.seconds = time.monotonic() - stats.started
+            heartbeat.stop()
+            stop_deployment(deployment, self._store_workspace)
         stats.stopped_by = "max_entries" if max_entries is not None and stats.entries >= max_entries else "stop"
         stats.pending = self.pending()
         self._forget_consumer()
         return stats
+
+    @property
+    def _store_workspace(self) -> Workspace:
+        return self._workspace or get_workspace()
+
+    def _record_start(self) -> tuple[str, Heartbeat]:
+        """This consumer as a deployment (mode "stream") in the metadata store, with its heartbeat."""
+        version = self.model.version
+        deployment = start_deployment(version.name, self.model_ref, version.ref, mode="stream",
+                                      url=f"{redacted(self.source.url)} -> {redacted(self.sink.url)}",
+                                      workspace=self._store_workspace)
+        heartbeat = Heartbeat(deployment, self._store_workspace)
+        heartbeat.start()
+        return deployment, heartbeat
 
     def _loop(self, stats: StreamStats, stop: threading.Event, max_entries: int | None) -> None:
         def room() -> int:
