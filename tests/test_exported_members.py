@@ -35,6 +35,7 @@ PUBLIC = {
     "LabelsResult", "PredictionBatch", "PredictionExplanation", "PredictionLogger", "explain_prediction", "log_labels",
     "predictions",
     "BatchScoringResult", "batch_scoring_step", "score_batch",
+    "StreamScorer", "StreamStats", "score_stream",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

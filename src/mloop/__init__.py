@@ -121,6 +121,8 @@ if typing.TYPE_CHECKING:
         PredictionExplanation,
         PredictionLogger,
         ServeOptions,
+        StreamScorer,
+        StreamStats,
         batch_scoring_step,
         create_app,
         explain_prediction,
@@ -129,6 +131,7 @@ if typing.TYPE_CHECKING:
         log_labels,
         predictions,
         score_batch,
+        score_stream,
         serve,
     )
     from mloop.stores.artifacts import Materializer, register_materializer
@@ -276,6 +279,9 @@ _LAZY: dict[str, str] = {
     'BatchScoringResult': 'mloop.serving',
     'batch_scoring_step': 'mloop.serving',
     'score_batch': 'mloop.serving',
+    'StreamScorer': 'mloop.serving',
+    'StreamStats': 'mloop.serving',
+    'score_stream': 'mloop.serving',
 }
 
 
@@ -345,6 +351,8 @@ __all__ = [
     "StepFailed",
     "StepRun",
     "StepTimeoutError",
+    "StreamScorer",
+    "StreamStats",
     "Suite",
     "ValidationError",
     "ValidationReport",
@@ -398,6 +406,7 @@ __all__ = [
     "register_materializer",
     "register_model",
     "reproduce_run",
+    "score_stream",
     "resume_run",
     "rollback",
     "score_batch",

@@ -20,6 +20,7 @@ from mloop.cli import predictions as predictions_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import serve as serve_cli
+from mloop.cli import stream as stream_cli
 from mloop.cli import tracking as tracking_cli
 from mloop.cli.errors import DEBUG, err_console, handle_errors
 
@@ -35,6 +36,7 @@ serve_cli.register(app)
 app.add_typer(deployments_cli.app, name="deployments")
 app.add_typer(predictions_cli.app, name="predictions")
 app.command("predict")(predict_cli.predict)
+app.command("stream")(stream_cli.stream)
 console = render.out_console()
 
 

@@ -95,7 +95,7 @@ def labels(
     id_column: Annotated[str, typer.Option("--id-column", help="The request id column.")] = "request_id",
     label_column: Annotated[str, typer.Option("--label-column", help="The label column.")] = "label",
     entity_column: Annotated[list[str], typer.Option(
-        "--entity-column", help="Join by this entity key and --time-column instead of request id (repeatable).")
+        "--entity-column", metavar="COLUMN", help="Join by this entity key and --time-column instead of request id (repeatable).")
     ] = [],  # noqa: B006
     time_column: Annotated[str, typer.Option("--time-column", help="When the label became true (with "
                                                                     "--entity-column).")] = "event_time",

@@ -29,6 +29,7 @@ def serve_command(
     no_follow: Annotated[bool, typer.Option("--no-follow", help="Keep the version loaded at start (no hot swap).")] = False,
     poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="How often aliases are checked.")] = 2.0,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body accepted.")] = 10.0,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log predictions.")] = False,
     require_ready: Annotated[bool, typer.Option(
         "--require-ready", help="Refuse a version whose latest `mloop deploy check` failed (or never ran).")] = False,
 ) -> None:
@@ -44,7 +45,7 @@ def serve_command(
     options = ServeOptions(batching, canary=canary, canary_percent=canary_percent if canary else 0.0,
                            shadow=shadow, shadow_percent=shadow_percent if shadow else 0.0, follow=not no_follow,
                            poll_seconds=poll_seconds, max_body_bytes=int(max_body_mb * 1024 * 1024),
-                           require_ready=require_ready)
+                           require_ready=require_ready, log_predictions=not no_log)
     serve(model, host=host, port=port, workers=workers, options=options)
 
 

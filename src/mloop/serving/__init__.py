@@ -4,6 +4,7 @@ explaining a prediction.
 
     mloop.serve("fraud@champion", port=8080)      # what `mloop serve` runs
     mloop.score_batch("fraud@champion", "in.parquet", "out.parquet")  # batch scoring, in chunks
+    mloop.score_stream("fraud@champion", "redis://…?stream=tx", "redis://…?stream=scores")
     mloop.predictions("fraud", with_labels=True)  # the log as a DataFrame (DuckDB over DB + Parquet)
     mloop.log_labels(frame)                       # ground truth, by request id or entity + time
     mloop.explain_prediction(request_id)          # version, run, training data, features, label
@@ -29,10 +30,12 @@ from mloop.serving.options import BatchingOptions, ServeOptions
 from mloop.serving.prediction_batch import PredictionBatch
 from mloop.serving.prediction_log import LoggerStats, PredictionLogger
 from mloop.serving.prediction_query import predictions
+from mloop.serving.stream import StreamScorer, StreamStats, score_stream
 
 __all__ = ["BatchScoringResult", "BatchingOptions", "LabelsResult", "LoggerStats", "PredictionBatch", "PredictionExplanation",
            "PredictionLogger", "ServeOptions", "batch_scoring_step", "create_app", "explain_prediction", "get_deployment",
-           "list_deployments", "log_labels", "predictions", "score_batch", "serve"]
+           "list_deployments", "log_labels", "predictions", "score_batch", "score_stream", "serve",
+           "StreamScorer", "StreamStats"]
 
 
 def create_app(model_ref: str, options: ServeOptions | None = None, workspace: Workspace | None = None) -> FastAPI:

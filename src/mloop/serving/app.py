@@ -44,6 +44,7 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
         # wake-ups of the batching thread wait at most this long for the interpreter lock
         sys.setswitchinterval(0.0005)
         warnings.filterwarnings("ignore", message=ARRAY_WARNING, category=UserWarning)
+        state.open_log()
         if options.follow:
             state.router.follow(options.poll_seconds)
         heartbeat = None
@@ -58,6 +59,7 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
         if state.shadow_tasks:
             await asyncio.wait(list(state.shadow_tasks), timeout=5)
         await asyncio.get_running_loop().run_in_executor(None, state.router.close)
+        await asyncio.get_running_loop().run_in_executor(None, state.close_log)
 
     primary = state.router.primary.model
     app = FastAPI(title=f"mloop: {state.router.name}", version=primary.ref, lifespan=lifespan,
@@ -73,14 +75,26 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
             parsed = predict_input(parse_json(await read_body(request, options.max_body_bytes)))
             key = request.headers.get("x-request-key")
             slot = state.router.choose(key)
-            model, outputs = await state.predict(slot, parsed)
+            model, outputs, inputs = await state.predict(slot, parsed)
             state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
-            state.shadow(key, parsed)
             request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+            state.record(request_id, model, slot.role, inputs, outputs, started)
+            state.shadow(key, parsed, request_id)
             body = {"request_id": request_id, "model_version": model.ref, **outputs.to_json()}
             return respond(state.metrics, "/predict", started, 200, json.dumps(body).encode())
         except Exception as exc:
             return error_response(state.metrics, "/predict", started, exc)
+
+    @app.post("/feedback", summary="Ground truth for earlier answers: {\"request_id\", \"label\"} or a list of them")
+    async def feedback(request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            labels = _labels(parse_json(await read_body(request, options.max_body_bytes)))
+            result = await asyncio.get_running_loop().run_in_executor(None, state.log_labels, labels)
+            body = {"labels": result.labels, "matched": result.matched, "unmatched": result.unmatched}
+            return respond(state.metrics, "/feedback", started, 200, json.dumps(body).encode())
+        except Exception as exc:
+            return error_response(state.metrics, "/feedback", started, exc)
 
     @app.get("/metadata", summary="The version served, its signature and lineage, batching, swaps")
     async def metadata() -> Response:
@@ -93,6 +107,17 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
 
     routes_v2.add_routes(app, state)
     return app
+
+
+def _labels(payload: Any) -> list[dict[str, Any]]:
+    from mloop.serving.protocol import BadRequestError
+
+    items = payload.get("labels") if isinstance(payload, dict) and "labels" in payload else payload
+    items = [items] if isinstance(items, dict) else items
+    if not isinstance(items, list) or not items or not all(
+            isinstance(item, dict) and "request_id" in item and "label" in item for item in items):
+        raise BadRequestError('feedback is {"request_id": ..., "label": ...}, a list of them, or {"labels": [...]}')
+    return items
 
 
 def _request_schema(model: ServedModel) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,10 +27,13 @@ class Predictions:
     prediction: Any
     probabilities: Any | None
     classes: list[Any] | None
+    #: the model's input when it is not what the request carried (after online enrichment)
+    inputs: Any = None
 
     def rows(self, start: int, stop: int) -> Predictions:
         probabilities = None if self.probabilities is None else self.probabilities[start:stop]
-        return Predictions(self.prediction[start:stop], probabilities, self.classes)
+        inputs = None if self.inputs is None else self.inputs.iloc[start:stop]
+        return Predictions(self.prediction[start:stop], probabilities, self.classes, inputs)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"predictions": self.prediction.tolist()}
@@ -106,7 +110,8 @@ class ServedModel:
 
     def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
         if self.enrichment is not None:
-            return self.predict_frame(self.enrichment.frame(records))
+            frame = self.enrichment.frame(records)
+            return dataclasses.replace(self.predict_frame(frame), inputs=frame)
         if self.array_input:
             assert self.validator is not None
             return self.predict_frame(self.validator.matrix(records))

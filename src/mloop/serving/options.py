@@ -32,6 +32,8 @@ class ServeOptions:
     follow: bool = True
     poll_seconds: float = 2.0
     max_body_bytes: int = 10 * MiB
+    #: log every prediction (request id, version, inputs, outputs, latency) to the prediction log
+    log_predictions: bool = True
     #: serve (and swap to) only versions whose latest readiness check passed
     require_ready: bool = False
     #: the deployment record this server reports swaps to (set by `serve`)

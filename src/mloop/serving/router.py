@@ -9,6 +9,7 @@ reaches it after that is sent to the current version (see `Router.predict_record
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import random
@@ -127,8 +128,9 @@ class Router:
         """Predict one request's records on `slot`'s current version, batched when batching is on."""
         for _ in range(3):
             model = slot.model
-            if model.batcher is None:
-                return model, model.predict_records(records)
+            if model.batcher is None:  # no batching: each request on its own, in the default thread pool
+                loop = asyncio.get_running_loop()
+                return model, await loop.run_in_executor(None, model.predict_records, records)
             try:
                 return model, await model.batcher.submit(records, len(records))
             except QueueFullError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
@@ -78,8 +79,10 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
             parsed, wanted = v2_input(payload, binary, slot.model.signature)
             if version is None:
                 slot = state.router.choose(request.headers.get("x-request-key"))
-            model, outputs = await state.predict(slot, parsed)
+            model, outputs, inputs = await state.predict(slot, parsed)
             state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
+            request_id = wanted["id"] if isinstance(wanted["id"], str) and wanted["id"] else uuid.uuid4().hex
+            state.record(request_id, model, slot.role, inputs, outputs, started)
             content, headers = v2_response(name, model.version.version, wanted["id"], outputs, wanted["outputs"],
                                            wanted["binary"])
             media = "application/octet-stream" if headers else "application/json"

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from mloop.core.clock import utcnow
 from mloop.core.errors import ValidationError
 from mloop.serving.batching import QueueFullError
 from mloop.serving.http import SignatureMismatch
@@ -18,6 +19,7 @@ from mloop.serving.protocol import ParsedInput
 from mloop.serving.router import Router, Slot, SwapEvent
 
 if TYPE_CHECKING:
+    from mloop.serving.prediction_log import PredictionLogger
     from mloop.stores.workspace import Workspace
 
 log = logging.getLogger("mloop.serving")
@@ -35,6 +37,53 @@ class ServingState:
                              require_ready=options.require_ready)
         self.started = time.time()
         self.shadow_tasks: set[asyncio.Task[Any]] = set()
+        self.logger: PredictionLogger | None = None
+
+    def open_log(self) -> None:
+        if self.options.log_predictions:
+            from mloop.serving.prediction_log import PredictionLogger
+
+            # busy servers flush big batches to Parquet files; quiet ones a few rows to the database
+            self.logger = PredictionLogger(self.workspace, flush_rows=8192, flush_seconds=2.0, spill_rows=2048)
+
+    def close_log(self) -> None:
+        if self.logger is not None:
+            self.logger.close()
+
+    def log_labels(self, labels: list[dict[str, Any]]) -> Any:
+        """Store ground truth by request id, after writing what the log holds (so it can match)."""
+        import pandas as pd
+
+        from mloop.serving.labels import log_labels
+
+        if self.logger is not None:
+            self.logger.flush()
+        frame = pd.DataFrame({"request_id": [str(item["request_id"]) for item in labels],
+                              "label": [item["label"] for item in labels]})
+        return log_labels(frame, workspace=self.workspace)
+
+    def record(self, request_id: str, model: ServedModel, role: str, inputs: Any, outputs: Predictions,
+               started: float) -> None:
+        """Hand one answered request to the prediction log (an append; a thread writes it)."""
+        if self.logger is None:
+            return
+        from mloop.serving.prediction_batch import PredictionBatch
+
+        rows = len(outputs.prediction)
+        ids = [request_id] if rows == 1 else [f"{request_id}:{index}" for index in range(rows)]
+        if role == "shadow":
+            ids = [f"{one}#shadow" for one in ids]
+        answers: dict[str, Any] = {"prediction": outputs.prediction}
+        if outputs.probabilities is not None:
+            answers["probabilities"] = outputs.probabilities
+        keys = None
+        if model.enrichment is not None and isinstance(inputs, dict):
+            keys = {name: inputs[name] for name in model.enrichment.join_keys if name in inputs}
+        self.logger.log(PredictionBatch(
+            request_ids=ids, model=model.version.name, version=model.version.version,
+            inputs=outputs.inputs if outputs.inputs is not None else inputs, outputs=answers, time=utcnow(),
+            latency_ms=(time.perf_counter() - started) * 1000, training_fingerprint=model.fingerprint,
+            deployment=self.options.deployment_id, role=role, entity_keys=keys, classes=outputs.classes))
 
     def _observe(self, model: ServedModel, stats: Any) -> None:
         self.metrics.observe_batch(model.ref, stats)
@@ -49,21 +98,24 @@ class ServingState:
             except Exception as exc:  # the switch happened; its record is lost, the log keeps it
                 log.warning("cannot record the swap to %s: %s", event.to_version, exc)
 
-    async def predict(self, slot: Slot, parsed: ParsedInput) -> tuple[ServedModel, Predictions]:
-        """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as they come."""
+    async def predict(self, slot: Slot, parsed: ParsedInput) -> tuple[ServedModel, Predictions, Any]:
+        """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as
+        they come. Also gives the model's input as the log keeps it (columns, or the checked frame)."""
         model = slot.model
-        batching = model.batcher is not None and parsed.rows < self.options.batching.max_batch_size
-        if batching and parsed.records is None and parsed.columns:  # a few rows as columns (v2): batch them
+        # a few rows take the record path (checked field by field; batched unless --no-batching)
+        few = parsed.rows < self.options.batching.max_batch_size and model.checks_records
+        if few and parsed.records is None and parsed.columns:  # a few rows as columns (v2)
             names = list(parsed.columns)
             parsed = ParsedInput(records=[dict(zip(names, values, strict=True))
                                          for values in zip(*parsed.columns.values(), strict=True)])
-        if parsed.records is not None and batching and model.checks_records:
+        if parsed.records is not None and few:
             problems = _record_problems(model, parsed.records)
             if problems:
                 raise SignatureMismatch(model.ref, problems)
             self.router.remember(parsed.records[0])
             try:
-                return await self.router.predict_records(slot, parsed.records)
+                model, outputs = await self.router.predict_records(slot, parsed.records)
+                return model, outputs, _columns(parsed.records)
             except QueueFullError:
                 self.metrics.rejected.labels(model.ref).inc()
                 raise
@@ -73,21 +125,23 @@ class ServingState:
         except ValidationError as exc:
             raise SignatureMismatch(model.ref, [str(exc)]) from None
         outputs = await asyncio.get_running_loop().run_in_executor(None, model.predict_frame, frame)
-        return model, outputs
+        return model, outputs, frame
 
-    def shadow(self, key: str | None, parsed: ParsedInput) -> None:
+    def shadow(self, key: str | None, parsed: ParsedInput, request_id: str) -> None:
         """Send a copy to the shadow version, if this request is in its share; its answer is only counted."""
         slot = self.router.shadow_copy(key)
         if slot is None:
             return
-        task = asyncio.ensure_future(self._shadow(slot, parsed))
+        task = asyncio.ensure_future(self._shadow(slot, parsed, request_id))
         self.shadow_tasks.add(task)
         task.add_done_callback(self.shadow_tasks.discard)
 
-    async def _shadow(self, slot: Slot, parsed: ParsedInput) -> None:
+    async def _shadow(self, slot: Slot, parsed: ParsedInput, request_id: str) -> None:
+        started = time.perf_counter()
         try:
-            model, outputs = await self.predict(slot, parsed)
+            model, outputs, inputs = await self.predict(slot, parsed)
             self.metrics.predictions.labels(model.ref, "shadow").inc(parsed.rows)
+            self.record(request_id, model, "shadow", inputs, outputs, started)
         except Exception as exc:  # never reaches the caller: counted and logged
             self.metrics.errors.labels("shadow").inc()
             log.debug("shadow prediction on %s failed: %s", slot.ref, exc)
@@ -108,6 +162,13 @@ class ServingState:
             "swaps": [event.to_dict() for event in self.router.swaps],
             "started_at": self.started,
         }
+
+
+def _columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Records as columns (what the log stores for a request, without building a DataFrame)."""
+    if len(records) == 1:
+        return {name: [value] for name, value in records[0].items()}
+    return {name: [record.get(name) for record in records] for name in records[0]}
 
 
 def _record_problems(model: ServedModel, records: list[dict[str, Any]]) -> list[str]:
