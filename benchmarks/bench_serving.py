@@ -206,8 +206,8 @@ def target_checks(rows: list[dict], baseline: dict[int, float]) -> list[str]:
         off, on = figures("batching", concurrency), figures("batching + logging", concurrency)
         if off and on and off["requests_per_s"]:
             cost = 1 - on["requests_per_s"] / off["requests_per_s"]
-            lines.append(f"{mark(cost < 0.05)} target c={concurrency}: prediction logging costs < 5% — "
-                         f"{cost * 100:+.1f}% ({off['requests_per_s']:,.0f} → {on['requests_per_s']:,.0f} req/s)")
+            lines.append(f"{mark(cost < 0.05)} target c={concurrency}: prediction logging costs < 5% of req/s — "
+                         f"{cost * 100:.1f}% ({off['requests_per_s']:,.0f} off → {on['requests_per_s']:,.0f} on)")
     return lines
 
 
