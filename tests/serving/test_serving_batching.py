@@ -97,15 +97,20 @@ def test_the_promises_hold_over_http_under_bursty_load(fraud) -> None:  # type: 
             position = 0
             for _ in range(12):
                 size = rng.choice((1, 3, 20, 48))
-                batch = [client.post("/predict", json=records[(position + i) % len(records)],
-                                     headers={"X-Request-ID": str((position + i) % len(records))})
-                         for i in range(size)]
+                batch = []
+                for i in range(size):  # mostly single records; some requests of 5 rows
+                    first = (position + i) % (len(records) - 5)
+                    rows = 5 if i % 4 == 3 else 1
+                    body = records[first] if rows == 1 else {"records": records[first:first + rows]}
+                    batch.append(client.post("/predict", json=body, headers={"X-Request-ID": str(first)}))
                 position += size
                 responses += await asyncio.gather(*batch)
                 await asyncio.sleep(rng.choice((0.0, 0.002, 0.02)))
         return responses
 
-    with serving("fraud@champion", "--max-batch-size", "8", "--max-wait-ms", "5") as server:
+    # a request waits up to 30 ms for a fuller batch: a second request of 5 rows arriving meanwhile
+    # cannot join the first (5 + 5 > 8) nor wait for the next batch: it is refused at once
+    with serving("fraud@champion", "--max-batch-size", "8", "--max-wait-ms", "30") as server:
         responses = asyncio.run(bursts(server.url))
         version = {"version": "fraud/1"}
         largest_batch = metric(server.url, "mloop_batch_size_max", **version)
@@ -118,11 +123,13 @@ def test_the_promises_hold_over_http_under_bursty_load(fraud) -> None:  # type: 
     codes = [r.status_code for r in responses]
     assert set(codes) <= {200, 503} and codes.count(200) > len(codes) // 3
     for response in responses:
-        if response.status_code == 200:  # the answer of this request's own record
-            assert response.json()["predictions"] == [truth[int(response.json()["request_id"])]]
+        if response.status_code == 200:  # the answers of this request's own records
+            answer = response.json()
+            first = int(answer["request_id"])
+            assert answer["predictions"] == truth[first:first + len(answer["predictions"])]
         else:
             assert response.headers["Retry-After"] == "1" and "queue is full" in response.json()["error"]
-    assert codes.count(503) == refused > 0  # bursts of 48 do not fit one batch of 8
+    assert codes.count(503) == refused > 0
     assert largest_batch <= 8 and within_max == batches > 0
-    assert longest_wait <= 0.005 + longest_predict + SCHEDULING, (longest_wait, longest_predict)
+    assert longest_wait <= 0.030 + longest_predict + SCHEDULING, (longest_wait, longest_predict)
     assert np.isfinite(longest_predict)
