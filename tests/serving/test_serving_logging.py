@@ -50,3 +50,20 @@ def test_no_log_logs_nothing(fraud) -> None:  # type: ignore[no-untyped-def]
     with serving("fraud@champion", "--no-log") as server:
         assert httpx.post(f"{server.url}/predict", json=serving_models.sample_records(1)[0]).status_code == 200
     assert len(mloop.predictions("fraud")) == 0
+
+
+def test_an_all_float_model_logs_its_inputs_from_the_float_array(sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    labels = (frame.sum(axis=1) > 0).astype(int)
+    version = mloop.register_model("floats", LogisticRegression().fit(frame, labels), training_data=frame.assign(y=labels),
+                                   target="y")
+    rows = frame.head(6).to_dict(orient="records")
+    with serving(version.ref) as server:
+        answers = [httpx.post(f"{server.url}/predict", json=row, headers={"X-Request-ID": f"f{i}"}).json()
+                   for i, row in enumerate(rows)]
+    log = mloop.predictions("floats").set_index("request_id").loc[[f"f{i}" for i in range(6)]]
+    assert log[["input.a", "input.b", "input.c"]].to_numpy().tolist() == frame.head(6).to_numpy().tolist()
+    assert log["prediction"].tolist() == [a["predictions"][0] for a in answers]

@@ -75,10 +75,9 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
             parsed = predict_input(parse_json(await read_body(request, options.max_body_bytes)))
             key = request.headers.get("x-request-key")
             slot = state.router.choose(key)
-            model, outputs, inputs = await state.predict(slot, parsed)
-            state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
             request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-            state.record(request_id, model, slot.role, inputs, outputs, started)
+            model, outputs = await state.predict(slot, parsed, request_id, started)
+            state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
             state.shadow(key, parsed, request_id)
             body = {"request_id": request_id, "model_version": model.ref, **outputs.to_json()}
             return respond(state.metrics, "/predict", started, 200, json.dumps(body).encode())

@@ -32,7 +32,9 @@ class Predictions:
 
     def rows(self, start: int, stop: int) -> Predictions:
         probabilities = None if self.probabilities is None else self.probabilities[start:stop]
-        inputs = None if self.inputs is None else self.inputs.iloc[start:stop]
+        inputs = self.inputs
+        if inputs is not None:
+            inputs = inputs.iloc[start:stop] if hasattr(inputs, "iloc") else inputs[start:stop]
         return Predictions(self.prediction[start:stop], probabilities, self.classes, inputs)
 
     def to_json(self) -> dict[str, Any]:
@@ -43,14 +45,30 @@ class Predictions:
         return body
 
 
+@dataclass(frozen=True)
+class Job:
+    """One request's rows waiting in the micro-batcher: its id, and when it arrived."""
+
+    records: list[dict[str, Any]]
+    request_id: str
+    started: float
+
+
+#: told about every micro-batch predicted: (the version, its jobs, the batch's outputs and inputs)
+OnPredicted = Callable[["ServedModel", Sequence[Job], Predictions], None]
+
+
 class ServedModel:
     """One version: `predict_frame` for a checked DataFrame, `predict_records` for a batch of
     single-row requests; `submit` queues one request's records into the micro-batcher."""
 
     def __init__(self, version: ModelVersion, options: BatchingOptions,
-                 on_batch: Callable[[ServedModel, BatchStats], None] | None = None) -> None:
+                 on_batch: Callable[[ServedModel, BatchStats], None] | None = None, *, role: str = "primary",
+                 on_predicted: OnPredicted | None = None) -> None:
         started = time.perf_counter()
         self.version = version
+        self.role = role
+        self.on_predicted = on_predicted
         self.ref = version.ref
         self.loaded = version.load()
         self.model = self.loaded.model
@@ -108,33 +126,40 @@ class ServedModel:
 
         return Predictions(np.asarray(adapters.predict(self.model, frame)), None, self.classes)
 
-    def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
+    def model_input(self, records: Sequence[dict[str, Any]]) -> Any:
+        """Checked records as what the model reads: a float array (all-float signatures of plain
+        estimators), the DataFrame after online enrichment, or a DataFrame in training order."""
         if self.enrichment is not None:
-            frame = self.enrichment.frame(records)
-            return dataclasses.replace(self.predict_frame(frame), inputs=frame)
+            return self.enrichment.frame(records)
         if self.array_input:
             assert self.validator is not None
-            return self.predict_frame(self.validator.matrix(records))
+            return self.validator.matrix(records)
         if self.validator is None:
             import pandas as pd
 
-            return self.predict_frame(pd.DataFrame.from_records(list(records)))
-        return self.predict_frame(self.validator.frame(records))
+            return pd.DataFrame.from_records(list(records))
+        return self.validator.frame(records)
 
-    def _predict_batch(self, payloads: Sequence[list[dict[str, Any]]]) -> list[Predictions | Exception]:
-        records = [record for payload in payloads for record in payload]
+    def predict_records(self, records: Sequence[dict[str, Any]]) -> Predictions:
+        """The outputs for checked records, with the model's input kept (`inputs`, for the log)."""
+        inputs = self.model_input(records)
+        return dataclasses.replace(self.predict_frame(inputs), inputs=inputs)
+
+    def _predict_batch(self, jobs: Sequence[Job]) -> list[Predictions | Exception]:
         try:
-            outputs = self.predict_records(records)
+            outputs = self.predict_records([record for job in jobs for record in job.records])
         except ValidationError:
-            if len(payloads) == 1:
+            if len(jobs) == 1:
                 raise
             # one request's rows do not fit (e.g. a feature missing online): only that request fails
-            return [_outcome(self.predict_records, payload) for payload in payloads]
+            return [_outcome(self._predict_batch, job) for job in jobs]
+        if self.on_predicted is not None:
+            self.on_predicted(self, jobs, outputs)
         results: list[Predictions | Exception] = []
         start = 0
-        for payload in payloads:
-            results.append(outputs.rows(start, start + len(payload)))
-            start += len(payload)
+        for job in jobs:
+            results.append(outputs.rows(start, start + len(job.records)))
+            start += len(job.records)
         return results
 
     def warm_up(self, records: list[dict[str, Any]] | None = None) -> Predictions:
@@ -169,10 +194,10 @@ def sample_record(signature: Signature) -> dict[str, Any]:
     return record
 
 
-def _outcome(predict: Callable[[list[dict[str, Any]]], Predictions], payload: list[dict[str, Any]]
+def _outcome(predict: Callable[[Sequence[Job]], list[Predictions | Exception]], job: Job
              ) -> Predictions | Exception:
     try:
-        return predict(payload)
+        return predict([job])[0]
     except ValidationError as exc:
         return exc
 

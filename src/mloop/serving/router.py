@@ -23,11 +23,12 @@ from mloop.core.clock import utcnow
 from mloop.core.errors import ValidationError
 from mloop.registry.references import LATEST, parse_ref
 from mloop.serving.batching import BatchStats, QueueFullError
-from mloop.serving.models import Predictions, ServedModel
+from mloop.serving.models import Job, OnPredicted, Predictions, ServedModel
 from mloop.serving.options import BatchingOptions
 
 if TYPE_CHECKING:
     from mloop.registry.signature import Signature
+    from mloop.registry.versions import ModelVersion
     from mloop.stores.workspace import Workspace
 
 log = logging.getLogger("mloop.serving")
@@ -53,15 +54,19 @@ class Slot:
     """A role (primary, canary, shadow) served by the version its reference resolves to now."""
 
     def __init__(self, role: str, ref: str, percent: float, workspace: Workspace, options: BatchingOptions,
-                 on_batch: Callable[[ServedModel, BatchStats], None] | None) -> None:
+                 on_batch: Callable[[ServedModel, BatchStats], None] | None,
+                 on_predicted: OnPredicted | None = None) -> None:
         from mloop.registry.versions import get_model_version
 
         self.role, self.ref, self.percent = role, ref, percent
-        self._workspace, self._options, self._on_batch = workspace, options, on_batch
+        self._workspace, self._options, self._on_batch, self._on_predicted = workspace, options, on_batch, on_predicted
         parsed = parse_ref(ref)
         self.name, self.alias = parsed.name, parsed.alias
-        self.model = ServedModel(get_model_version(ref, workspace=workspace), options, on_batch)
+        self.model = self._served(get_model_version(ref, workspace=workspace))
         self.refused: set[int] = set()
+
+    def _served(self, version: ModelVersion) -> ServedModel:
+        return ServedModel(version, self._options, self._on_batch, role=self.role, on_predicted=self._on_predicted)
 
     @property
     def follows(self) -> bool:
@@ -77,8 +82,7 @@ class Slot:
     def candidate(self, number: int) -> ServedModel:
         from mloop.registry.versions import get_model_version
 
-        return ServedModel(get_model_version(self.name, number, workspace=self._workspace), self._options,
-                           self._on_batch)
+        return self._served(get_model_version(self.name, number, workspace=self._workspace))
 
 
 class Router:
@@ -88,13 +92,16 @@ class Router:
                  canary: str | None = None, canary_percent: float = 0.0,
                  shadow: str | None = None, shadow_percent: float = 0.0,
                  on_batch: Callable[[ServedModel, BatchStats], None] | None = None,
-                 on_swap: Callable[[SwapEvent], None] | None = None, require_ready: bool = False) -> None:
+                 on_swap: Callable[[SwapEvent], None] | None = None, require_ready: bool = False,
+                 on_predicted: OnPredicted | None = None) -> None:
         for what, percent in (("canary", canary_percent), ("shadow", shadow_percent)):
             if not 0.0 <= percent <= 100.0:
                 raise ValidationError(f"--{what}-percent must be between 0 and 100, got {percent:g}")
-        self.primary = Slot("primary", ref, 100.0, workspace, options, on_batch)
-        self.canary = Slot("canary", canary, canary_percent, workspace, options, on_batch) if canary else None
-        self.shadow = Slot("shadow", shadow, shadow_percent, workspace, options, on_batch) if shadow else None
+        self.primary = Slot("primary", ref, 100.0, workspace, options, on_batch, on_predicted)
+        self.canary = (Slot("canary", canary, canary_percent, workspace, options, on_batch, on_predicted)
+                       if canary else None)
+        self.shadow = (Slot("shadow", shadow, shadow_percent, workspace, options, on_batch, on_predicted)
+                       if shadow else None)
         self.swaps: deque[SwapEvent] = deque(maxlen=100)
         self._on_swap = on_swap
         self._require_ready = require_ready
@@ -124,15 +131,16 @@ class Router:
             return None
         return shadow if _share(key, self._random) < shadow.percent else None
 
-    async def predict_records(self, slot: Slot, records: list[dict[str, Any]]) -> tuple[ServedModel, Predictions]:
-        """Predict one request's records on `slot`'s current version, batched when batching is on."""
+    async def predict_records(self, slot: Slot, job: Job) -> tuple[ServedModel, Predictions]:
+        """Predict one request's records on `slot`'s current version, batched when batching is on
+        (the batch is then logged by the version's `on_predicted`; unbatched answers are not)."""
         for _ in range(3):
             model = slot.model
             if model.batcher is None:  # no batching: each request on its own, in the default thread pool
                 loop = asyncio.get_running_loop()
-                return model, await loop.run_in_executor(None, model.predict_records, records)
+                return model, await loop.run_in_executor(None, model.predict_records, job.records)
             try:
-                return model, await model.batcher.submit(records, len(records))
+                return model, await model.batcher.submit(job, len(job.records))
             except QueueFullError:
                 if model is slot.model:  # really full (not a version that was just swapped out)
                     raise

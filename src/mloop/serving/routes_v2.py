@@ -79,10 +79,9 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
             parsed, wanted = v2_input(payload, binary, slot.model.signature)
             if version is None:
                 slot = state.router.choose(request.headers.get("x-request-key"))
-            model, outputs, inputs = await state.predict(slot, parsed)
-            state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
             request_id = wanted["id"] if isinstance(wanted["id"], str) and wanted["id"] else uuid.uuid4().hex
-            state.record(request_id, model, slot.role, inputs, outputs, started)
+            model, outputs = await state.predict(slot, parsed, request_id, started)
+            state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
             content, headers = v2_response(name, model.version.version, wanted["id"], outputs, wanted["outputs"],
                                            wanted["binary"])
             media = "application/octet-stream" if headers else "application/json"

@@ -4,8 +4,10 @@ predicting a request's rows, batched or as they come, with shadow copies on the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
@@ -13,7 +15,7 @@ from mloop.core.errors import ValidationError
 from mloop.serving.batching import QueueFullError
 from mloop.serving.http import SignatureMismatch
 from mloop.serving.metrics import ServerMetrics
-from mloop.serving.models import Predictions, ServedModel
+from mloop.serving.models import Job, Predictions, ServedModel
 from mloop.serving.options import ServeOptions
 from mloop.serving.protocol import ParsedInput
 from mloop.serving.router import Router, Slot, SwapEvent
@@ -34,7 +36,7 @@ class ServingState:
         self.router = Router(ref, workspace, options.batching, canary=options.canary,
                              canary_percent=options.canary_percent, shadow=options.shadow,
                              shadow_percent=options.shadow_percent, on_batch=self._observe, on_swap=self._swapped,
-                             require_ready=options.require_ready)
+                             require_ready=options.require_ready, on_predicted=self.record)
         self.started = time.time()
         self.shadow_tasks: set[asyncio.Task[Any]] = set()
         self.logger: PredictionLogger | None = None
@@ -62,28 +64,36 @@ class ServingState:
                               "label": [item["label"] for item in labels]})
         return log_labels(frame, workspace=self.workspace)
 
-    def record(self, request_id: str, model: ServedModel, role: str, inputs: Any, outputs: Predictions,
-               started: float) -> None:
-        """Hand one answered request to the prediction log (an append; a thread writes it)."""
+    def record(self, model: ServedModel, jobs: Sequence[Job], outputs: Predictions) -> None:
+        """Hand answered requests to the prediction log: one entry per micro-batch (an append; a
+        thread writes it). Called by the batching thread, or once per unbatched request."""
         if self.logger is None:
             return
         from mloop.serving.prediction_batch import PredictionBatch
 
-        rows = len(outputs.prediction)
-        ids = [request_id] if rows == 1 else [f"{request_id}:{index}" for index in range(rows)]
-        if role == "shadow":
+        now = time.perf_counter()
+        ids: list[str] = []
+        latency: list[float] = []
+        for job in jobs:
+            rows = len(job.records)
+            ids += [job.request_id] if rows == 1 else [f"{job.request_id}:{index}" for index in range(rows)]
+            latency += [(now - job.started) * 1000] * rows
+        if model.role == "shadow":
             ids = [f"{one}#shadow" for one in ids]
         answers: dict[str, Any] = {"prediction": outputs.prediction}
         if outputs.probabilities is not None:
             answers["probabilities"] = outputs.probabilities
+        inputs = outputs.inputs
+        if model.array_input and model.signature is not None:  # one float array: its columns, no copy
+            inputs = {name: inputs[:, index] for index, name in enumerate(model.signature.columns)}
         keys = None
-        if model.enrichment is not None and isinstance(inputs, dict):
-            keys = {name: inputs[name] for name in model.enrichment.join_keys if name in inputs}
+        if model.enrichment is not None:
+            keys = {name: [record.get(name) for job in jobs for record in job.records]
+                    for name in model.enrichment.join_keys}
         self.logger.log(PredictionBatch(
-            request_ids=ids, model=model.version.name, version=model.version.version,
-            inputs=outputs.inputs if outputs.inputs is not None else inputs, outputs=answers, time=utcnow(),
-            latency_ms=(time.perf_counter() - started) * 1000, training_fingerprint=model.fingerprint,
-            deployment=self.options.deployment_id, role=role, entity_keys=keys, classes=outputs.classes))
+            request_ids=ids, model=model.version.name, version=model.version.version, inputs=inputs,
+            outputs=answers, time=utcnow(), latency_ms=latency, training_fingerprint=model.fingerprint,
+            deployment=self.options.deployment_id, role=model.role, entity_keys=keys, classes=outputs.classes))
 
     def _observe(self, model: ServedModel, stats: Any) -> None:
         self.metrics.observe_batch(model.ref, stats)
@@ -98,9 +108,10 @@ class ServingState:
             except Exception as exc:  # the switch happened; its record is lost, the log keeps it
                 log.warning("cannot record the swap to %s: %s", event.to_version, exc)
 
-    async def predict(self, slot: Slot, parsed: ParsedInput) -> tuple[ServedModel, Predictions, Any]:
-        """Predict a request's rows on `slot`: single rows through the micro-batcher, larger requests as
-        they come. Also gives the model's input as the log keeps it (columns, or the checked frame)."""
+    async def predict(self, slot: Slot, parsed: ParsedInput, request_id: str,
+                      started: float) -> tuple[ServedModel, Predictions]:
+        """Predict a request's rows on `slot`: a few rows checked field by field and micro-batched,
+        larger requests as they come; every answer goes to the prediction log."""
         model = slot.model
         # a few rows take the record path (checked field by field; batched unless --no-batching)
         few = parsed.rows < self.options.batching.max_batch_size and model.checks_records
@@ -113,19 +124,25 @@ class ServingState:
             if problems:
                 raise SignatureMismatch(model.ref, problems)
             self.router.remember(parsed.records[0])
+            job = Job(parsed.records, request_id, started)
             try:
-                model, outputs = await self.router.predict_records(slot, parsed.records)
-                return model, outputs, _columns(parsed.records)
+                model, outputs = await self.router.predict_records(slot, job)
             except QueueFullError:
                 self.metrics.rejected.labels(model.ref).inc()
                 raise
+            if model.batcher is None:  # batched answers were logged by the batching thread
+                self.record(model, [job], outputs)
+            return model, outputs
         data = parsed.records if parsed.records is not None else parsed.columns
         try:
             frame = model.check_frame(data)
         except ValidationError as exc:
             raise SignatureMismatch(model.ref, [str(exc)]) from None
         outputs = await asyncio.get_running_loop().run_in_executor(None, model.predict_frame, frame)
-        return model, outputs, frame
+        outputs = dataclasses.replace(outputs, inputs=frame)
+        records = parsed.records if parsed.records is not None else [{}] * len(frame)  # ids, latency, keys
+        self.record(model, [Job(records, request_id, started)], outputs)
+        return model, outputs
 
     def shadow(self, key: str | None, parsed: ParsedInput, request_id: str) -> None:
         """Send a copy to the shadow version, if this request is in its share; its answer is only counted."""
@@ -137,11 +154,9 @@ class ServingState:
         task.add_done_callback(self.shadow_tasks.discard)
 
     async def _shadow(self, slot: Slot, parsed: ParsedInput, request_id: str) -> None:
-        started = time.perf_counter()
         try:
-            model, outputs, inputs = await self.predict(slot, parsed)
+            model, _ = await self.predict(slot, parsed, request_id, time.perf_counter())
             self.metrics.predictions.labels(model.ref, "shadow").inc(parsed.rows)
-            self.record(request_id, model, "shadow", inputs, outputs, started)
         except Exception as exc:  # never reaches the caller: counted and logged
             self.metrics.errors.labels("shadow").inc()
             log.debug("shadow prediction on %s failed: %s", slot.ref, exc)
@@ -162,13 +177,6 @@ class ServingState:
             "swaps": [event.to_dict() for event in self.router.swaps],
             "started_at": self.started,
         }
-
-
-def _columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Records as columns (what the log stores for a request, without building a DataFrame)."""
-    if len(records) == 1:
-        return {name: [value] for name, value in records[0].items()}
-    return {name: [record.get(name) for record in records] for name in records[0]}
 
 
 def _record_problems(model: ServedModel, records: list[dict[str, Any]]) -> list[str]:
