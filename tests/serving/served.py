@@ -3,6 +3,7 @@ test; `metric(...)` reads one value from its /metrics page."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -74,3 +75,12 @@ def metric(url: str, name: str, **labels: str) -> float:
     """The sum of `name`'s samples whose labels include `labels` (0 when there are none)."""
     wanted = set(labels.items())
     return sum(value for (sample, found), value in metrics(url).items() if sample == name and wanted <= set(found))
+
+
+def run_apart(make):  # type: ignore[no-untyped-def]
+    """`asyncio.run(make())` in a thread of its own: the test process may hold a running loop (the
+    session's Playwright driver does)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from served import run_apart
 
 from mloop.serving.batching import BatchStats, MicroBatcher, QueueFullError
 
@@ -45,7 +46,7 @@ def run_bursts(batcher: MicroBatcher, seed: int) -> tuple[list[tuple[int, int, o
     previous = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
-        return asyncio.run(main())
+        return run_apart(main)
     finally:
         sys.setswitchinterval(previous)
 
@@ -66,11 +67,13 @@ def test_no_batch_over_the_maximum_and_no_wait_over_max_wait_plus_one_predict(ma
     assert max(s.rows for s in stats) <= 8
     assert sum(s.rows for s in stats) == sum(rows for _, rows, _ in answers)
     longest_predict = max(s.predict_seconds for s in stats)
+    # what the operating system and the interpreter lock added (a loaded machine): not the batcher's
+    late = max(s.late for s in stats)
     longest_wait = max(max(s.waits) for s in stats)
     if max_queue is None:  # the default queue holds one batch: the wait promise holds
-        assert longest_wait <= 0.003 + longest_predict + SCHEDULING, (longest_wait, longest_predict)
+        assert longest_wait <= 0.003 + longest_predict + late + SCHEDULING, (longest_wait, longest_predict, late)
     else:  # a queue of three batches: at most three predicts
-        assert longest_wait <= 0.003 + 3 * longest_predict + SCHEDULING, (longest_wait, longest_predict)
+        assert longest_wait <= 0.003 + 3 * (longest_predict + late) + SCHEDULING, (longest_wait, longest_predict)
     assert refused > 0  # bursts of 40 do not fit: refused at once, not left to time out
     assert any(s.rows > 1 for s in stats) and any(len(s.waits) > 1 for s in stats)  # requests were grouped
 
@@ -111,13 +114,14 @@ def test_the_promises_hold_over_http_under_bursty_load(fraud) -> None:  # type: 
     # a request waits up to 30 ms for a fuller batch: a second request of 5 rows arriving meanwhile
     # cannot join the first (5 + 5 > 8) nor wait for the next batch: it is refused at once
     with serving("fraud@champion", "--max-batch-size", "8", "--max-wait-ms", "30") as server:
-        responses = asyncio.run(bursts(server.url))
+        responses = run_apart(lambda: bursts(server.url))
         version = {"version": "fraud/1"}
         largest_batch = metric(server.url, "mloop_batch_size_max", **version)
         batches = metric(server.url, "mloop_batch_size_count", **version)
         within_max = metric(server.url, "mloop_batch_size_bucket", le="8.0", **version)
         longest_wait = metric(server.url, "mloop_queue_wait_max_seconds", **version)
         longest_predict = metric(server.url, "mloop_predict_max_seconds", **version)
+        late = metric(server.url, "mloop_dispatch_late_max_seconds", **version)
         refused = metric(server.url, "mloop_queue_rejected_total")
 
     codes = [r.status_code for r in responses]
@@ -131,5 +135,5 @@ def test_the_promises_hold_over_http_under_bursty_load(fraud) -> None:  # type: 
             assert response.headers["Retry-After"] == "1" and "queue is full" in response.json()["error"]
     assert codes.count(503) == refused > 0
     assert largest_batch <= 8 and within_max == batches > 0
-    assert longest_wait <= 0.030 + longest_predict + SCHEDULING, (longest_wait, longest_predict)
+    assert longest_wait <= 0.030 + longest_predict + late + SCHEDULING, (longest_wait, longest_predict, late)
     assert np.isfinite(longest_predict)

@@ -48,6 +48,9 @@ class BatchStats:
     rows: int
     waits: list[float]
     predict_seconds: float
+    #: how long after it was due (deadline or full, and the previous predict over) the batch
+    #: started: the operating system's and the interpreter's share of the waits, not the batcher's
+    late: float = 0.0
 
 
 @dataclass
@@ -72,6 +75,7 @@ class MicroBatcher:
     _condition: threading.Condition = field(default_factory=threading.Condition, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
     _closed: bool = field(default=False, init=False)
+    _previous_end: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         if self.max_batch_size < 1:
@@ -142,14 +146,27 @@ class MicroBatcher:
             self._queued_rows -= rows
             return batch
 
+    def _due(self, batch: list[_Pending]) -> float:
+        """When the batcher's rules let `batch` start: its oldest request's deadline, or the moment
+        it was full if sooner, but not before the previous predict ended."""
+        due, rows = batch[0].enqueued + self._max_wait, 0
+        for item in batch:
+            rows += item.rows
+            if rows >= self.max_batch_size:
+                due = min(due, item.enqueued)
+                break
+        return max(due, self._previous_end)
+
     def _run(self, batch: list[_Pending]) -> None:
         started = time.perf_counter()
+        late = max(0.0, started - self._due(batch))
         waits = [started - item.enqueued for item in batch]
         try:
             results: Sequence[Any] | BaseException = self.predict([item.payload for item in batch])
         except BaseException as exc:  # delivered to every request of the batch
             results = exc
-        elapsed = time.perf_counter() - started
+        self._previous_end = time.perf_counter()
+        elapsed = self._previous_end - started
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
         for index, item in enumerate(batch):
             outcome = results if isinstance(results, BaseException) else results[index]
@@ -158,7 +175,7 @@ class MicroBatcher:
             with contextlib.suppress(RuntimeError):  # a closed event loop: nobody waits for these results
                 loop.call_soon_threadsafe(_deliver, outcomes)
         if self.on_batch is not None:
-            self.on_batch(BatchStats(sum(item.rows for item in batch), waits, elapsed))
+            self.on_batch(BatchStats(sum(item.rows for item in batch), waits, elapsed, late))
 
 
 def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any]]) -> None:

@@ -45,6 +45,9 @@ class ServerMetrics:
                                     ["version"], **where, **gauge_mode)
         self.predict_max = Gauge("mloop_predict_max_seconds", "Longest predict call so far.", ["version"],
                                  **where, **gauge_mode)
+        self.late_max = Gauge("mloop_dispatch_late_max_seconds",
+                              "Longest a batch started after its rules allowed (scheduling delay) so far.",
+                              ["version"], **where, **gauge_mode)
         self.batch_max = Gauge("mloop_batch_size_max", "Largest batch so far.", ["version"], **where, **gauge_mode)
         self.rejected = Counter("mloop_queue_rejected", "Requests refused with 503 because the queue was full.",
                                 ["version"], **where)
@@ -62,6 +65,7 @@ class ServerMetrics:
         self._raise("wait", version, max(stats.waits), self.queue_wait_max)
         self._raise("predict", version, stats.predict_seconds, self.predict_max)
         self._raise("batch", version, stats.rows, self.batch_max)
+        self._raise("late", version, stats.late, self.late_max)
 
     def _raise(self, what: str, version: str, value: float, gauge: Any) -> None:
         key = (what, version)

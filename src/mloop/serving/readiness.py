@@ -138,7 +138,7 @@ def load_test_server(ref: str, signature: Any, *, seconds: float, concurrency: S
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url, process, log)
-            results: dict[str, Any] = {f"c{c}": asyncio.run(_load(url, body, c, seconds)) for c in concurrency}
+            results: dict[str, Any] = {f"c{c}": _run_apart(_load, url, body, c, seconds) for c in concurrency}
             results["peak_rss_mb"] = _peak_rss_mb(process.pid)
             return results
         finally:
@@ -148,6 +148,15 @@ def load_test_server(ref: str, signature: Any, *, seconds: float, concurrency: S
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _run_apart(function: Callable[..., Any], *args: Any) -> Any:
+    """Run the coroutine `function(*args)` on its own event loop in its own thread: callers may
+    already be inside one (a notebook, a test with a browser driver)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(function(*args))).result()
 
 
 async def _load(url: str, body: bytes, connections: int, seconds: float) -> dict[str, Any]:
