@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
@@ -79,7 +78,7 @@ def add_routes(app: FastAPI, state: ServingState) -> None:
             parsed, wanted = v2_input(payload, binary, slot.model.signature)
             if version is None:
                 slot = state.router.choose(request.headers.get("x-request-key"))
-            request_id = wanted["id"] if isinstance(wanted["id"], str) and wanted["id"] else uuid.uuid4().hex
+            request_id = wanted["id"] if isinstance(wanted["id"], str) and wanted["id"] else state.new_request_id()
             model, outputs = await state.predict(slot, parsed, request_id, started)
             state.metrics.predictions.labels(model.ref, slot.role).inc(parsed.rows)
             content, headers = v2_response(name, model.version.version, wanted["id"], outputs, wanted["outputs"],

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,12 @@ class ServingState:
         self.started = time.time()
         self.shadow_tasks: set[asyncio.Task[Any]] = set()
         self.logger: PredictionLogger | None = None
+        # request ids: a random prefix per process and a counter (no entropy to draw per request)
+        self._id_prefix = uuid.uuid4().hex[:16]
+        self._ids = itertools.count(1)
+
+    def new_request_id(self) -> str:
+        return f"{self._id_prefix}{next(self._ids):08x}"
 
     def open_log(self) -> None:
         if self.options.log_predictions:
