@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import ConfigError, ValidationError
+from mloop.core.urls import redacted
 from mloop.registry import adapters
 from mloop.serving.deployments import Heartbeat, start_deployment, stop_deployment
-from mloop.serving.stream_address import StreamAddress, default_consumer, redacted, redis_module
+from mloop.serving.stream_address import StreamAddress, default_consumer, redis_module
 from mloop.serving.stream_entries import EntryBatch, dead_letter_fields, read_entries, result_fields
 from mloop.stores.workspace import Workspace, get_workspace
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mloop.core.errors import BackendError, ConfigError, MloopError, missing_extra
+from mloop.core.urls import redacted
 
 SCHEMES = ("redis", "rediss")
 #: query parameters mloop reads; any other is passed on to the redis client (e.g. ssl_cert_reqs)
@@ -81,14 +82,6 @@ class StreamAddress:
                                "?stream= name")
         return BackendError(f"Redis at {where}: {reason}")
 
-
-def redacted(url: str) -> str:
-    """`url` without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + parts.netloc.rsplit("@", 1)[1]))
 
 
 def default_consumer() -> str:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mloop.core.errors import BackendError, ConfigError, MloopError, missing_extra
+from mloop.core.urls import redacted
 from mloop.stores.online.base import OnlineRow, OnlineStats
 from mloop.stores.online.encoding import check_read, check_view, decode_values, encode_batch, to_datetime
 
@@ -66,14 +67,6 @@ def _redis_module() -> Any:
 def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
-
-def redacted(url: str) -> str:
-    """`url` without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + parts.netloc.rsplit("@", 1)[1]))
 
 
 class RedisOnlineStore:
