@@ -19,9 +19,15 @@ class SqlQualityStore:
 
     def link_profile(self, subject: str, profile_id: str) -> None:
         p = t.data_profiles
+        values = {"profile_id": profile_id, "created_at": utcnow()}
         with self._db.write() as conn:
-            conn.execute(p.delete().where(p.c.subject == subject))
-            conn.execute(p.insert(), {"subject": subject, "profile_id": profile_id, "created_at": utcnow()})
+            if conn.execute(p.update().where(p.c.subject == subject).values(**values)).rowcount:
+                return
+            try:
+                with conn.begin_nested():  # a savepoint: a lost race must not abort the transaction
+                    conn.execute(p.insert(), {"subject": subject, **values})
+            except sa.exc.IntegrityError:  # another process linked the same subject meanwhile
+                conn.execute(p.update().where(p.c.subject == subject).values(**values))
 
     def profiles_of(self, subjects: Sequence[str]) -> dict[str, str]:
         if not subjects:
