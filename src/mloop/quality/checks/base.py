@@ -9,9 +9,8 @@ when the check failed, to sample a few of them). Checks that cannot be an aggreg
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -150,35 +149,6 @@ def without_nan(column: Column) -> str:
     """The column as SQL, NaN read as NULL (DuckDB sorts NaN above every number)."""
     name = quote(column.name)
     return f"(CASE WHEN isnan({name}) THEN NULL ELSE {name} END)" if is_float(column) else name
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.IGNORECASE)
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """'24h', '7d', '90m', '1d12h', '30s', '2w' or a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    text = str(value).strip().replace(" ", "")
-    if isinstance(value, str) and text and _DURATION.sub("", text) == "":
-        seconds = sum(float(n) * _UNITS[unit.lower()] for n, unit in _DURATION.findall(text))
-        if seconds > 0:
-            return timedelta(seconds=seconds)
-    raise ValueError(f"must be a duration with a unit, like '24h', '7d', '90m' or '1d12h', not {value!r}")
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest text parse_duration reads back: 86400 s -> '1d', 5400 s -> '1h30m'."""
-    seconds = value.total_seconds()
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    rest, parts = int(seconds), []
-    for unit in ("d", "h", "m", "s"):
-        count, rest = divmod(rest, _UNITS[unit])
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
 
 
 def as_utc(value: datetime | date) -> datetime:

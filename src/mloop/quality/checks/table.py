@@ -8,14 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_serializer, field_validator, model_validator
 
+from mloop.core.durations import format_duration, parse_duration
 from mloop.core.errors import MloopError
 from mloop.quality.checks.base import (
     CheckBase,
     Context,
     Outcome,
     as_utc,
-    format_duration,
-    parse_duration,
     parse_time,
 )
 from mloop.quality.inputs import quote
