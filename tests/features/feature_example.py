@@ -56,7 +56,7 @@ def definitions(folder: Path) -> dict[str, object]:
     return {"customer": customer, "stats": stats, "ratio": ratio, "service": service}
 
 
-def pipeline_parts():  # noqa: ANN201 - built lazily: the steps need mloop's pipeline decorators
+def pipeline_parts(split: bool = False):  # noqa: ANN201 - built lazily: the steps need mloop's pipeline decorators
     import mloop
     from mloop import pipeline, step
 
@@ -74,10 +74,15 @@ def pipeline_parts():  # noqa: ANN201 - built lazily: the steps need mloop's pip
         clean = frame.dropna(subset=["amount_7d", "tx_7d"])
         return LogisticRegression().fit(clean[["amount_7d", "tx_7d"]], clean["is_fraud"])
 
+    @step(outputs=["train", "test"])
+    def halves(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return frame.iloc[: len(frame) // 2], frame.iloc[len(frame) // 2:]
+
     build = mloop.training_set_step("fraud_v1")
 
     @pipeline(name="feature-training")
     def training():
-        fit(build(load_labels()))
+        frame = build(load_labels())
+        fit(halves(frame)[0] if split else frame)
 
     return training

@@ -167,3 +167,13 @@ def test_a_training_set_step_gives_the_model_its_manifest(project: dict[str, obj
     features = version.lineage["features"]
     assert features["training_set"] == frame_artifact.id and features["service"] == "fraud_v1"
     assert features["views"]["customer_stats"]["version"] == 1
+
+
+def test_a_model_trained_on_a_split_of_the_training_set_still_names_its_features(project: dict[str, object]) -> None:
+    from feature_example import pipeline_parts
+
+    run = pipeline_parts(split=True).run()
+    version = mloop.register_model("fraud", run.output("fit"))
+
+    features = version.lineage["features"]  # the training set is two steps up: fit <- halves <- training_set
+    assert features["training_set"] == run.output("training_set").id and features["service"] == "fraud_v1"

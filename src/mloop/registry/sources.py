@@ -129,6 +129,15 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
                                  "shape": a.summary.get("shape")} for name, a in frames.items()]
     # a training set built by the feature store: which feature values trained this version
     manifests = workspace.features.training_sets([a.id for a in frames.values()])
+    upstream = None
+    if not manifests and source.step is not None:
+        # built further up (e.g. split into train and test after the training set): the nearest one
+        from mloop.pipeline.results.lineage import trace
+
+        upstream = trace(workspace, source.artifact.id).upstream
+        ids = [n.id for n in upstream if n.kind == "artifact"]  # nearest first
+        found = workspace.features.training_sets(ids)
+        manifests = {i: found[i] for i in ids if i in found}
     if manifests:
         artifact_id, manifest = next(iter(manifests.items()))
         lineage["features"] = {"training_set": artifact_id, **manifest}
@@ -143,9 +152,10 @@ def describe_lineage(workspace: Workspace, source: ModelSource, training: Artifa
 
             code = code_version(workspace.settings.root)
         lineage["code_version"] = {**(code or {}), "step_source_hash": source.step.source_hash}
-        from mloop.pipeline.results.lineage import trace
+        if upstream is None:
+            from mloop.pipeline.results.lineage import trace
 
-        upstream = trace(workspace, source.artifact.id).upstream
+            upstream = trace(workspace, source.artifact.id).upstream
         lineage["data_sources"] = [{"artifact_id": n.id, "source": n.detail.get("source")}
                                    for n in upstream if n.kind == "artifact" and n.detail.get("kind") == "data"]
     elif source.run_id is not None:
