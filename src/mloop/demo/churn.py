@@ -1,4 +1,4 @@
-"""The demo: a churn model trained by a real pipeline on embedded defaults, run as a user would.
+"""The first demo: a churn model trained by a real pipeline on embedded defaults, run as a user would.
 
 `mloop demo` generates a customer table (scikit-learn's make_classification), then runs the
 pipeline three times: a first execution, which validates the data, registers the model,
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import mloop
-from mloop import Data, Workspace, get_workspace, pipeline, step
+from mloop import Data, Workspace, pipeline, step
+from mloop.demo.workspace import demo_workspace
 
 POPULATION = 25_000
 FEATURES = ["tenure_months", "monthly_charges", "support_calls", "usage_gb", "late_payments", "discount"]
@@ -151,16 +152,6 @@ class DemoResult:
     drift_report: Path | None = None
 
 
-def demo_workspace(folder: Path) -> Workspace:
-    """The demo's own project on the embedded defaults (SQLite + a local folder) in `folder`,
-    whatever the current folder and MLOOP_* variables say."""
-    from mloop.core.config import Settings
-
-    state = folder / ".mloop"
-    return get_workspace(Settings(root=folder, db_url=f"sqlite:///{state / 'mloop.db'}",
-                                  artifacts_url=str(state / "artifacts")))
-
-
 def run_demo(folder: Path, on_stage: Callable[[DemoStage], None] | None = None,
              on_start: Callable[[int, str], None] | None = None,
              on_progress: Callable[[str, str], None] | None = None) -> DemoResult:
@@ -223,4 +214,4 @@ def _new_customers(folder: Path, workspace: Workspace, on_start: Callable[[int, 
     return drift, mloop.write_report(drift, folder / "drift-report.html")
 
 
-__all__ = ["DemoResult", "DemoStage", "churn_training", "demo_workspace", "make_customers", "mloop", "run_demo"]
+__all__ = ["DemoResult", "DemoStage", "churn_training", "make_customers", "run_demo"]
