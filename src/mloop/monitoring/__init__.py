@@ -1,9 +1,25 @@
 """Monitoring: monitors on logged predictions and data sources, their results as time series,
-and the alerts they raise.
+the alerts they raise, and the webhooks told about alerts and registry events.
 """
 
 from __future__ import annotations
 
+from mloop.monitoring.alerts import Alert, get_alert, list_alerts, raise_alert, resolve_alert
+from mloop.monitoring.definitions import (
+           ApplyResult,
+           apply_monitors,
+           delete_monitor,
+           get_monitor,
+           list_monitors,
+)
+from mloop.monitoring.delivery import deliver_pending, list_deliveries
 from mloop.monitoring.model import Measurement, Monitor, MonitorResult
+from mloop.monitoring.registry_events import collect_registry_events
+from mloop.monitoring.runner import monitor_results, run_monitor, run_monitors
+from mloop.monitoring.schedules import next_run
+from mloop.monitoring.webhooks import Webhook, add_webhook, list_webhooks, remove_webhook
 
-__all__ = ["Measurement", "Monitor", "MonitorResult"]
+__all__ = ["Alert", "ApplyResult", "Measurement", "Monitor", "MonitorResult", "Webhook", "add_webhook",
+           "apply_monitors", "collect_registry_events", "delete_monitor", "deliver_pending", "get_alert",
+           "get_monitor", "list_alerts", "list_deliveries", "list_monitors", "list_webhooks", "monitor_results",
+           "next_run", "raise_alert", "remove_webhook", "resolve_alert", "run_monitor", "run_monitors"]

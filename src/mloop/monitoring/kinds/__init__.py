@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     Kind = Callable[[Monitor, Workspace, datetime, datetime], Measurement]
 
 #: kind name -> "module:function"
-KINDS: dict[str, str] = {}
+KINDS: dict[str, str] = {
+    "freshness": "mloop.monitoring.kinds.freshness:evaluate",
+    "volume": "mloop.monitoring.kinds.volume:evaluate",
+}
 
 
 def kind_function(name: str) -> Kind:

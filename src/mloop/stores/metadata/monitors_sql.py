@@ -191,6 +191,19 @@ class SqlMonitorStore:
                 if not conn.execute(c.update().where(c.c.name == name).values(value=value)).rowcount:
                     conn.execute(c.insert().values(name=name, value=value))
 
+    def advance_cursors(self, old: dict[str, str], new: dict[str, str], messages: list[DeliveryRecord]) -> bool:
+        c = t.monitor_cursors
+        try:
+            with self._db.write() as conn:
+                for name, value in new.items():
+                    if not conn.execute(c.update().where(c.c.name == name, c.c.value == old[name])
+                                        .values(value=value)).rowcount:
+                        raise _CursorMoved
+                _queue(conn, messages)
+        except _CursorMoved:
+            return False
+        return True
+
     def registry_changes(self, *, after_version: datetime | None, after_alias_id: int | None,
                          after_blessing: datetime | None, limit: int = 500) -> RegistryChanges:
         v, h, b = t.model_versions, t.alias_history, t.blessing_reports
@@ -220,6 +233,10 @@ class SqlMonitorStore:
         return {"versions": as_utc(version).isoformat() if version else epoch,  # type: ignore[union-attr]
                 "alias_history": str(move or 0),
                 "blessings": as_utc(blessing).isoformat() if blessing else epoch}  # type: ignore[union-attr]
+
+
+class _CursorMoved(Exception):
+    """Another process moved a cursor first: roll back, it queued those events."""
 
 
 def _queue(conn: sa.Connection, messages: list[DeliveryRecord]) -> None:
