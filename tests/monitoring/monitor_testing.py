@@ -14,7 +14,8 @@ from typing import Any
 
 from mloop.stores.workspace import Workspace
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+#: in the future, so messages queued at a test time are due only when a test says so
+T0 = datetime(2031, 1, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def at(minutes: float) -> datetime:

@@ -5,7 +5,7 @@ transaction that queues its messages, and only if no other process moved them fi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
@@ -35,8 +35,10 @@ def collect_registry_events(workspace: Workspace | None = None, *, at: datetime 
     changes = store.registry_changes(after_version=datetime.fromisoformat(old["versions"]),
                                      after_alias_id=int(old["alias_history"]),
                                      after_blessing=datetime.fromisoformat(old["blessings"]))
-    events = ([_registered(v) for v in changes.versions] + [_moved(m) for m in changes.alias_moves]
-              + [_blessed(b) for b in changes.blessings])
+    timed = ([(v["created_at"], _registered(v)) for v in changes.versions]
+             + [(m["changed_at"], _moved(m)) for m in changes.alias_moves]
+             + [(b["created_at"], _blessed(b)) for b in changes.blessings])
+    events = [event for _, event in sorted(timed, key=lambda pair: pair[0])]
     if not events:
         return 0
     new = dict(old)
@@ -47,7 +49,9 @@ def collect_registry_events(workspace: Workspace | None = None, *, at: datetime 
     if changes.blessings:
         new["blessings"] = changes.blessings[-1]["created_at"].isoformat()
     now = at or utcnow()
-    messages = [m for event, text, body in events for m in messages_for(hooks, "registry", event, text, body, now)]
+    # a microsecond apart: webhooks receive them in the order they happened
+    messages = [m for i, (event, text, body) in enumerate(events)
+                for m in messages_for(hooks, "registry", event, text, body, now - timedelta(microseconds=len(events) - i))]
     return len(events) if store.advance_cursors(old, new, messages) else 0
 
 
