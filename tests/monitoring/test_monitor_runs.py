@@ -80,7 +80,7 @@ def test_a_failing_monitor_opens_one_alert_counts_renotifies_after_cooldown_and_
     log_predictions(ws, "fraud", [at(100), at(101), at(102)], prefix="later")
     passed = mloop.run_monitor("fraud-volume", at=at(110))
     assert passed.status == "passed" and passed.value == 3.0
-    alert = mloop.get_alert(alert.id[:8])
+    alert = mloop.get_alert(alert.id)
     assert (alert.status, alert.resolved_at, alert.failures) == ("resolved", at(110), 3)
     assert mloop.list_alerts(status="open") == []
     assert [r.status for r in mloop.monitor_results("fraud-volume")] == ["passed", "failed", "failed", "failed"]

@@ -15,6 +15,7 @@ Contract:
   took it since it was read (same attempts count), so two deliverers never post one message twice;
 - `advance_cursors` moves cursors from `old` to `new` and queues `messages` in one transaction,
   only if every cursor still holds its `old` value (False, and nothing written, otherwise);
+- `get_alert` takes an id or a unique prefix of 4+ characters (ConflictError when ambiguous);
 - `remove_webhook` says whether it existed; a miss of `get_cursor` returns None.
 """
 

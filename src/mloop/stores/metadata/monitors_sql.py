@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from mloop.core.clock import as_utc
+from mloop.core.errors import ConflictError
 from mloop.stores.metadata import schema as t
 from mloop.stores.metadata.database import Database, as_row
 from mloop.stores.metadata.monitors import (
@@ -109,7 +110,9 @@ class SqlMonitorStore:
             if row is None and len(alert_id) >= 4:
                 rows = conn.execute(sa.select(t.alerts).where(
                     t.alerts.c.id.startswith(alert_id, autoescape=True)).limit(2)).all()
-                row = rows[0] if len(rows) == 1 else None
+                if len(rows) > 1:
+                    raise ConflictError(f"alert id prefix {alert_id!r} is ambiguous; give more characters")
+                row = rows[0] if rows else None
         return _record(AlertRecord, row) if row else None
 
     def list_alerts(self, *, status: str | None = None, source: str | None = None,
