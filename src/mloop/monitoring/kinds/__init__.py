@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 KINDS: dict[str, str] = {
     "freshness": "mloop.monitoring.kinds.freshness:evaluate",
     "volume": "mloop.monitoring.kinds.volume:evaluate",
+    "error_rate": "mloop.monitoring.kinds.error_rate:evaluate",
 }
 
 

@@ -497,6 +497,21 @@ alert_deliveries = sa.Table(
 )
 sa.Index("ix_alert_deliveries_due", alert_deliveries.c.status, alert_deliveries.c.next_attempt_at)
 
+# Requests a deployment answered and how many failed, counted in the server and written with each
+# heartbeat (the counts since the previous one): what the error_rate monitor reads.
+deployment_counts = sa.Table(
+    "deployment_counts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("deployment_id", sa.String(40), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(300), nullable=False),  # 'fraud/3': the primary version at the time
+    sa.Column("time", Time, nullable=False),
+    sa.Column("requests", sa.Integer, nullable=False),
+    sa.Column("client_errors", sa.Integer, nullable=False),  # 4xx
+    sa.Column("server_errors", sa.Integer, nullable=False),  # 5xx
+)
+sa.Index("ix_deployment_counts_model_time", deployment_counts.c.model, deployment_counts.c.time)
+
 monitor_cursors = sa.Table(
     "monitor_cursors", metadata,
     sa.Column("name", sa.String(100), primary_key=True),

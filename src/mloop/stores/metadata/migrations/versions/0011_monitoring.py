@@ -1,5 +1,5 @@
 """Monitoring: monitors, their results, alerts, webhooks and the outbox of their deliveries, and the
-cursor of registry events sent to webhooks
+cursor of registry events sent to webhooks; the request and error counts of deployments
 
 Revision ID: 0011
 Revises: 0010
@@ -89,6 +89,18 @@ def upgrade() -> None:
     op.create_index("ix_alert_deliveries_alert_id", "alert_deliveries", ["alert_id"])
     op.create_index("ix_alert_deliveries_due", "alert_deliveries", ["status", "next_attempt_at"])
     op.create_table(
+        "deployment_counts",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("deployment_id", sa.String(40), nullable=False),
+        sa.Column("model", sa.String(200), nullable=False),
+        sa.Column("version", sa.String(300), nullable=False),
+        sa.Column("time", Time, nullable=False),
+        sa.Column("requests", sa.Integer, nullable=False),
+        sa.Column("client_errors", sa.Integer, nullable=False),
+        sa.Column("server_errors", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_deployment_counts_model_time", "deployment_counts", ["model", "time"])
+    op.create_table(
         "monitor_cursors",
         sa.Column("name", sa.String(100), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
@@ -97,6 +109,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("monitor_cursors")
+    op.drop_table("deployment_counts")
     op.drop_table("alert_deliveries")
     op.drop_table("webhooks")
     op.drop_table("alerts")
