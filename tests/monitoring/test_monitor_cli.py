@@ -103,7 +103,7 @@ def test_errors_are_one_line_with_exit_code_2(cli_workspace: Path) -> None:
     assert unknown.stderr.strip() == "error: no monitor 'fraud-volumes'; known monitors: fraud-volume, tx-fresh"
     (cli_workspace / "bad.yaml").write_text("monitors:\n  - {name: a, kind: volume\n")
     bad = mloop_cmd("monitor", "apply", "bad.yaml")
-    assert bad.exit_code == 2 and "bad.yaml (line 3): not valid YAML" in bad.output
+    assert bad.exit_code == 2 and "bad.yaml:3: not valid YAML" in bad.output
     both = mloop_cmd("monitor", "run", "fraud-volume", "--all")
     assert both.exit_code == 2 and "give a monitor name or --all" in both.output
     assert mloop_cmd("alerts", "show", "nope").exit_code == 2

@@ -45,7 +45,7 @@ def test_apply_upserts_by_name_and_checks_every_monitor_first(workspace: Path) -
         with pytest.raises(mloop.ValidationError, match=message):
             mloop.apply_monitors([volume, monitor])
     (workspace / "broken.yaml").write_text("monitors:\n  - {name: a, kind: volume\n")
-    with pytest.raises(mloop.ValidationError, match=r"broken.yaml \(line \d+\): not valid YAML"):
+    with pytest.raises(mloop.ValidationError, match=r"broken.yaml:\d+: not valid YAML"):
         mloop.apply_monitors("broken.yaml")
     assert mloop.get_monitor("fraud-volume").window == "2h"  # nothing written by a refused apply
     with pytest.raises(mloop.NotFoundError, match="known monitors: fraud-volume, tx-fresh"):

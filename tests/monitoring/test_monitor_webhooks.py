@@ -90,3 +90,19 @@ def test_webhook_urls_and_events_are_checked(sqlite_workspace: Path) -> None:
     mloop.remove_webhook(hook.id[:6])
     with pytest.raises(mloop.NotFoundError, match="mloop webhooks list"):
         mloop.remove_webhook(hook.id)
+
+
+def test_webhooks_declared_in_mloop_yaml(sqlite_workspace: Path) -> None:
+    with webhook_server() as hook:
+        (sqlite_workspace / "mloop.yaml").write_text(f"webhooks:\n  - {{url: '{hook.url}', events: [alerts], "
+                                                     "format: slack}\n")
+        [declared] = mloop.list_webhooks()
+        assert declared.id.startswith("yaml-") and (declared.events, declared.format) == (["alerts"], "slack")
+        mloop.raise_alert("loop:fraud", "rolled back to version 3", severity="critical", at=at(0))
+        assert mloop.deliver_pending(at=at(0)) == 1
+        assert hook.received == [{"text": "[mloop] ALERT loop:fraud (critical): rolled back to version 3"}]
+        with pytest.raises(mloop.ValidationError, match="declared in mloop.yaml"):
+            mloop.remove_webhook(declared.id)
+    (sqlite_workspace / "mloop.yaml").write_text("webhooks:\n  - {url: 'ftp://x/y'}\n")
+    with pytest.raises(mloop.ConfigError, match="mloop.yaml: webhooks: webhook URL 'ftp://x/y' is not an http"):
+        mloop.list_webhooks()

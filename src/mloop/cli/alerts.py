@@ -127,7 +127,8 @@ def list_webhooks(as_json: JSON = False) -> None:
         console.print("no webhooks; add one with: mloop webhooks add URL")
         return
     columns = [Column("id"), Column("url", fixed=False), Column("events"), Column("format"), Column("added")]
-    rows = [[w.id, render.escape(w.url), ",".join(w.events), w.format, render.when(w.created_at)] for w in found]
+    rows = [[w.id, render.escape(w.url), ",".join(w.events), w.format,
+             "mloop.yaml" if w.id.startswith("yaml-") else render.when(w.created_at)] for w in found]
     table, _ = render.fit_table(console, columns, rows)
     console.print(table)
 

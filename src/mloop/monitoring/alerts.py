@@ -18,7 +18,7 @@ from mloop.core.clock import utcnow
 from mloop.core.durations import format_duration
 from mloop.core.errors import ConflictError, NotFoundError, ValidationError
 from mloop.core.ids import new_id
-from mloop.monitoring.webhooks import messages_for
+from mloop.monitoring.webhooks import list_webhooks, messages_for
 from mloop.stores.metadata.monitors import AlertRecord
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def alert_text(alert: Alert, event: str) -> str:
 def _notify(workspace: Workspace, alert: Alert, event: str, at: datetime) -> list[Any]:
     body = {"source": alert.source, "alert_id": alert.id, "status": alert.status, "severity": alert.severity,
             "failures": alert.failures, "summary": alert.summary, "details": alert.details}
-    return messages_for(workspace.monitors.list_webhooks(), "alerts", event, alert_text(alert, event), body, at,
+    return messages_for(list_webhooks(workspace=workspace), "alerts", event, alert_text(alert, event), body, at,
                         alert_id=alert.id)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
 from mloop.core.durations import parse_duration
-from mloop.core.errors import NotFoundError, ValidationError
+from mloop.core.errors import NotFoundError, ValidationError, invalid_yaml
 from mloop.monitoring.kinds import KINDS
 from mloop.monitoring.model import Monitor
 from mloop.monitoring.schedules import check_schedule
@@ -190,10 +190,7 @@ def _from_yaml(file: Path) -> list[Monitor]:
     except FileNotFoundError:
         raise NotFoundError(f"no monitors file {file}; give the path of a .yaml or .py file") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ValidationError(f"{file}{line}: not valid YAML: {problem}") from None
+        raise ValidationError(invalid_yaml(file, exc)) from None
     entries = document.get("monitors") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ValidationError(f"{file}: expected a top-level 'monitors:' list of {{name, kind, ...}} mappings")

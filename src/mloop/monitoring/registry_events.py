@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
-from mloop.monitoring.webhooks import CURSORS, messages_for, start_registry_cursors
+from mloop.monitoring.webhooks import CURSORS, list_webhooks, messages_for, start_registry_cursors
 
 if TYPE_CHECKING:
     from mloop.stores.workspace import Workspace
@@ -24,7 +24,7 @@ def collect_registry_events(workspace: Workspace | None = None, *, at: datetime 
 
     workspace = workspace or get_workspace()
     store = workspace.monitors
-    hooks = [w for w in store.list_webhooks() if "registry" in w.events]
+    hooks = [w for w in list_webhooks(workspace=workspace) if "registry" in w.events]
     if not hooks:
         return 0
     cursors = {name: store.get_cursor(name) for name in CURSORS}

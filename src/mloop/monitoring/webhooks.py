@@ -7,12 +7,12 @@ JSON: `{"text": "one line", "mloop": {event, source, alert_id, status, summary, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mloop.core.clock import utcnow
-from mloop.core.errors import NotFoundError, ValidationError
+from mloop.core.errors import ConfigError, NotFoundError, ValidationError
 from mloop.core.ids import new_id
 from mloop.stores.metadata.monitors import DeliveryRecord, WebhookRecord
 
@@ -24,6 +24,8 @@ FORMATS = ("json", "slack")
 Webhook = WebhookRecord
 #: how far the registry events were read (mloop.monitoring.registry_events)
 CURSORS = ("versions", "alias_history", "blessings")
+#: the creation time shown for webhooks declared in mloop.yaml
+DECLARED_AT = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def add_webhook(url: str, *, events: list[str] | tuple[str, ...] = EVENTS, format: str = "json",
@@ -31,16 +33,8 @@ def add_webhook(url: str, *, events: list[str] | tuple[str, ...] = EVENTS, forma
     """Send alerts and/or registry events (`events`) to `url` from now on."""
     from mloop.stores.workspace import get_workspace
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError(f"webhook URL {url!r} is not an http(s) URL; give one like https://hooks.example.com/x")
     chosen = list(dict.fromkeys(events))
-    unknown = [e for e in chosen if e not in EVENTS]
-    if unknown or not chosen:
-        raise ValidationError(f"unknown webhook events {', '.join(unknown) or '(none)'}; use one or more of: "
-                              f"{', '.join(EVENTS)}")
-    if format not in FORMATS:
-        raise ValidationError(f"unknown webhook format {format!r}; use one of: {', '.join(FORMATS)}")
+    check_webhook(url, chosen, format)
     workspace = workspace or get_workspace()
     workspace.check_writable()
     webhook = WebhookRecord(new_id(), url, chosen, format, utcnow())
@@ -51,16 +45,49 @@ def add_webhook(url: str, *, events: list[str] | tuple[str, ...] = EVENTS, forma
 
 
 def list_webhooks(*, workspace: Workspace | None = None) -> list[WebhookRecord]:
+    """Every webhook: those added (`mloop webhooks add`) and those declared in mloop.yaml
+    (`webhooks:`, ids starting with "yaml-")."""
     from mloop.stores.workspace import get_workspace
 
-    return (workspace or get_workspace()).monitors.list_webhooks()
+    workspace = workspace or get_workspace()
+    return workspace.monitors.list_webhooks() + declared_webhooks(workspace)
+
+
+def declared_webhooks(workspace: Workspace) -> list[WebhookRecord]:
+    """The webhooks of mloop.yaml, each with an id derived from what it declares."""
+    import hashlib
+
+    found = []
+    for url, events, format in workspace.settings.webhooks:
+        try:
+            check_webhook(url, list(events), format)
+        except ValidationError as exc:
+            raise ConfigError(f"mloop.yaml: webhooks: {exc}") from None
+        digest = hashlib.sha256(f"{url} {','.join(events)} {format}".encode()).hexdigest()[:16]
+        found.append(WebhookRecord(f"yaml-{digest}", url, list(dict.fromkeys(events)), format, DECLARED_AT))
+    return found
+
+
+def check_webhook(url: str, events: list[str], format: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(f"webhook URL {url!r} is not an http(s) URL; give one like https://hooks.example.com/x")
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown or not events:
+        raise ValidationError(f"unknown webhook events {', '.join(unknown) or '(none)'}; use one or more of: "
+                              f"{', '.join(EVENTS)}")
+    if format not in FORMATS:
+        raise ValidationError(f"unknown webhook format {format!r}; use one of: {', '.join(FORMATS)}")
 
 
 def remove_webhook(webhook_id: str, *, workspace: Workspace | None = None) -> None:
     """Stop sending to a webhook (by id or a unique prefix); its queued messages are still tried."""
     from mloop.stores.workspace import get_workspace
 
-    store = (workspace or get_workspace()).monitors
+    workspace = workspace or get_workspace()
+    store = workspace.monitors
+    if any(w.id == webhook_id for w in declared_webhooks(workspace)):
+        raise ValidationError(f"webhook {webhook_id} is declared in mloop.yaml; remove it from 'webhooks:' there")
     hooks = [w.id for w in store.list_webhooks()]
     matches = [h for h in hooks if h == webhook_id] or [h for h in hooks if h.startswith(webhook_id)]
     if len(matches) != 1 or not store.remove_webhook(matches[0]):
