@@ -71,9 +71,11 @@ if typing.TYPE_CHECKING:
         list_monitors,
         list_webhooks,
         monitor_results,
+        pause_monitor,
         raise_alert,
         remove_webhook,
         resolve_alert,
+        resume_monitor,
         run_monitor,
         run_monitors,
     )
@@ -326,6 +328,8 @@ _LAZY: dict[str, str] = {
     'resolve_alert': 'mloop.monitoring',
     'run_monitor': 'mloop.monitoring',
     'run_monitors': 'mloop.monitoring',
+    'pause_monitor': 'mloop.monitoring',
+    'resume_monitor': 'mloop.monitoring',
 }
 
 
@@ -495,4 +499,6 @@ __all__ = [
     "resolve_alert",
     "run_monitor",
     "run_monitors",
+    "pause_monitor",
+    "resume_monitor",
 ]

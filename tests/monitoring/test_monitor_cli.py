@@ -109,3 +109,15 @@ def test_errors_are_one_line_with_exit_code_2(cli_workspace: Path) -> None:
     assert mloop_cmd("alerts", "show", "nope").exit_code == 2
     refused = mloop_cmd("webhooks", "add", "http://127.0.0.1:1/x", "--events", "pages")
     assert refused.exit_code == 2 and "unknown webhook events pages" in refused.output
+
+
+def test_a_paused_monitor_is_left_out_of_run_all(cli_workspace: Path) -> None:
+    mloop_cmd("monitor", "apply", "monitors.yaml")
+    assert mloop_cmd("monitor", "pause", "tx-fresh").exit_code == 0
+    assert "*/10 * * * * (paused)" in mloop_cmd("monitor", "list").stdout
+    ran = json.loads(mloop_cmd("monitor", "run", "--all", "--at", at(60).isoformat(), "--json").stdout)
+    assert [r["monitor"] for r in ran] == ["fraud-volume"]
+    assert [m["paused"] for m in json.loads(mloop_cmd("monitor", "list", "--json").stdout)] == [False, True]
+    assert mloop_cmd("monitor", "resume", "tx-fresh").exit_code == 0
+    assert len(json.loads(mloop_cmd("monitor", "run", "--all", "--json").stdout)) == 2
+    assert mloop_cmd("monitor", "pause", "nope").exit_code == 2

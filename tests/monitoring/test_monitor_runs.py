@@ -40,6 +40,8 @@ def test_apply_upserts_by_name_and_checks_every_monitor_first(workspace: Path) -
         (mloop.Monitor("x", "volume", model="fraud", schedule="every day"), "neither a cron expression"),
         (mloop.Monitor("x", "volume"), "set model='NAME'"),
         (mloop.Monitor("x", "freshness", model="fraud"), "set source="),
+        (mloop.Monitor("x", "volume", model="fraud", options={"severity": "loud"}), "options.severity 'loud'"),
+        (mloop.Monitor("x", "volume", model="fraud", options={"cooldown": 5}), "options.cooldown must be a duration"),
     ]
     for monitor, message in bad:
         with pytest.raises(mloop.ValidationError, match=message):

@@ -46,10 +46,11 @@ def apply(file: Annotated[Path, typer.Argument(help="A .yaml file (monitors: [..
 def list_command(as_json: JSON = False) -> None:
     """Monitors with their target, window, schedule and last verdict."""
     monitors = mloop.list_monitors()
+    active = {m.name for m in mloop.list_monitors(active_only=True)}
     latest = {m.name: next(iter(mloop.monitor_results(m.name, limit=1)), None) for m in monitors}
     if as_json:
-        render.print_json([{**_definition(m), "last_result": asdict(r) if (r := latest[m.name]) else None}
-                           for m in monitors])
+        render.print_json([{**_definition(m), "paused": m.name not in active,
+                            "last_result": asdict(r) if (r := latest[m.name]) else None} for m in monitors])
         return
     if not monitors:
         console.print("no monitors yet; declare them in a file and run: mloop monitor apply FILE")
@@ -60,7 +61,7 @@ def list_command(as_json: JSON = False) -> None:
     for m in monitors:
         last = latest[m.name]
         rows.append([render.escape(m.name), m.kind, render.escape(_target(m)), m.window,
-                     render.escape(m.schedule or "-"), _STYLE.get(last.status, last.status) if last else "-",
+                     render.escape(m.schedule or "-") + ("" if m.name in active else " (paused)"), _STYLE.get(last.status, last.status) if last else "-",
                      _value(last.value) if last else "", render.when(last.time) if last else "never"])
     table, hidden = render.fit_table(console, columns, rows)
     console.print(table)
@@ -120,6 +121,22 @@ def delete(name: Annotated[str, typer.Argument(help="The monitor.")]) -> None:
     """Delete a monitor and its results (its alerts stay on record)."""
     mloop.delete_monitor(name)
     console.print(f"deleted monitor {render.escape(name)}")
+
+
+@app.command()
+@handle_errors
+def pause(name: Annotated[str, typer.Argument(help="The monitor.")]) -> None:
+    """Stop scheduling a monitor (`mloop monitor run NAME` still runs it)."""
+    mloop.pause_monitor(name)
+    console.print(f"paused monitor {render.escape(name)}")
+
+
+@app.command()
+@handle_errors
+def resume(name: Annotated[str, typer.Argument(help="The monitor.")]) -> None:
+    """Schedule a paused monitor again."""
+    mloop.resume_monitor(name)
+    console.print(f"resumed monitor {render.escape(name)}")
 
 
 def _definition(monitor: mloop.Monitor) -> dict[str, object]:

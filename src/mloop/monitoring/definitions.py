@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mloop.stores.workspace import Workspace
 
 _FIELDS = tuple(f.name for f in fields(Monitor))
+SEVERITIES = ("info", "warning", "critical")
 #: kinds that watch a data source; every other kind watches a model's logged predictions
 SOURCE_KINDS = frozenset({"freshness"})
 
@@ -62,6 +63,9 @@ def check_monitor(monitor: Monitor) -> Monitor:
         raise ValidationError(f"{where}: threshold must be a number, not {monitor.threshold!r}")
     if not isinstance(monitor.options, dict):
         raise ValidationError(f"{where}: options must be a mapping, not {type(monitor.options).__name__}")
+    if monitor.options.get("severity", "warning") not in SEVERITIES:
+        raise ValidationError(f"{where}: options.severity {monitor.options['severity']!r} is not one of: "
+                              f"{', '.join(SEVERITIES)}")
     if "cooldown" in monitor.options:
         try:
             parse_duration(monitor.options["cooldown"])
@@ -147,12 +151,31 @@ def apply_monitors(monitors: list[Monitor] | Monitor | str | Path, *,
     return ApplyResult(**outcome)
 
 
-def list_monitors(*, workspace: Workspace | None = None) -> list[Monitor]:
-    """Every monitor, by name."""
+def list_monitors(*, active_only: bool = False, workspace: Workspace | None = None) -> list[Monitor]:
+    """Every monitor, by name; with `active_only`, those not paused (what a scheduler runs)."""
     from mloop.stores.workspace import get_workspace
 
     workspace = workspace or get_workspace()
-    return [monitor_from_definition(r.definition) for r in workspace.monitors.list_monitors()]
+    return [monitor_from_definition(r.definition) for r in workspace.monitors.list_monitors()
+            if not (active_only and r.paused)]
+
+
+def pause_monitor(name: str, *, workspace: Workspace | None = None) -> None:
+    """Stop scheduling a monitor (it keeps its results and can still be run by name)."""
+    _set_paused(name, True, workspace)
+
+
+def resume_monitor(name: str, *, workspace: Workspace | None = None) -> None:
+    """Schedule a paused monitor again."""
+    _set_paused(name, False, workspace)
+
+
+def _set_paused(name: str, paused: bool, workspace: Workspace | None) -> None:
+    from mloop.stores.workspace import get_workspace
+
+    workspace = workspace or get_workspace()
+    if not workspace.monitors.set_paused(name, paused):
+        raise NotFoundError(unknown_monitor(name, workspace))
 
 
 def get_monitor(name: str, *, workspace: Workspace | None = None) -> Monitor:

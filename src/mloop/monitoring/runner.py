@@ -49,6 +49,14 @@ def run_monitors(*, at: datetime | None = None, workspace: Workspace | None = No
             for record in workspace.monitors.list_monitors() if not record.paused]
 
 
+def latest_results(*, workspace: Workspace | None = None) -> dict[str, MonitorResult]:
+    """The newest result of each monitor that has run, by monitor name (one query)."""
+    from mloop.stores.workspace import get_workspace
+
+    workspace = workspace or get_workspace()
+    return {name: MonitorResult(**asdict(r)) for name, r in workspace.monitors.latest_results().items()}
+
+
 def monitor_results(name: str, *, since: datetime | None = None, limit: int = 100,
                     workspace: Workspace | None = None) -> list[MonitorResult]:
     """The monitor's results, newest first (`pandas.DataFrame(results)` makes a table of them)."""
