@@ -35,17 +35,20 @@ def test_apply_upserts_by_name_and_checks_every_monitor_first(workspace: Path) -
     assert mloop.get_monitor("fraud-volume").window == "2h"
 
     bad = [
-        (mloop.Monitor("x", "nope", model="fraud"), "unknown kind 'nope'"),
-        (mloop.Monitor("x", "volume", model="fraud", window="soon"), "window must be a duration"),
-        (mloop.Monitor("x", "volume", model="fraud", schedule="every day"), "neither a cron expression"),
-        (mloop.Monitor("x", "volume"), "set model='NAME'"),
-        (mloop.Monitor("x", "freshness", model="fraud"), "set source="),
-        (mloop.Monitor("x", "volume", model="fraud", options={"severity": "loud"}), "options.severity 'loud'"),
-        (mloop.Monitor("x", "volume", model="fraud", options={"cooldown": 5}), "options.cooldown must be a duration"),
+        (dict(kind="nope", model="fraud"), "unknown kind 'nope'"),
+        (dict(kind="volume", model="fraud", window="soon"), "window must be a duration"),
+        (dict(kind="volume", model="fraud", schedule="every day"), "neither a cron expression"),
+        (dict(kind="volume"), "set model='NAME'"),
+        (dict(kind="freshness", model="fraud"), "set source="),
+        (dict(kind="volume", model="fraud", options={"severity": "loud"}), "options.severity 'loud'"),
+        (dict(kind="volume", model="fraud", options={"cooldown": 5}), "options.cooldown must be a duration"),
     ]
-    for monitor, message in bad:
-        with pytest.raises(mloop.ValidationError, match=message):
-            mloop.apply_monitors([volume, monitor])
+    for fields, message in bad:
+        with pytest.raises(mloop.ValidationError, match=f"monitor 'x'.*{message}"):
+            mloop.Monitor("x", **fields)  # type: ignore[arg-type]
+    (workspace / "wrong.yaml").write_text("monitors:\n  - {name: x, kind: volume, model: fraud, window: soon}\n")
+    with pytest.raises(mloop.ValidationError, match="wrong.yaml: monitor 'x': window must be a duration"):
+        mloop.apply_monitors("wrong.yaml")
     (workspace / "broken.yaml").write_text("monitors:\n  - {name: a, kind: volume\n")
     with pytest.raises(mloop.ValidationError, match=r"broken.yaml:\d+: not valid YAML"):
         mloop.apply_monitors("broken.yaml")

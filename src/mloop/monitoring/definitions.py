@@ -90,10 +90,6 @@ def monitor_from_definition(definition: dict[str, Any], where: str = "") -> Moni
     values = dict(definition)
     if "name" not in values or "kind" not in values:
         raise ValidationError(f"{where}every monitor needs a name and a kind, got {definition!r}")
-    columns = values.get("columns")
-    if isinstance(columns, str):
-        columns = [columns]
-    values["columns"] = tuple(columns) if columns is not None else None
     values["options"] = values.get("options") or {}
     for name in ("window",):
         if name in values and not isinstance(values[name], str):
@@ -225,6 +221,8 @@ def _from_yaml(file: Path) -> list[Monitor]:
             monitors.append(monitor_from_definition(entry, f"{file}: "))
         except TypeError as exc:
             raise ValidationError(f"{file}: monitors[{index}]: {exc}") from None
+        except ValidationError as exc:
+            raise ValidationError(str(exc) if str(exc).startswith(str(file)) else f"{file}: {exc}") from None
     return monitors
 
 
