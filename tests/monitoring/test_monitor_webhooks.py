@@ -106,3 +106,22 @@ def test_webhooks_declared_in_mloop_yaml(sqlite_workspace: Path) -> None:
     (sqlite_workspace / "mloop.yaml").write_text("webhooks:\n  - {url: 'ftp://x/y'}\n")
     with pytest.raises(mloop.ConfigError, match="mloop.yaml: webhooks: webhook URL 'ftp://x/y' is not an http"):
         mloop.list_webhooks()
+
+
+def test_two_deliverers_at_once_post_each_message_once(workspace: Path) -> None:
+    import threading
+
+    with webhook_server() as hook:
+        mloop.add_webhook(hook.url, events=["alerts"])
+        for i in range(12):
+            mloop.raise_alert(f"source-{i}", f"problem {i}", at=at(0))
+        ws = get_workspace()
+        counts: list[int] = []
+        threads = [threading.Thread(target=lambda: counts.append(mloop.deliver_pending(ws, at=at(1))))
+                   for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sum(counts) == 12
+        assert sorted(body["mloop"]["source"] for body in hook.received) == sorted(f"source-{i}" for i in range(12))
