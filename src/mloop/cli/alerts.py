@@ -3,6 +3,7 @@ sent about it, and where they go."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Annotated
 
@@ -71,7 +72,7 @@ def show(alert: Annotated[str, typer.Argument(help="An alert id (or a unique pre
     if found.resolved_at:
         console.print(f"resolved:  {render.when(found.resolved_at)}")
     if found.details:
-        console.print(f"details:   {render.escape(str(found.details))}", soft_wrap=True)
+        console.print(f"details:   {render.escape(json.dumps(found.details, default=str))}", soft_wrap=True)
     for d in messages:
         console.print(f"message:   {d.event} to {render.escape(d.url)}: {_STYLE.get(d.status, d.status)} "
                       f"({d.attempts} attempt(s)){'; ' + render.escape(d.last_error) if d.last_error else ''}",
