@@ -119,8 +119,8 @@ def load_monitors(path: str | Path) -> list[Monitor]:
 
 def apply_monitors(monitors: list[Monitor] | Monitor | str | Path, *,
                    workspace: Workspace | None = None) -> ApplyResult:
-    """Create or update monitors by name (from Monitor objects or a file, see load_monitors);
-    every monitor is checked before any is written. Monitors not named are left alone."""
+    """Create or update monitors by name (from Monitor objects or a file, see load_monitors), all
+    in one transaction. Monitors not named are left alone."""
     from mloop.stores.workspace import get_workspace
 
     if isinstance(monitors, str | Path):
@@ -140,9 +140,8 @@ def apply_monitors(monitors: list[Monitor] | Monitor | str | Path, *,
     workspace = workspace or get_workspace()
     workspace.check_writable()
     outcome: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
-    now = utcnow()
-    for monitor in declared:
-        change = workspace.monitors.put_monitor(monitor.name, monitor.kind, monitor_definition(monitor), now)
+    changes = workspace.monitors.put_monitors([(m.name, m.kind, monitor_definition(m)) for m in declared], utcnow())
+    for monitor, change in zip(declared, changes, strict=True):
         outcome[change].append(monitor.name)
     return ApplyResult(**outcome)
 

@@ -33,15 +33,16 @@ def message(id: str, alert_id: str | None = "a1", minute: float = 1) -> Delivery
 def test_monitors_upsert_by_name_and_say_what_changed(store: MetadataStores) -> None:
     monitors = store.monitors
     definition = {"name": "m1", "kind": "volume", "window": "1h", "options": {"min": 1}}
-    assert monitors.put_monitor("m1", "volume", definition, at(0)) == "created"
-    assert monitors.put_monitor("m1", "volume", dict(definition), at(1)) == "unchanged"
-    assert monitors.put_monitor("m1", "volume", {**definition, "window": "2h"}, at(2)) == "updated"
+    assert monitors.put_monitors([("m1", "volume", definition)], at(0)) == ["created"]
+    assert monitors.put_monitors([("m1", "volume", dict(definition))], at(1)) == ["unchanged"]
+    assert monitors.put_monitors([("m1", "volume", {**definition, "window": "2h"}), ("m2", "volume", definition)],
+                                 at(2)) == ["updated", "created"]
     found = monitors.get_monitor("m1")
     assert found is not None and found.definition["window"] == "2h"
     assert (found.created_at, found.updated_at, found.paused) == (at(0), at(2), False)
     assert monitors.set_paused("m1", True) and monitors.get_monitor("m1").paused  # type: ignore[union-attr]
-    monitors.put_monitor("a0", "freshness", {"name": "a0"}, at(3))
-    assert [m.name for m in monitors.list_monitors()] == ["a0", "m1"]
+    monitors.put_monitors([("a0", "freshness", {"name": "a0"})], at(3))
+    assert [m.name for m in monitors.list_monitors()] == ["a0", "m1", "m2"]
     monitors.add_result(result("r1", "m1", 5))
     assert monitors.delete_monitor("m1") and not monitors.delete_monitor("m1")
     assert monitors.get_monitor("m1") is None and monitors.results("m1") == []

@@ -3,8 +3,8 @@ cursors of registry events (issue 11).
 
 Contract:
 - each method is one transaction;
-- `put_monitor` upserts by name and says "created", "updated" or "unchanged" (same kind and
-  definition: nothing is written); `delete_monitor` removes the monitor and its results and says
+- `put_monitors` upserts (name, kind, definition) entries by name, all in one transaction, and
+  says for each "created", "updated" or "unchanged" (same kind and definition: nothing written); `delete_monitor` removes the monitor and its results and says
   whether it existed; a miss of `get_monitor` returns None;
 - `results` are newest first; `latest_results` holds the newest result of each monitor;
 - at most one alert per source is open: `add_alert` of an open alert for a source that has one
@@ -115,7 +115,7 @@ class RegistryChanges:
 
 
 class MonitorStore(Protocol):
-    def put_monitor(self, name: str, kind: str, definition: dict[str, Any], at: datetime) -> str: ...
+    def put_monitors(self, monitors: list[tuple[str, str, dict[str, Any]]], at: datetime) -> list[str]: ...
     def get_monitor(self, name: str) -> MonitorRecord | None: ...
     def list_monitors(self) -> list[MonitorRecord]: ...
     def delete_monitor(self, name: str) -> bool: ...

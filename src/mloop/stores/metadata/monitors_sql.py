@@ -33,18 +33,23 @@ class SqlMonitorStore:
         self._db = database
 
     # ------------------------------------------------------------------ monitors
-    def put_monitor(self, name: str, kind: str, definition: dict[str, Any], at: datetime) -> str:
+    def put_monitors(self, monitors: list[tuple[str, str, dict[str, Any]]], at: datetime) -> list[str]:
         m = t.monitors
+        changes = []
         with self._db.write() as conn:
-            row = conn.execute(sa.select(m.c.kind, m.c.definition).where(m.c.name == name)).first()
-            if row is None:
-                conn.execute(m.insert().values(name=name, kind=kind, definition=definition, paused=False,
-                                               created_at=at, updated_at=at))
-                return "created"
-            if (row.kind, row.definition) == (kind, definition):
-                return "unchanged"
-            conn.execute(m.update().where(m.c.name == name).values(kind=kind, definition=definition, updated_at=at))
-            return "updated"
+            for name, kind, definition in monitors:
+                row = conn.execute(sa.select(m.c.kind, m.c.definition).where(m.c.name == name)).first()
+                if row is None:
+                    conn.execute(m.insert().values(name=name, kind=kind, definition=definition, paused=False,
+                                                   created_at=at, updated_at=at))
+                    changes.append("created")
+                elif (row.kind, row.definition) == (kind, definition):
+                    changes.append("unchanged")
+                else:
+                    conn.execute(m.update().where(m.c.name == name).values(kind=kind, definition=definition,
+                                                                           updated_at=at))
+                    changes.append("updated")
+        return changes
 
     def get_monitor(self, name: str) -> MonitorRecord | None:
         with self._db.read() as conn:
