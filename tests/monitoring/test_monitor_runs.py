@@ -142,3 +142,14 @@ def test_no_data_neither_raises_nor_resolves(sqlite_workspace: Path) -> None:
     resolved = mloop.resolve_alert("loop:fraud", "version 5 blessed")
     assert resolved is not None and resolved.status == "resolved"
     assert mloop.resolve_alert("loop:fraud", "again") is None
+
+
+def test_a_stored_monitor_of_a_kind_not_installed_lists_and_runs_as_broken(sqlite_workspace: Path) -> None:
+    mloop.apply_monitors([mloop.Monitor("fresh", "freshness", source="data/x.parquet")])
+    ws = get_workspace()
+    ws.monitors.put_monitors([("gone", "sentiment", {"name": "gone", "kind": "sentiment", "model": "fraud",
+                                                     "window": "1h", "options": {}})], at(0))
+    assert [(m.name, m.kind) for m in mloop.list_monitors()] == [("fresh", "freshness"), ("gone", "sentiment")]
+    results = {r.monitor: r for r in mloop.run_monitors(at=at(60))}
+    assert set(results) == {"fresh", "gone"}  # one broken monitor does not stop the others
+    assert results["gone"].summary.startswith("monitor is broken: monitor 'gone': unknown kind 'sentiment'")

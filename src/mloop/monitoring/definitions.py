@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,7 @@ def monitor_definition(monitor: Monitor) -> dict[str, Any]:
 
 
 def monitor_from_definition(definition: dict[str, Any], where: str = "") -> Monitor:
-    """A Monitor from a mapping of its fields (YAML, the store); ValidationError on unknown fields."""
+    """A Monitor from a mapping of its fields (YAML, Python); ValidationError when it is not one."""
     unknown = sorted(set(definition) - set(_FIELDS))
     if unknown:
         raise ValidationError(f"{where}monitor {definition.get('name')!r} has unknown field(s) {', '.join(unknown)}; "
@@ -91,10 +91,25 @@ def monitor_from_definition(definition: dict[str, Any], where: str = "") -> Moni
     if "name" not in values or "kind" not in values:
         raise ValidationError(f"{where}every monitor needs a name and a kind, got {definition!r}")
     values["options"] = values.get("options") or {}
-    for name in ("window",):
-        if name in values and not isinstance(values[name], str):
-            values[name] = str(values[name])
+    if "window" in values and not isinstance(values["window"], str):
+        values["window"] = str(values["window"])
     return Monitor(**values)
+
+
+def stored_monitor(definition: dict[str, Any]) -> Monitor:
+    """A Monitor as the store kept it, not checked again: one that no longer passes (its kind
+    is not installed here, say) still lists, and running it records a broken monitor instead of
+    stopping every other monitor."""
+    monitor = object.__new__(Monitor)
+    for f in fields(Monitor):
+        if f.name in definition:
+            value = definition[f.name]
+        else:
+            value = f.default_factory() if f.default_factory is not MISSING else f.default
+        if f.name == "columns" and value is not None:
+            value = tuple(value)
+        object.__setattr__(monitor, f.name, value)
+    return monitor
 
 
 def load_monitors(path: str | Path) -> list[Monitor]:
@@ -151,7 +166,7 @@ def list_monitors(*, active_only: bool = False, workspace: Workspace | None = No
     from mloop.stores.workspace import get_workspace
 
     workspace = workspace or get_workspace()
-    return [monitor_from_definition(r.definition) for r in workspace.monitors.list_monitors()
+    return [stored_monitor(r.definition) for r in workspace.monitors.list_monitors()
             if not (active_only and r.paused)]
 
 
@@ -181,7 +196,7 @@ def get_monitor(name: str, *, workspace: Workspace | None = None) -> Monitor:
     record = workspace.monitors.get_monitor(name)
     if record is None:
         raise NotFoundError(unknown_monitor(name, workspace))
-    return monitor_from_definition(record.definition)
+    return stored_monitor(record.definition)
 
 
 def delete_monitor(name: str, *, workspace: Workspace | None = None) -> None:

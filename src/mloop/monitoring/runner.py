@@ -18,7 +18,7 @@ from mloop.core.durations import parse_duration
 from mloop.core.errors import MloopError
 from mloop.core.ids import new_id
 from mloop.monitoring.alerts import raise_alert, resolve_alert
-from mloop.monitoring.definitions import get_monitor, monitor_from_definition
+from mloop.monitoring.definitions import check_monitor, get_monitor, stored_monitor
 from mloop.monitoring.kinds import kind_function
 from mloop.monitoring.model import Measurement, Monitor, MonitorResult
 from mloop.stores.metadata.monitors import MonitorResultRecord
@@ -45,7 +45,7 @@ def run_monitors(*, at: datetime | None = None, workspace: Workspace | None = No
 
     workspace = workspace or get_workspace()
     moment = at or utcnow()
-    return [_run(monitor_from_definition(record.definition), moment, workspace)
+    return [_run(stored_monitor(record.definition), moment, workspace)
             for record in workspace.monitors.list_monitors() if not record.paused]
 
 
@@ -69,10 +69,14 @@ def monitor_results(name: str, *, since: datetime | None = None, limit: int = 10
 
 def _run(monitor: Monitor, end: datetime, workspace: Workspace) -> MonitorResult:
     workspace.check_writable()
-    start = end - monitor.window_length
     started = time.perf_counter()
     error: str | None = None
     try:
+        start = end - monitor.window_length
+    except MloopError:
+        start = end  # a window that no longer parses: the run below records the broken monitor
+    try:
+        check_monitor(monitor)
         measurement = kind_function(monitor.kind)(monitor, workspace, start, end)
     except Exception as exc:  # noqa: BLE001 - a broken monitor is a result users must see, not a crash
         error = str(exc) if isinstance(exc, MloopError) else f"{type(exc).__name__}: {exc}"
