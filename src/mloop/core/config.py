@@ -141,6 +141,7 @@ def write_default_config(root: Path) -> Path:
             "# max_workers: 4\n"
             "# address: tcp://host:8786                            # Dask scheduler; none: a LocalCluster\n"
             "# s3_endpoint_url: http://minio-host:9000             # S3-compatible server; none: AWS\n"
+            "# webhooks: [{url: https://hooks.slack.com/services/..., events: [alerts], format: slack}]\n"
         )
     (root / STATE_DIR).mkdir(exist_ok=True)
     return path
