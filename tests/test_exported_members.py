@@ -36,6 +36,11 @@ PUBLIC = {
     "predictions",
     "BatchScoringResult", "batch_scoring_step", "score_batch",
     "StreamScorer", "StreamStats", "score_stream",
+    # monitoring
+    "Alert", "Measurement", "Monitor", "MonitorResult", "add_webhook", "apply_monitors", "collect_registry_events",
+    "delete_monitor", "deliver_pending", "get_alert", "get_monitor", "list_alerts", "list_deliveries", "list_monitors",
+    "list_webhooks", "monitor_results", "pause_monitor", "raise_alert", "remove_webhook", "resolve_alert", "resume_monitor",
+    "run_monitor", "run_monitors",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # errors

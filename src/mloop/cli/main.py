@@ -10,11 +10,13 @@ from rich.table import Table
 
 import mloop
 from mloop import RunFailed, ValidationError
+from mloop.cli import alerts as alerts_cli
 from mloop.cli import artifacts as artifacts_cli
 from mloop.cli import data as data_cli
 from mloop.cli import deployments as deployments_cli
 from mloop.cli import features as features_cli
 from mloop.cli import models as models_cli
+from mloop.cli import monitor as monitor_cli
 from mloop.cli import predict as predict_cli
 from mloop.cli import predictions as predictions_cli
 from mloop.cli import render
@@ -35,6 +37,9 @@ app.add_typer(features_cli.app, name="features")
 serve_cli.register(app)
 app.add_typer(deployments_cli.app, name="deployments")
 app.add_typer(predictions_cli.app, name="predictions")
+app.add_typer(monitor_cli.app, name="monitor")
+app.add_typer(alerts_cli.app, name="alerts")
+app.add_typer(alerts_cli.webhooks_app, name="webhooks")
 app.command("predict")(predict_cli.predict)
 app.command("stream")(stream_cli.stream)
 console = render.out_console()

@@ -17,7 +17,7 @@ from mloop.core.errors import ConfigError, invalid_yaml
 CONFIG_FILE = "mloop.yaml"
 STATE_DIR = ".mloop"
 _KEYS = {"db_url", "artifacts_url", "online_url", "tracking_uri", "executor", "max_workers", "address",
-         "s3_endpoint_url"}
+         "s3_endpoint_url", "webhooks"}
 _ENV = {
     "db_url": "MLOOP_DB_URL",
     "artifacts_url": "MLOOP_ARTIFACTS_URL",
@@ -42,6 +42,9 @@ class Settings:
     address: str = ""
     #: S3-compatible endpoint (MinIO, Ceph, ...); default: AWS_ENDPOINT_URL or AWS itself
     s3_endpoint_url: str = ""
+    #: webhooks declared in mloop.yaml: (url, events, format), e.g.
+    #: `webhooks: [{url: https://hooks.slack.com/..., events: [alerts], format: slack}]`
+    webhooks: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     @property
     def artifacts_options(self) -> dict[str, str]:
@@ -96,7 +99,27 @@ def _read_config(path: Path) -> dict[str, Any]:
     unknown = set(data) - _KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(_KEYS))}")
-    return {k: str(v) if k != "max_workers" else v for k, v in data.items() if v is not None}
+    values = {k: str(v) if k not in ("max_workers", "webhooks") else v for k, v in data.items() if v is not None}
+    if "webhooks" in values:
+        values["webhooks"] = _webhooks(path, values["webhooks"])
+    return values
+
+
+def _webhooks(path: Path, declared: Any) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """`webhooks:` entries as (url, events, format); a URL alone means every event, as JSON."""
+    example = "e.g. 'webhooks: [{url: https://hooks.example.com/x, events: [alerts], format: slack}]'"
+    if not isinstance(declared, list):
+        raise ConfigError(f"{path}: webhooks must be a list, {example}")
+    found = []
+    for entry in declared:
+        spec = {"url": entry} if isinstance(entry, str) else entry
+        if not isinstance(spec, dict) or not isinstance(spec.get("url"), str) or set(spec) - {"url", "events",
+                                                                                              "format"}:
+            raise ConfigError(f"{path}: each webhook is a URL or a mapping of url, events, format; {example}")
+        events = spec.get("events") or ["alerts", "registry"]
+        events = [events] if isinstance(events, str) else events
+        found.append((spec["url"], tuple(str(e) for e in events), str(spec.get("format") or "json")))
+    return tuple(found)
 
 
 def init_project(folder: Path | str = ".") -> Path:
@@ -118,6 +141,7 @@ def write_default_config(root: Path) -> Path:
             "# max_workers: 4\n"
             "# address: tcp://host:8786                            # Dask scheduler; none: a LocalCluster\n"
             "# s3_endpoint_url: http://minio-host:9000             # S3-compatible server; none: AWS\n"
+            "# webhooks: [{url: https://hooks.slack.com/services/..., events: [alerts], format: slack}]\n"
         )
     (root / STATE_DIR).mkdir(exist_ok=True)
     return path

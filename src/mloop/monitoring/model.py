@@ -32,7 +32,8 @@ class Monitor:
     `version`/`deployment` only); `source` names a data source (a Parquet path or folder, or a
     feature view) for kinds that watch data rather than predictions. `threshold` is the kind's
     limit (see mloop.monitoring.kinds for each kind's default and direction); `options` holds
-    kind-specific settings."""
+    kind-specific settings. Creating one checks it (ValidationError naming the monitor and the
+    fix): a known kind, a window and schedule that parse, a model or a source as the kind needs."""
 
     name: str
     kind: str
@@ -46,6 +47,15 @@ class Monitor:
     columns: tuple[str, ...] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.columns, list | str):
+            columns = (self.columns,) if isinstance(self.columns, str) else tuple(self.columns)
+            object.__setattr__(self, "columns", columns)
+        # a mistake shows where the monitor is declared, not when the scheduler first runs it
+        from mloop.monitoring.definitions import check_monitor
+
+        check_monitor(self)
 
     @property
     def window_length(self) -> timedelta:

@@ -56,7 +56,8 @@ def create_app(model_ref: str, options: ServeOptions | None = None, workspace: W
         if options.deployment_id:
             from mloop.serving.deployments import Heartbeat
 
-            heartbeat = Heartbeat(options.deployment_id, state.workspace)
+            heartbeat = Heartbeat(options.deployment_id, state.workspace,
+                                  lambda: (state.router.name, state.router.primary.model.ref, state.metrics.answered))
             heartbeat.start()
         yield
         if heartbeat is not None:

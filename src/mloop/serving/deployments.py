@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
 from mloop.core.errors import NotFoundError
 from mloop.core.ids import new_id
-from mloop.stores.metadata.deployments import DeploymentEvent, DeploymentRecord
+from mloop.stores.metadata.deployments import DeploymentEvent, DeploymentRecord, RequestCounts
 from mloop.stores.workspace import Workspace, get_workspace
 
 if TYPE_CHECKING:
@@ -48,10 +50,14 @@ def stop_deployment(deployment_id: str, workspace: Workspace | None = None) -> N
 
 
 class Heartbeat:
-    """Tells the store every HEARTBEAT_SECONDS that the deployment is alive, from a daemon thread."""
+    """Tells the store every HEARTBEAT_SECONDS that the deployment is alive, from a daemon thread,
+    with the requests answered since the previous beat (`counts()`: the model, the version
+    serving, and the process's running totals of requests, 4xx and 5xx answers)."""
 
-    def __init__(self, deployment_id: str, workspace: Workspace) -> None:
-        self._id, self._workspace = deployment_id, workspace
+    def __init__(self, deployment_id: str, workspace: Workspace,
+                 counts: Callable[[], tuple[str, str, Sequence[int]]] | None = None) -> None:
+        self._id, self._workspace, self._counts = deployment_id, workspace, counts
+        self._sent = (0, 0, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mloop-deployment-heartbeat", daemon=True)
 
@@ -61,12 +67,34 @@ class Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             try:
-                self._workspace.deployments.beat(self._id, utcnow())
+                self.beat()
             except Exception:  # the database is away for a moment: the next beat will do
                 continue
+        try:
+            self.write_counts(utcnow())  # what was answered since the last beat
+        except Exception:
+            return
+
+    def beat(self) -> None:
+        now = utcnow()
+        self._workspace.deployments.beat(self._id, now)
+        self.write_counts(now)
+
+    def write_counts(self, at: datetime) -> None:
+        """Record the requests answered since the last call (nothing when there were none)."""
+        if self._counts is None:
+            return
+        model, version, totals = self._counts()
+        now = (int(totals[0]), int(totals[1]), int(totals[2]))
+        delta = RequestCounts(*(n - sent for n, sent in zip(now, self._sent, strict=True)))
+        if delta.requests:
+            self._workspace.deployments.add_counts(self._id, model, version, at, delta)
+        self._sent = now
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
 
 
 def list_deployments(model: str | None = None, *, running_only: bool = False, limit: int = 100,

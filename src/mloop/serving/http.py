@@ -60,7 +60,7 @@ async def read_body(request: Request, limit: int, *, binary_ok: bool = False) ->
 
 def respond(metrics: ServerMetrics, route: str, started: float, code: int, body: bytes,
             headers: dict[str, str] | None = None, media_type: str = "application/json") -> Response:
-    metrics.requests.labels(route, str(code)).inc()
+    metrics.count(route, code)
     metrics.latency.labels(route).observe(time.perf_counter() - started)
     return Response(body, status_code=code, media_type=media_type, headers=headers)
 

@@ -17,6 +17,8 @@ from mloop.serving.batching import BatchStats
 
 _LATENCY = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+#: routes a model answers: their requests and errors are what the error_rate monitor reads
+MODEL_ROUTES = frozenset({"/predict", "/v2/infer"})
 
 
 class ServerMetrics:
@@ -55,6 +57,19 @@ class ServerMetrics:
         self.swaps = Counter("mloop_swaps", "Version switches (switched=true) and refused candidates.",
                              ["role", "switched"], **where)
         self._max: dict[tuple[str, str], float] = {}
+        #: requests on MODEL_ROUTES answered by this process, then those answered 4xx and 5xx (the
+        #: deployment's heartbeat writes them to the metadata store)
+        self.answered = [0, 0, 0]
+
+    def count(self, route: str, code: int) -> None:
+        self.requests.labels(route, str(code)).inc()
+        if route in MODEL_ROUTES:
+            answered = self.answered
+            answered[0] += 1
+            if code >= 500:
+                answered[2] += 1
+            elif code >= 400:
+                answered[1] += 1
 
     def observe_batch(self, version: str, stats: BatchStats) -> None:
         self.batch_size.labels(version).observe(stats.rows)

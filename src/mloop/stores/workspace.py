@@ -4,7 +4,8 @@
 The metadata database is reached through role stores: `workspace.runs` (runs, step runs,
 executions, cache lookup), `workspace.lineage` (artifact records, lineage edges, fingerprints),
 `workspace.tracking` (logged values, run search), `workspace.registry` (models, versions, aliases,
-stages, blessing reports), `workspace.predictions` (the prediction log and labels); see
+stages, blessing reports), `workspace.predictions` (the prediction log and labels), `workspace.monitors` (monitors,
+results, alerts, webhooks); see
 mloop.stores.metadata."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mloop.stores.metadata import (
     FeatureDefinitionStore,
     LineageStore,
     MetadataStores,
+    MonitorStore,
     PredictionStore,
     QualityStore,
     RegistryStore,
@@ -85,6 +87,11 @@ class Workspace:
     def predictions(self) -> PredictionStore:
         """Logged predictions, their Parquet segments, ground-truth labels."""
         return self.metadata.predictions
+
+    @property
+    def monitors(self) -> MonitorStore:
+        """Monitors and their results, alerts, webhooks and the messages queued for them."""
+        return self.metadata.monitors
 
     @property
     def artifacts(self) -> ArtifactStore:

@@ -170,7 +170,9 @@ def test_upgrade_to_json_columns_keeps_existing_rows(metadata_url: str) -> None:
     with store.database.engine.connect() as connection:
         kinds = set(connection.exec_driver_sql(
             "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND column_name IN ('summary', 'data', 'params', 'spec', 'metrics', 'rules')").scalars())
+            "AND column_name IN ('summary', 'data', 'params', 'spec', 'metrics', 'rules') "
+            # the JSON columns of revision 0005 (monitor results' and alerts' summary is a line of text)
+            "AND table_name NOT IN ('monitor_results', 'alerts')").scalars())
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
     assert kinds == {"json"}
     store.close()

@@ -66,3 +66,16 @@ def test_the_latest_readiness_check_of_a_version(store: MetadataStores) -> None:
     deployments.add_check(ReadinessCheck("c3", "fraud", 2, True, [], {}, at(3), "ana"))
     assert deployments.latest_check("fraud", 1) == second
     assert deployments.latest_check("fraud", 9) is None
+
+
+def test_request_counts_sum_a_models_window(store: MetadataStores) -> None:
+    from mloop.stores.metadata.deployments import RequestCounts
+
+    deployments = store.deployments
+    assert deployments.request_counts("fraud", since=at(0), until=at(60)) == RequestCounts(0, 0, 0)
+    deployments.add_counts("d1", "fraud", "fraud/1", at(10), RequestCounts(100, 2, 1))
+    deployments.add_counts("d2", "fraud", "fraud/2", at(20), RequestCounts(50, 0, 5))
+    deployments.add_counts("d1", "fraud", "fraud/1", at(60), RequestCounts(7, 0, 0))  # the window's end: out
+    deployments.add_counts("d3", "churn", "churn/1", at(30), RequestCounts(9, 9, 9))
+    assert deployments.request_counts("fraud", since=at(0), until=at(60)) == RequestCounts(150, 2, 6)
+    assert deployments.request_counts("fraud", since=at(0), until=at(60), version="fraud/2") == RequestCounts(50, 0, 5)

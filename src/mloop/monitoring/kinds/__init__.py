@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     Kind = Callable[[Monitor, Workspace, datetime, datetime], Measurement]
 
 #: kind name -> "module:function"
-KINDS: dict[str, str] = {}
+KINDS: dict[str, str] = {
+    "freshness": "mloop.monitoring.kinds.freshness:evaluate",
+    "volume": "mloop.monitoring.kinds.volume:evaluate",
+    "error_rate": "mloop.monitoring.kinds.error_rate:evaluate",
+}
 
 
 def kind_function(name: str) -> Kind:

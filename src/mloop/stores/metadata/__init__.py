@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from mloop.stores.metadata.deployments import DeploymentStore
 from mloop.stores.metadata.features import FeatureDefinitionStore
 from mloop.stores.metadata.lineage import LineageStore
+from mloop.stores.metadata.monitors import MonitorStore
 from mloop.stores.metadata.predictions import PredictionRecord, PredictionSegment, PredictionStore
 from mloop.stores.metadata.quality import QualityReportRecord, QualityStore
 from mloop.stores.metadata.records import (
@@ -40,7 +41,7 @@ from mloop.stores.metadata.tracking import TrackingStore
 if TYPE_CHECKING:
     from mloop.stores.metadata.database import Database
 
-__all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores",
+__all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "MonitorStore",
            "PredictionRecord", "PredictionSegment", "PredictionStore", "QualityReportRecord", "QualityStore",
            "RegistryStore", "RunRecord", "RunStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
@@ -58,6 +59,7 @@ class MetadataStores:
     features: FeatureDefinitionStore
     deployments: DeploymentStore
     predictions: PredictionStore
+    monitors: MonitorStore
 
     @property
     def url(self) -> str:
@@ -82,6 +84,7 @@ def open_metadata_stores(url: str) -> MetadataStores:
     from mloop.stores.metadata.deployments_sql import SqlDeploymentStore
     from mloop.stores.metadata.features_sql import SqlFeatureDefinitionStore
     from mloop.stores.metadata.lineage_sql import SqlLineageStore
+    from mloop.stores.metadata.monitors_sql import SqlMonitorStore
     from mloop.stores.metadata.predictions_sql import SqlPredictionStore
     from mloop.stores.metadata.quality_sql import SqlQualityStore
     from mloop.stores.metadata.registry_sql import SqlRegistryStore
@@ -92,4 +95,4 @@ def open_metadata_stores(url: str) -> MetadataStores:
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database), SqlQualityStore(database),
                           SqlFeatureDefinitionStore(database), SqlDeploymentStore(database),
-                          SqlPredictionStore(database))
+                          SqlPredictionStore(database), SqlMonitorStore(database))

@@ -8,6 +8,8 @@ Contract:
 - `list_deployments` is newest first; a running deployment whose heartbeat is older than
   `stale_after` seconds is reported with status "lost" (its process died without stopping);
 - events of a deployment are in the order they were added;
+- `add_counts` records what a deployment answered since its previous count; `request_counts` sums
+  the counts of a model (a version such as 'fraud/3' only, if given) timed in [since, until);
 - `latest_check` is the newest readiness check of a version (None when there is none).
 """
 
@@ -66,6 +68,15 @@ class ReadinessCheck:
     created_by: str
 
 
+@dataclass(frozen=True)
+class RequestCounts:
+    """Requests answered and failed (4xx: the client's, 5xx: the server's or the model's)."""
+
+    requests: int
+    client_errors: int
+    server_errors: int
+
+
 class DeploymentStore(Protocol):
     def start(self, deployment: DeploymentRecord) -> None: ...
     def add_event(self, event: DeploymentEvent) -> None: ...
@@ -76,5 +87,8 @@ class DeploymentStore(Protocol):
     def list_deployments(self, *, model: str | None = None, running_only: bool = False, stale_after: float = 60.0,
                          limit: int = 100) -> list[DeploymentRecord]: ...
     def events(self, deployment_id: str) -> list[DeploymentEvent]: ...
+    def add_counts(self, deployment_id: str, model: str, version: str, at: datetime, counts: RequestCounts) -> None: ...
+    def request_counts(self, model: str, *, since: datetime, until: datetime,
+                       version: str | None = None) -> RequestCounts: ...
     def add_check(self, check: ReadinessCheck) -> None: ...
     def latest_check(self, model: str, version: int) -> ReadinessCheck | None: ...

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from mloop.core.clock import utcnow
 from mloop.stores.metadata import schema as t
 from mloop.stores.metadata.database import Database, as_record
-from mloop.stores.metadata.deployments import DeploymentEvent, DeploymentRecord, ReadinessCheck
+from mloop.stores.metadata.deployments import DeploymentEvent, DeploymentRecord, ReadinessCheck, RequestCounts
 
 
 class SqlDeploymentStore:
@@ -69,6 +69,23 @@ class SqlDeploymentStore:
         with self._db.read() as conn:
             rows = conn.execute(sa.select(e).where(e.c.deployment_id == deployment_id).order_by(e.c.seq)).all()
         return [as_record(DeploymentEvent, row) for row in rows]
+
+    def add_counts(self, deployment_id: str, model: str, version: str, at: datetime, counts: RequestCounts) -> None:
+        with self._db.write() as conn:
+            conn.execute(t.deployment_counts.insert().values(deployment_id=deployment_id, model=model, version=version,
+                                                             time=at, **asdict(counts)))
+
+    def request_counts(self, model: str, *, since: datetime, until: datetime,
+                       version: str | None = None) -> RequestCounts:
+        c = t.deployment_counts
+        query = (sa.select(*(sa.func.coalesce(sa.func.sum(column), 0) for column in
+                             (c.c.requests, c.c.client_errors, c.c.server_errors)))
+                 .where(c.c.model == model, c.c.time >= since, c.c.time < until))
+        if version is not None:
+            query = query.where(c.c.version == version)
+        with self._db.read() as conn:
+            row = conn.execute(query).one()
+        return RequestCounts(*(int(value) for value in row))
 
     def add_check(self, check: ReadinessCheck) -> None:
         with self._db.write() as conn:
