@@ -24,6 +24,7 @@ from mloop.stores.metadata import (
     QualityStore,
     RegistryStore,
     RunStore,
+    ScheduleStore,
     TrackingStore,
 )
 from mloop.stores.opened import artifact_store, close_stores, metadata_stores
@@ -85,6 +86,11 @@ class Workspace:
     def predictions(self) -> PredictionStore:
         """Logged predictions, their Parquet segments, ground-truth labels."""
         return self.metadata.predictions
+
+    @property
+    def schedules(self) -> ScheduleStore:
+        """Schedules and triggers of jobs, their claimed fires, scheduler processes."""
+        return self.metadata.schedules
 
     @property
     def artifacts(self) -> ArtifactStore:
