@@ -19,6 +19,7 @@ from mloop.cli import predict as predict_cli
 from mloop.cli import predictions as predictions_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
+from mloop.cli import schedules as schedules_cli
 from mloop.cli import serve as serve_cli
 from mloop.cli import stream as stream_cli
 from mloop.cli import tracking as tracking_cli
@@ -37,6 +38,7 @@ app.add_typer(deployments_cli.app, name="deployments")
 app.add_typer(predictions_cli.app, name="predictions")
 app.command("predict")(predict_cli.predict)
 app.command("stream")(stream_cli.stream)
+schedules_cli.register(app)
 console = render.out_console()
 
 

@@ -1,0 +1,66 @@
+"""`mloop scheduler`: the scheduler's loop in a process of its own. It ticks every `tick` seconds,
+sooner when a schedule is due before that; SIGTERM or Ctrl-C stop it between ticks (jobs started
+in subprocesses keep running); the stop is recorded."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import timedelta
+from typing import Any
+
+from mloop.core.clock import utcnow
+from mloop.stores.workspace import Workspace, get_workspace
+
+#: the shortest wait between ticks (a due time just passed is handled at once)
+_MIN_WAIT = 0.005
+
+
+def run_scheduler(*, tick: float = 1.0, once: bool = False, grace: float = 30.0, workspace: Workspace | None = None,
+                  stop: threading.Event | None = None, hooks: list[str] | None = None) -> None:
+    """Run the scheduler until `stop` is set, SIGTERM or Ctrl-C (on the main thread), or after one
+    tick with `once` (then it waits for the jobs that tick started, and records how they ended).
+    `grace`: seconds after which a due time counts as missed (see the schedule's catchup)."""
+    from mloop.scheduling.scheduler import Scheduler
+
+    workspace = workspace or get_workspace()
+    stop = stop or threading.Event()
+    scheduler = Scheduler(workspace, grace=timedelta(seconds=grace), hooks=hooks)
+    restore = _stop_on_signals(stop)
+    scheduler.start()
+    try:
+        while not stop.is_set():
+            scheduler.tick()
+            if once:
+                while scheduler.running and not stop.wait(0.05):
+                    scheduler.poll()
+                break
+            stop.wait(_wait(workspace, tick))
+    finally:
+        scheduler.stop()
+        restore()
+
+
+def _wait(workspace: Workspace, tick: float) -> float:
+    earliest = workspace.schedules.earliest_due()
+    if earliest is None:
+        return tick
+    return min(tick, max(_MIN_WAIT, (earliest - utcnow()).total_seconds()))
+
+
+def _stop_on_signals(stop: threading.Event) -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def handler(number: int, frame: Any) -> None:
+        stop.set()
+
+    for number in previous:
+        signal.signal(number, handler)
+
+    def restore() -> None:
+        for number, action in previous.items():
+            signal.signal(number, action)
+
+    return restore
