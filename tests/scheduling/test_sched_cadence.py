@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mloop.core.errors import ValidationError
 from mloop.core.cadence import parse_cadence
+from mloop.core.errors import ValidationError
 
 UTC = timezone.utc
 

@@ -1,0 +1,46 @@
+"""A scheduled pipeline starts a real run in a subprocess; the fire records its run id and how it ended."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sched_helpers import settle
+
+import mloop
+from mloop.scheduling.scheduler import Scheduler
+from mloop.stores.workspace import get_workspace
+
+
+def test_a_scheduled_pipeline_run_is_recorded_with_its_run_id(sqlite_workspace: Path, jobs: Path) -> None:
+    schedule = mloop.add_schedule("nightly", "@every 1h", pipeline="flow.py", arguments={"n": 5})
+    scheduler = Scheduler(get_workspace())
+    report = scheduler.tick(schedule.next_due_at + timedelta(milliseconds=50))
+    assert len(report.started) == 1 and report.started[0].run_id
+    settle(scheduler)
+    scheduler.stop()
+    fire = mloop.schedule_fires("nightly")[0]
+    assert (fire.outcome, fire.result, fire.run_id) == ("started", "succeeded", report.started[0].run_id)
+    run = mloop.get_run(fire.run_id)
+    assert (run.status, run.params["n"], run.record.pipeline) == ("succeeded", 5, "nightly")
+
+
+def test_a_failing_pipeline_run_is_a_failed_result_not_a_dead_scheduler(sqlite_workspace: Path, jobs: Path) -> None:
+    (jobs / "bad.py").write_text("raise RuntimeError('cannot even import')\n")
+    schedule = mloop.add_schedule("bad", "@every 1h", pipeline="bad.py")
+    scheduler = Scheduler(get_workspace())
+    scheduler.tick(schedule.next_due_at)
+    settle(scheduler)
+    scheduler.stop()
+    fire = mloop.schedule_fires("bad")[0]
+    assert (fire.outcome, fire.result) == ("started", "failed")
+    assert "RuntimeError: cannot even import" in (fire.error or "")
+
+
+def test_apply_registers_the_scheduled_pipelines_of_a_file(sqlite_workspace: Path, jobs: Path) -> None:
+    applied = mloop.apply_schedules("flow.py")
+    assert [(s.name, s.target, s.cron, s.job_kind) for s in applied] == [("nightly", "flow.py:nightly", "@every 1h",
+                                                                          "pipeline")]
+    again = mloop.apply_schedules("flow.py")  # idempotent: same next due time
+    assert again[0].next_due_at == applied[0].next_due_at
+    assert [s.name for s in mloop.list_schedules()] == ["nightly"]
