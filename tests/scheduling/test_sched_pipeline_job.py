@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from sched_helpers import settle
 
 import mloop
@@ -44,3 +46,21 @@ def test_apply_registers_the_scheduled_pipelines_of_a_file(sqlite_workspace: Pat
     again = mloop.apply_schedules("flow.py")  # idempotent: same next due time
     assert again[0].next_due_at == applied[0].next_due_at
     assert [s.name for s in mloop.list_schedules()] == ["nightly"]
+
+
+def test_a_run_whose_scheduler_stopped_first_is_recorded_by_the_next_one(sqlite_workspace: Path, jobs: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from mloop.stores.metadata.schedules import FireRecord
+
+    mloop.add_schedule("nightly", "@every 1h", pipeline="flow.py")
+    monkeypatch.setenv("MLOOP_RUN_ID", "01runstartedbyagonescheduler")
+    run = mloop.load_pipeline("flow.py").run()  # the run a stopped scheduler started, with the id it chose
+    assert run.id == "01runstartedbyagonescheduler" and "MLOOP_RUN_ID" not in os.environ  # its first run only
+    due = datetime.now(timezone.utc).replace(microsecond=0)
+    store = get_workspace().schedules
+    store.claim([FireRecord("schedule", "nightly", due, due, "gone:1", "started", run.id)], {})
+    scheduler = Scheduler(get_workspace())
+    report = scheduler.tick()
+    scheduler.stop()
+    assert report.ended == [("schedule", "nightly", due, "succeeded", None)]
+    assert [(f.run_id, f.result) for f in mloop.schedule_fires("nightly")] == [(run.id, "succeeded")]

@@ -36,6 +36,9 @@ HOST = socket.gethostname()
 TICK_HOOKS: list[str] = []
 #: how often a scheduler writes its heartbeat
 BEAT_EVERY = timedelta(seconds=5)
+#: how often it looks for runs other schedulers started and did not see end (they stopped first)
+ADOPT_EVERY = timedelta(seconds=10)
+_RUNNING = frozenset({"pending", "running"})
 
 log = logging.getLogger("mloop.scheduler")
 
@@ -62,6 +65,7 @@ class Scheduler:
         self.running: dict[tuple[str, str, datetime], Handle] = {}
         self._cadences: dict[tuple[str, str], Cadence] = {}
         self._beat_at: datetime | None = None
+        self._adopted_at: datetime | None = None
         self._trigger_errors: dict[str, str] = {}
 
     def start(self, now: datetime | None = None) -> None:
@@ -84,6 +88,7 @@ class Scheduler:
         self._fire_schedules(now, report)
         self._evaluate_triggers(now, report)
         self.poll(report)
+        self._adopt_runs(now, report)
         self._call_hooks()
         if self._beat_at is None or now - self._beat_at >= BEAT_EVERY:
             self.store.scheduler_beat(self.id, now)
@@ -109,6 +114,28 @@ class Scheduler:
             self.store.finish_fires(ended)
             if report is not None:
                 report.ended.extend(row[:5] for row in ended)
+
+    def _adopt_runs(self, now: datetime, report: TickReport) -> None:
+        """Record how the pipeline runs of stopped schedulers ended (a run outlives its scheduler)."""
+        if self._adopted_at is not None and now - self._adopted_at < ADOPT_EVERY:
+            return
+        self._adopted_at = now
+        ended = []
+        for fire in self.store.unfinished_runs():
+            if (fire.source, fire.schedule, fire.due_at) in self.running:
+                continue
+            try:
+                run = self.workspace.runs.get_run(fire.run_id or "")
+            except MloopError:
+                continue  # not recorded yet (its process is starting), or never will be
+            if run.status in _RUNNING:
+                continue
+            result = "succeeded" if run.status == "succeeded" else "failed"
+            error = None if result == "succeeded" else f"run {run.status}: {run.error or ''}".splitlines()[0]
+            ended.append((fire.source, fire.schedule, fire.due_at, result, error, run.ended_at or now))
+        if ended:
+            self.store.finish_fires(ended)
+            report.ended.extend(row[:5] for row in ended)
 
     def _fire_schedules(self, now: datetime, report: TickReport) -> None:
         due = self.store.due_schedules(now)

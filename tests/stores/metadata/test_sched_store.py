@@ -57,8 +57,12 @@ def test_a_due_time_is_claimed_once_and_moves_its_schedule(store: MetadataStores
         (at(1), "box:1", "failed", "no module m")]
     assert [(f.due_at, f.result, f.ended_at) for f in schedules.fires("b")] == [
         (at(2), "succeeded", at(2.5)), (at(1), None, None)]
+    schedules.claim([FireRecord("schedule", "a", at(3), at(3), "box:1", "started", "run1")], {})
+    assert [(f.due_at, f.run_id) for f in schedules.unfinished_runs()] == [(at(3), "run1")]
+    schedules.finish_fires([("schedule", "a", at(3), "failed", "run failed", at(4))])
+    assert schedules.unfinished_runs() == []
     last = schedules.last_fires()
-    assert (last["a"].due_at, last["b"].due_at) == (at(1), at(2))
+    assert (last["a"].due_at, last["b"].due_at) == (at(3), at(2))
     schedules.remove_schedule("a")
     assert schedules.fires("a") == []
 

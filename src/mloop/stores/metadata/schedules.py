@@ -13,7 +13,8 @@ Contract:
   caller won;
 - `advance_trigger` is a compare-and-set on the trigger's revision: False (and nothing written)
   when another scheduler moved the trigger first;
-- fires are newest first; `last_fires` gives each named schedule's newest fire.
+- fires are newest first; `last_fires` gives each named schedule's newest fire;
+  `unfinished_runs` the started fires with a run id and no result yet, oldest first.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class ScheduleStore(Protocol):
     def finish_fires(self, results: Sequence[tuple[str, str, datetime, str, str | None, datetime]]) -> None: ...
     def fires(self, name: str, *, source: str = "schedule", limit: int = 50) -> list[FireRecord]: ...
     def last_fires(self, source: str = "schedule") -> dict[str, FireRecord]: ...
+    def unfinished_runs(self, limit: int = 500) -> list[FireRecord]: ...
 
     # triggers
     def add_trigger(self, trigger: TriggerRecord) -> None: ...

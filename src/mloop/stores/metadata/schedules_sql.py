@@ -136,6 +136,14 @@ class SqlScheduleStore:
             rows = conn.execute(query).all()
         return {row.schedule: as_record(FireRecord, row) for row in rows}
 
+    def unfinished_runs(self, limit: int = 500) -> list[FireRecord]:
+        f = t.schedule_fires
+        query = (sa.select(f).where(f.c.outcome == "started", f.c.result.is_(None), f.c.run_id.is_not(None))
+                 .order_by(f.c.id).limit(limit))
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+        return [as_record(FireRecord, row) for row in rows]
+
     # triggers
 
     def add_trigger(self, trigger: TriggerRecord) -> None:
