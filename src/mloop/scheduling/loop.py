@@ -4,14 +4,17 @@ in subprocesses keep running); the stop is recorded."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from datetime import timedelta
 from typing import Any
 
 from mloop.core.clock import utcnow
+from mloop.core.errors import BackendError
 from mloop.stores.workspace import Workspace, get_workspace
 
+log = logging.getLogger("mloop.scheduler")
 #: the shortest wait between ticks (a due time just passed is handled at once)
 _MIN_WAIT = 0.005
 
@@ -30,12 +33,19 @@ def run_scheduler(*, tick: float = 1.0, once: bool = False, grace: float = 30.0,
     scheduler.start()
     try:
         while not stop.is_set():
-            scheduler.tick()
-            if once:
-                while scheduler.running and not stop.wait(0.05):
-                    scheduler.poll()
-                break
-            stop.wait(_wait(workspace, tick))
+            try:
+                scheduler.tick()
+                if once:
+                    while scheduler.running and not stop.wait(0.05):
+                        scheduler.poll()
+                    break
+                wait = _wait(workspace, tick)
+            except BackendError as exc:  # the database away for a moment: say so, try again next tick
+                if once:
+                    raise
+                log.error("tick failed: %s", exc)
+                wait = tick
+            stop.wait(wait)
     finally:
         scheduler.stop()
         restore()
