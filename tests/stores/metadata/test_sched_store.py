@@ -45,18 +45,21 @@ def test_a_due_time_is_claimed_once_and_moves_its_schedule(store: MetadataStores
     schedules.add_schedule(schedule("b", 1))
     won = schedules.claim([fire("a", 1), fire("b", 1)], {"a": at(2), "b": at(2)})
     assert [f.schedule for f in won] == ["a", "b"]
-    # another scheduler, late, loses both (and moves nothing); a new due time is its own claim
+    # another scheduler, late, loses a (its next due time still moves forward, never back); a new
+    # due time is its own claim
     assert schedules.claim([fire("a", 1, "other:2"), fire("b", 2, "other:2")], {"a": at(9), "b": at(3)}) == [
         fire("b", 2, "other:2")]
+    assert schedules.claim([], {"b": at(2.5)}) == []
+    schedules.claim([fire("b", 1.5, "slow:3")], {"b": at(2.5)})  # a slow scheduler moves nothing back
     a, b = schedules.get_schedule("a"), schedules.get_schedule("b")
-    assert a is not None and (a.next_due_at, a.last_due_at) == (at(2), at(1))
+    assert a is not None and (a.next_due_at, a.last_due_at) == (at(9), at(1))
     assert b is not None and (b.next_due_at, b.last_due_at) == (at(3), at(2))
     schedules.record_outcome("schedule", "a", at(1), "failed", "no module m")
     schedules.finish_fires([("schedule", "b", at(2), "succeeded", None, at(2.5))])
     assert [(f.due_at, f.scheduler, f.outcome, f.error) for f in schedules.fires("a")] == [
         (at(1), "box:1", "failed", "no module m")]
     assert [(f.due_at, f.result, f.ended_at) for f in schedules.fires("b")] == [
-        (at(2), "succeeded", at(2.5)), (at(1), None, None)]
+        (at(2), "succeeded", at(2.5)), (at(1.5), None, None), (at(1), None, None)]
     schedules.claim([FireRecord("schedule", "a", at(3), at(3), "box:1", "started", "run1")], {})
     assert [(f.due_at, f.run_id) for f in schedules.unfinished_runs()] == [(at(3), "run1")]
     schedules.finish_fires([("schedule", "a", at(3), "failed", "run failed", at(4))])

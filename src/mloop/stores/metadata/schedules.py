@@ -8,9 +8,10 @@ Contract:
   removes its fires;
 - `due_schedules(now)` is every unpaused schedule whose next due time is at or before `now`;
 - `claim` inserts one fire per (source, name, due time) and is the only way two schedulers agree:
-  a fire someone else already inserted is not claimed again; each claimed schedule fire moves
-  its schedule's `next_due_at` and `last_due_at` in the same transaction. It returns what this
-  caller won;
+  a fire someone else already inserted is not claimed again. In the same transaction each
+  schedule in `next_due` moves its `next_due_at` forward to that time (never back; also when the
+  claim was lost), and each won fire moves its schedule's `last_due_at` forward. It returns what
+  this caller won;
 - `advance_trigger` is a compare-and-set on the trigger's revision: False (and nothing written)
   when another scheduler moved the trigger first;
 - fires are newest first; `last_fires` gives each named schedule's newest fire;

@@ -90,12 +90,18 @@ class SqlScheduleStore:
                 statement = (self._db.insert(f).values(rows).on_conflict_do_nothing()
                              .returning(f.c.source, f.c.schedule, f.c.due_at))
                 won.update((source, name, _utc(due)) for source, name, due in conn.execute(statement))  # type: ignore[misc]
-            moved = [{"b_name": fire.schedule, "b_next": next_due[fire.schedule], "b_last": fire.due_at}
-                     for fire in fires if fire.source == "schedule" and (fire.source, fire.schedule, fire.due_at) in won
-                     and fire.schedule in next_due]
+            # Both only move forward, so schedulers racing on one schedule leave it at the newest values
+            # (a lost claim moves next_due_at too: the winner's may commit before or after ours).
+            moved = [{"b_name": name, "b_next": due} for name, due in next_due.items()]
             if moved:
-                conn.execute(s.update().where(s.c.name == sa.bindparam("b_name"))
-                             .values(next_due_at=sa.bindparam("b_next"), last_due_at=sa.bindparam("b_last")), moved)
+                conn.execute(s.update().where(s.c.name == sa.bindparam("b_name"), s.c.next_due_at < sa.bindparam("b_next"))
+                             .values(next_due_at=sa.bindparam("b_next")), moved)
+            last = [{"b_name": fire.schedule, "b_last": fire.due_at} for fire in fires
+                    if fire.source == "schedule" and (fire.source, fire.schedule, fire.due_at) in won]
+            if last:
+                conn.execute(s.update().where(s.c.name == sa.bindparam("b_name"),
+                                              sa.or_(s.c.last_due_at.is_(None), s.c.last_due_at < sa.bindparam("b_last")))
+                             .values(last_due_at=sa.bindparam("b_last")), last)
         return [fire for fire in fires if (fire.source, fire.schedule, fire.due_at) in won]
 
     def record_outcome(self, source: str, name: str, due_at: datetime, outcome: str, error: str | None) -> None:
