@@ -39,6 +39,9 @@ BEAT_EVERY = timedelta(seconds=5)
 #: how often it looks for runs other schedulers started and did not see end (they stopped first)
 ADOPT_EVERY = timedelta(seconds=10)
 _RUNNING = frozenset({"pending", "running"})
+#: how long fires are kept (checked hourly); a schedule every 5 s makes 17,280 a day
+KEEP_FIRES = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
 
 log = logging.getLogger("mloop.scheduler")
 
@@ -66,6 +69,7 @@ class Scheduler:
         self._cadences: dict[tuple[str, str], Cadence] = {}
         self._beat_at: datetime | None = None
         self._adopted_at: datetime | None = None
+        self._pruned_at: datetime | None = None
         self._trigger_errors: dict[str, str] = {}
 
     def start(self, now: datetime | None = None) -> None:
@@ -90,6 +94,11 @@ class Scheduler:
         self.poll(report)
         self._adopt_runs(now, report)
         self._call_hooks()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            pruned = self.store.prune_fires(now - KEEP_FIRES)
+            if pruned:
+                log.info("removed %d fire(s) older than %s days", pruned, KEEP_FIRES.days)
         if self._beat_at is None or now - self._beat_at >= BEAT_EVERY:
             self.store.scheduler_beat(self.id, now)
             self._beat_at = now

@@ -66,6 +66,9 @@ def test_a_due_time_is_claimed_once_and_moves_its_schedule(store: MetadataStores
     assert schedules.unfinished_runs() == []
     last = schedules.last_fires()
     assert (last["a"].due_at, last["b"].due_at) == (at(3), at(2))
+    schedules.claim([FireRecord("schedule", "a", at(0.5), at(0.5), "box:1", "started", "run0")], {})
+    assert schedules.prune_fires(at(2)) == 1  # a's failed fire at 1 (fires started without a result stay)
+    assert [f.due_at for f in schedules.fires("a")] == [at(3), at(0.5)]
     schedules.remove_schedule("a")
     assert schedules.fires("a") == []
 

@@ -15,7 +15,9 @@ Contract:
 - `advance_trigger` is a compare-and-set on the trigger's revision: False (and nothing written)
   when another scheduler moved the trigger first;
 - fires are newest first; `last_fires` gives each named schedule's newest fire;
-  `unfinished_runs` the started fires with a run id and no result yet, oldest first.
+  `unfinished_runs` the started fires with a run id and no result yet, oldest first;
+- `prune_fires` deletes fires due before `before`, except started ones still without a result,
+  and returns how many.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ class ScheduleStore(Protocol):
     def fires(self, name: str, *, source: str = "schedule", limit: int = 50) -> list[FireRecord]: ...
     def last_fires(self, source: str = "schedule") -> dict[str, FireRecord]: ...
     def unfinished_runs(self, limit: int = 500) -> list[FireRecord]: ...
+    def prune_fires(self, before: datetime) -> int: ...
 
     # triggers
     def add_trigger(self, trigger: TriggerRecord) -> None: ...

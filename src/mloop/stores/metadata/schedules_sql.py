@@ -150,6 +150,12 @@ class SqlScheduleStore:
             rows = conn.execute(query).all()
         return [as_record(FireRecord, row) for row in rows]
 
+    def prune_fires(self, before: datetime) -> int:
+        f = t.schedule_fires
+        with self._db.write() as conn:
+            return int(conn.execute(f.delete().where(f.c.due_at < before, sa.or_(
+                f.c.outcome != "started", f.c.result.is_not(None)))).rowcount)
+
     # triggers
 
     def add_trigger(self, trigger: TriggerRecord) -> None:
