@@ -64,3 +64,33 @@ def test_a_run_whose_scheduler_stopped_first_is_recorded_by_the_next_one(sqlite_
     scheduler.stop()
     assert report.ended == [("schedule", "nightly", due, "succeeded", None)]
     assert [(f.run_id, f.result) for f in mloop.schedule_fires("nightly")] == [(run.id, "succeeded")]
+
+
+INGEST = '''
+from mloop import pipeline, step
+
+
+@step
+def count(paths: list) -> int:
+    return len(paths)
+
+
+@pipeline
+def ingest(paths: list):
+    count(paths)
+'''
+
+
+def test_new_data_starts_a_pipeline_run_given_the_new_files(sqlite_workspace: Path, jobs: Path) -> None:
+    (jobs / "ingest.py").write_text(INGEST)
+    (jobs / "incoming").mkdir()
+    mloop.add_trigger("landing", new_data="incoming", pipeline="ingest.py", param_name="paths")
+    scheduler = Scheduler(get_workspace())
+    (jobs / "incoming" / "a.csv").write_text("x")
+    assert len(scheduler.tick().started) == 1
+    settle(scheduler)
+    scheduler.stop()
+    fire = mloop.trigger_fires("landing")[0]
+    assert (fire.outcome, fire.result) == ("started", "succeeded")
+    run = mloop.get_run(fire.run_id)
+    assert [Path(p).name for p in run.params["paths"]] == ["a.csv"]
