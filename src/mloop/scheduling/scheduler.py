@@ -26,6 +26,7 @@ from mloop.core.clock import utcnow
 from mloop.core.errors import MloopError
 from mloop.core.ids import new_id
 from mloop.core.imports import resolve
+from mloop.scheduling.adoption import ended_runs
 from mloop.scheduling.jobs import Handle, Job, JobContext, job_kind, start_function
 from mloop.scheduling.triggers import trigger_kind
 from mloop.stores.metadata.schedules import FireRecord, SchedulerRecord
@@ -38,7 +39,6 @@ TICK_HOOKS: list[str] = []
 BEAT_EVERY = timedelta(seconds=5)
 #: how often it looks for runs other schedulers started and did not see end (they stopped first)
 ADOPT_EVERY = timedelta(seconds=10)
-_RUNNING = frozenset({"pending", "running"})
 #: how long fires are kept (checked hourly); a schedule every 5 s makes 17,280 a day
 KEEP_FIRES = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
@@ -92,7 +92,12 @@ class Scheduler:
         self._fire_schedules(now, report)
         self._evaluate_triggers(now, report)
         self.poll(report)
-        self._adopt_runs(now, report)
+        if self._adopted_at is None or now - self._adopted_at >= ADOPT_EVERY:
+            self._adopted_at = now
+            ended = ended_runs(self.workspace, exclude=set(self.running), now=now)
+            if ended:
+                self.store.finish_fires(ended)
+                report.ended.extend(row[:5] for row in ended)
         self._call_hooks()
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
@@ -123,28 +128,6 @@ class Scheduler:
             self.store.finish_fires(ended)
             if report is not None:
                 report.ended.extend(row[:5] for row in ended)
-
-    def _adopt_runs(self, now: datetime, report: TickReport) -> None:
-        """Record how the pipeline runs of stopped schedulers ended (a run outlives its scheduler)."""
-        if self._adopted_at is not None and now - self._adopted_at < ADOPT_EVERY:
-            return
-        self._adopted_at = now
-        ended = []
-        for fire in self.store.unfinished_runs():
-            if (fire.source, fire.schedule, fire.due_at) in self.running:
-                continue
-            try:
-                run = self.workspace.runs.get_run(fire.run_id or "")
-            except MloopError:
-                continue  # not recorded yet (its process is starting), or never will be
-            if run.status in _RUNNING:
-                continue
-            result = "succeeded" if run.status == "succeeded" else "failed"
-            error = None if result == "succeeded" else f"run {run.status}: {run.error or ''}".splitlines()[0]
-            ended.append((fire.source, fire.schedule, fire.due_at, result, error, run.ended_at or now))
-        if ended:
-            self.store.finish_fires(ended)
-            report.ended.extend(row[:5] for row in ended)
 
     def _fire_schedules(self, now: datetime, report: TickReport) -> None:
         due = self.store.due_schedules(now)
