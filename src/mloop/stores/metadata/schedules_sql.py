@@ -12,11 +12,8 @@ import sqlalchemy as sa
 from mloop.core.clock import as_utc, utcnow
 from mloop.core.errors import ConflictError
 from mloop.stores.metadata import schema as t
-from mloop.stores.metadata.database import Database, as_record
+from mloop.stores.metadata.database import Database, as_record, as_row
 from mloop.stores.metadata.schedules import FireRecord, ScheduleRecord, SchedulerRecord, TriggerRecord
-
-#: rows per multi-row INSERT of a claim (SQLite binds at most 32,766 values per statement)
-_CLAIM_CHUNK = 500
 
 
 class SqlScheduleStore:
@@ -83,13 +80,13 @@ class SqlScheduleStore:
         if not fires:
             return []
         f, s = t.schedule_fires, t.schedules
-        won: set[tuple[str, str, datetime]] = set()
+        # One executemany with RETURNING (SQLAlchemy batches it into multi-row INSERTs compiled
+        # once): a row that conflicts returns nothing, so what comes back is what this caller won.
+        statement = self._db.statement("claim-fires", lambda: self._db.insert(f).on_conflict_do_nothing()
+                                       .returning(f.c.source, f.c.schedule, f.c.due_at))
         with self._db.write() as conn:
-            for start in range(0, len(fires), _CLAIM_CHUNK):
-                rows = [asdict(fire) for fire in fires[start:start + _CLAIM_CHUNK]]
-                statement = (self._db.insert(f).values(rows).on_conflict_do_nothing()
-                             .returning(f.c.source, f.c.schedule, f.c.due_at))
-                won.update((source, name, _utc(due)) for source, name, due in conn.execute(statement))  # type: ignore[misc]
+            returned = conn.execute(statement, [as_row(fire) for fire in fires]).all()
+            won = {(source, name, _utc(due)) for source, name, due in returned}
             # Both only move forward, so schedulers racing on one schedule leave it at the newest values
             # (a lost claim moves next_due_at too: the winner's may commit before or after ours).
             moved = [{"b_name": name, "b_next": due} for name, due in next_due.items()]
