@@ -1,6 +1,6 @@
 """Issue 11's scheduler benchmark: 1,000 schedules fired by the real `mloop scheduler` process.
 
-    python benchmarks/bench_scheduler.py [--seconds 40] [--schedules 1000] [--db-url postgresql://...]
+    python benchmarks/bench_scheduler.py [--seconds 40] [--schedules 1000] [--pg-url postgresql://...]
 
 Workload: 1,000 schedules of a `python` job (appends a line to a file), on "@every 5s", "@every
 10s", "@every 15s" and "@every 20s" (250 each; epoch-aligned, so every 60 s all 1,000 are due in
@@ -25,6 +25,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -125,26 +127,48 @@ def naive_baseline(count: int, seconds: float) -> dict[str, float]:
             "cpu_percent": 100 * cpu / wall, "skipped": 0}
 
 
+@contextmanager
+def pg_schema(url: str) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.NullPool)
+    schema = f"bench_scheduler_{os.getpid()}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--schedules", type=int, default=1000)
-    parser.add_argument("--db-url", default="")
+    parser.add_argument("--pg-url", default="",
+                        help="also run on this PostgreSQL database (in a schema of its own, dropped after)")
     options = parser.parse_args()
     rows: dict[str, dict[str, float]] = {}
     with fresh_home() as folder:
-        if options.db_url:
-            os.environ["MLOOP_DB_URL"] = options.db_url
-        try:
-            backend = "postgresql" if options.db_url.startswith("postgres") else "sqlite"
-            rows[f"mloop scheduler ({backend})"] = mloop_scheduler(Path(folder), options.schedules, options.seconds)
-        finally:
-            os.environ.pop("MLOOP_DB_URL", None)
+        rows["mloop scheduler (sqlite)"] = mloop_scheduler(Path(folder), options.schedules, options.seconds)
+    if options.pg_url:
+        with fresh_home() as folder, pg_schema(options.pg_url) as url:
+            os.environ["MLOOP_DB_URL"] = url
+            try:
+                rows["mloop scheduler (postgresql)"] = mloop_scheduler(Path(folder), options.schedules,
+                                                                       options.seconds)
+            finally:
+                os.environ.pop("MLOOP_DB_URL", None)
+                from mloop.stores.workspace import reset_workspaces
+
+                reset_workspaces()
     rows["naive croniter loop (no DB, no jobs)"] = naive_baseline(options.schedules, min(options.seconds, 20.0))
-    header = f"{'':34} {'fires':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'<=1 s':>6} {'CPU %':>6}"
+    header = f"{'':38} {'fires':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'<=1 s':>6} {'CPU %':>6}"
     print(f"\n{options.schedules} schedules (@every 5/10/15/20 s), {options.seconds:g} s\n{header}")
     for name, row in rows.items():
-        print(f"{name:34} {row['fires']:>6} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} "
+        print(f"{name:38} {row['fires']:>6} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['max_ms']:>8.1f} "
               f"{100 * row['within_1s']:>5.1f}% {row['cpu_percent']:>6.1f}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
