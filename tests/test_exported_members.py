@@ -39,7 +39,7 @@ PUBLIC = {
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
     # scheduling
-    "Schedule", "add_schedule", "add_trigger", "apply_schedules", "get_schedule", "list_schedules", "list_triggers",
+    "Schedule", "add_schedule", "add_trigger", "apply_schedules", "get_schedule", "list_schedulers", "list_schedules", "list_triggers",
     "pause_schedule", "remove_schedule", "remove_trigger", "resume_schedule", "run_scheduler", "schedule_fires", "trigger_fires",
     # errors
     "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",

@@ -31,7 +31,8 @@ def test_schedules_are_added_listed_paused_and_removed(sqlite_workspace: Path, j
     listed = json.loads(cli("schedule", "list", "--json").stdout)
     assert [(s["name"], s["cron"], s["paused"], s["last_fire"]) for s in listed] == [
         ("nightly", "0 3 * * *", True, None)]
-    assert "nightly" in cli("schedule", "list").stdout
+    shown = cli("schedule", "list").stdout
+    assert "nightly" in shown and "no scheduler is running" in shown
     cli("schedule", "resume", "nightly")
     assert json.loads(cli("schedule", "runs", "nightly", "--json").stdout) == []
     cli("schedule", "remove", "nightly")

@@ -107,6 +107,11 @@ def list_command(as_json: JSON = False) -> None:
     console.print(table)
     if hidden:
         console.print(render.hidden_note(hidden))
+    running = mloop.list_schedulers(running_only=True)
+    if running:
+        console.print(f"scheduler(s) running: {', '.join(render.escape(s.id) for s in running)}")
+    else:
+        console.print("[yellow]no scheduler is running: nothing fires until one runs: mloop scheduler[/]")
 
 
 @schedule_app.command("pause")

@@ -13,6 +13,7 @@ from mloop.scheduling.schedules import (
     add_schedule,
     apply_schedules,
     get_schedule,
+    list_schedulers,
     list_schedules,
     pause_schedule,
     remove_schedule,
@@ -21,6 +22,6 @@ from mloop.scheduling.schedules import (
 )
 from mloop.scheduling.triggers.declare import add_trigger, list_triggers, remove_trigger, trigger_fires
 
-__all__ = ["Schedule", "add_schedule", "add_trigger", "apply_schedules", "get_schedule", "list_schedules",
-           "list_triggers", "pause_schedule", "remove_schedule", "remove_trigger", "resume_schedule", "run_scheduler",
-           "schedule_fires", "trigger_fires"]
+__all__ = ["Schedule", "add_schedule", "add_trigger", "apply_schedules", "get_schedule", "list_schedulers",
+           "list_schedules", "list_triggers", "pause_schedule", "remove_schedule", "remove_trigger", "resume_schedule",
+           "run_scheduler", "schedule_fires", "trigger_fires"]

@@ -13,7 +13,7 @@ from typing import Any
 from mloop.core.cadence import parse_cadence
 from mloop.core.clock import utcnow
 from mloop.core.errors import NotFoundError, ValidationError
-from mloop.stores.metadata.schedules import FireRecord, ScheduleRecord
+from mloop.stores.metadata.schedules import FireRecord, ScheduleRecord, SchedulerRecord
 from mloop.stores.workspace import Workspace, get_workspace
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
@@ -113,6 +113,13 @@ def schedule_fires(name: str, *, limit: int = 50, workspace: Workspace | None = 
     workspace = workspace or get_workspace()
     get_schedule(name, workspace=workspace)
     return workspace.schedules.fires(name, limit=limit)
+
+
+def list_schedulers(*, running_only: bool = False, workspace: Workspace | None = None) -> list[SchedulerRecord]:
+    """The scheduler processes that ran on this database, newest first; with `running_only`,
+    those running now (stopped ones and ones silent for a minute are left out)."""
+    workspace = workspace or get_workspace()
+    return workspace.schedules.list_schedulers(running_only=running_only)
 
 
 def apply_schedules(file: str | os.PathLike[str], *, workspace: Workspace | None = None) -> list[Schedule]:
