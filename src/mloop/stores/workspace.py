@@ -4,7 +4,8 @@
 The metadata database is reached through role stores: `workspace.runs` (runs, step runs,
 executions, cache lookup), `workspace.lineage` (artifact records, lineage edges, fingerprints),
 `workspace.tracking` (logged values, run search), `workspace.registry` (models, versions, aliases,
-stages, blessing reports), `workspace.predictions` (the prediction log and labels); see
+stages, blessing reports), `workspace.predictions` (the prediction log and labels),
+`workspace.schedules` (schedules, triggers, their fires, scheduler processes); see
 mloop.stores.metadata."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.core.errors import BackendError
+from mloop.core.errors import BackendError, ConfigError, ValidationError
 from mloop.scheduling.triggers import Detection
 
 if TYPE_CHECKING:
@@ -60,6 +60,10 @@ def list_files(path: str, folder: Path) -> dict[str, list[Any]]:
                 files[_shown(fs, name)] = _signature(info)
     except OSError as exc:
         raise BackendError(f"cannot list {path}: {exc}") from exc
+    except ImportError as exc:  # a protocol whose fsspec package is not installed (s3fs, gcsfs, ...)
+        raise ConfigError(f"cannot watch {path}: {exc}") from exc
+    except ValueError as exc:  # an unknown protocol
+        raise ValidationError(f"cannot watch {path}: {exc}") from exc
     return files
 
 
