@@ -51,6 +51,8 @@ def test_schedules_are_added_listed_paused_and_removed(sqlite_workspace: Path, j
     (["schedule", "pause", "nope"], "no schedule 'nope'"),
     (["trigger", "remove", "nope"], "no trigger 'nope'; list them with: mloop trigger list"),
     (["scheduler", "--tick", "often"], "--tick and --grace must be a duration"),
+    (["trigger", "add", "t", "--new-data", "nosuch://bucket/in", "--function", "sched_jobs:record"],
+     "cannot watch nosuch://bucket/in: Protocol not known: nosuch"),
 ])
 def test_user_errors_are_one_line_and_exit_code_2(sqlite_workspace: Path, jobs: Path, args: list[str],
                                                   message: str) -> None:
