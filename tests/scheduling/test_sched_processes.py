@@ -1,5 +1,6 @@
 """Two real `mloop scheduler` processes on one database (SQLite and PostgreSQL): every due time
-starts its job exactly once; SIGTERM stops each, recording the stop, exit code 0."""
+starts its job exactly once; SIGTERM stops each after its in-process jobs end, recording them and
+the stop, exit code 0."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def test_two_schedulers_start_each_due_time_once(workspace: Path, jobs: Path) ->
         assert len(started_fires) >= 3
         assert len({f.due_at for f in started_fires}) == len(started_fires)
         assert ran[name] == len(started_fires), errors  # no due time ran twice, none was lost
+        assert {f.result for f in started_fires} == {"succeeded"}  # a stopping scheduler records its jobs
     schedulers = store.list_schedulers()
     assert len(schedulers) == 2 and all(s.stopped_at is not None for s in schedulers)
     assert {f.scheduler for fs in fires.values() for f in fs} <= {s.id for s in schedulers}

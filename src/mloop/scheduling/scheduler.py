@@ -27,7 +27,7 @@ from mloop.core.errors import MloopError
 from mloop.core.ids import new_id
 from mloop.core.imports import resolve
 from mloop.scheduling.adoption import ended_runs
-from mloop.scheduling.jobs import Handle, Job, JobContext, job_kind, start_function
+from mloop.scheduling.jobs import FutureHandle, Handle, Job, JobContext, job_kind, start_function
 from mloop.scheduling.triggers import trigger_kind
 from mloop.stores.metadata.schedules import FireRecord, SchedulerRecord
 from mloop.stores.workspace import Workspace
@@ -80,8 +80,14 @@ class Scheduler:
         log.info("scheduler %s started", self.id, extra={"scheduler": self.id})
 
     def stop(self, now: datetime | None = None) -> None:
-        """Record the stop; jobs in subprocesses keep running (they are runs of their own)."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Let the in-process jobs already claimed finish and record them, then record the stop;
+        jobs in subprocesses keep running (they are runs of their own; the next scheduler records
+        how they ended)."""
+        waiting = sum(isinstance(handle, FutureHandle) for handle in self.running.values())
+        if waiting:
+            log.info("waiting for %d in-process job(s) to end", waiting)
+        self.pool.shutdown(wait=True)
+        self.poll()
         self.store.scheduler_stopped(self.id, now or utcnow())
         log.info("scheduler %s stopped (%d job(s) left running)", self.id, len(self.running),
                  extra={"scheduler": self.id})
