@@ -79,6 +79,8 @@ class FutureHandle:
     def poll(self) -> tuple[str, str | None] | None:
         if not self.future.done():
             return None
+        if self.future.cancelled():
+            return "failed", "cancelled before it started (the scheduler stopped)"
         error = self.future.exception()
         if error is None:
             return "succeeded", None
