@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mloop.core.clock import utcnow
@@ -34,12 +34,13 @@ def run_scheduler(*, tick: float = 1.0, once: bool = False, grace: float = 30.0,
     try:
         while not stop.is_set():
             try:
-                scheduler.tick()
+                started = utcnow()
+                scheduler.tick(started)
                 if once:
                     while scheduler.running and not stop.wait(0.05):
                         scheduler.poll()
                     break
-                wait = _wait(workspace, tick)
+                wait = _wait(workspace, tick, started)
             except BackendError as exc:  # the database away for a moment: say so, try again next tick
                 if once:
                     raise
@@ -51,9 +52,11 @@ def run_scheduler(*, tick: float = 1.0, once: bool = False, grace: float = 30.0,
         restore()
 
 
-def _wait(workspace: Workspace, tick: float) -> float:
+def _wait(workspace: Workspace, tick: float, tick_started: datetime) -> float:
+    """Until the next due time, at most `tick`; a schedule still due since before the tick that
+    just ran (one the scheduler cannot fire, e.g. a cadence no longer valid) waits a whole tick."""
     earliest = workspace.schedules.earliest_due()
-    if earliest is None:
+    if earliest is None or earliest <= tick_started:
         return tick
     return min(tick, max(_MIN_WAIT, (earliest - utcnow()).total_seconds()))
 
