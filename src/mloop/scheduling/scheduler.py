@@ -70,7 +70,7 @@ class Scheduler:
         self._beat_at: datetime | None = None
         self._adopted_at: datetime | None = None
         self._pruned_at: datetime | None = None
-        self._trigger_errors: dict[str, str] = {}
+        self._errors: dict[tuple[str, str], str] = {}  # said once, not on every tick
 
     def start(self, now: datetime | None = None) -> None:
         now = now or utcnow()
@@ -144,7 +144,7 @@ class Scheduler:
             try:
                 cadence = self._cadence(schedule.cron, schedule.timezone)
             except MloopError as exc:
-                log.error("schedule %s: %s", schedule.name, exc, extra={"schedule": schedule.name})
+                self._error("schedule", schedule.name, str(exc))
                 continue
             latest = max(cadence.latest_at_or_before(now), schedule.next_due_at)
             missed = now - latest > self.grace
@@ -166,12 +166,11 @@ class Scheduler:
         for trigger in self.store.list_triggers():
             try:
                 detection = trigger_kind(trigger.kind).detect(trigger, self.workspace, now)
-            except MloopError as exc:
-                if self._trigger_errors.get(trigger.name) != str(exc):  # said once, not every tick
-                    log.error("trigger %s: %s", trigger.name, exc, extra={"trigger": trigger.name})
-                self._trigger_errors[trigger.name] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - a broken trigger is said, the others go on
+                self._error("trigger", trigger.name, str(exc) if isinstance(exc, MloopError) else
+                            f"{type(exc).__name__}: {exc}")
                 continue
-            self._trigger_errors.pop(trigger.name, None)
+            self._errors.pop(("trigger", trigger.name), None)
             if detection is None:
                 continue
             fire = None
@@ -208,6 +207,11 @@ class Scheduler:
                 resolve(reference)(self.workspace)
             except Exception as exc:  # noqa: BLE001 - a failing hook is logged; the loop goes on
                 log.error("tick hook %s failed: %s: %s", reference, type(exc).__name__, exc)
+
+    def _error(self, source: str, name: str, message: str) -> None:
+        if self._errors.get((source, name)) != message:
+            log.error("%s %s: %s", source, name, message, extra={source: name})
+        self._errors[(source, name)] = message
 
     def _cadence(self, expression: str, timezone: str) -> Cadence:
         key = (expression, timezone)
