@@ -40,9 +40,12 @@ PUBLIC = {
     "Alert", "Measurement", "Monitor", "MonitorResult", "add_webhook", "apply_monitors", "collect_registry_events",
     "delete_monitor", "deliver_pending", "get_alert", "get_monitor", "list_alerts", "list_deliveries", "list_monitors",
     "list_webhooks", "monitor_results", "pause_monitor", "raise_alert", "remove_webhook", "resolve_alert", "resume_monitor",
-    "run_monitor", "run_monitors",
+    "run_monitor", "run_monitors", "Status", "status",
     # stores
     "Materializer", "Workspace", "get_workspace", "register_materializer", "ArtifactCheck", "verify_artifacts",
+    # scheduling
+    "Schedule", "add_schedule", "add_trigger", "apply_schedules", "get_schedule", "list_schedulers", "list_schedules", "list_triggers",
+    "pause_schedule", "remove_schedule", "remove_trigger", "resume_schedule", "run_scheduler", "schedule_fires", "trigger_fires",
     # errors
     "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",
     "DataCheckFailed", "RunFailed", "RunInterrupted", "StepFailed", "StepTimeoutError", "ValidationError",

@@ -37,7 +37,7 @@ def test_apply_upserts_by_name_and_checks_every_monitor_first(workspace: Path) -
     bad = [
         (dict(kind="nope", model="fraud"), "unknown kind 'nope'"),
         (dict(kind="volume", model="fraud", window="soon"), "window must be a duration"),
-        (dict(kind="volume", model="fraud", schedule="every day"), "neither a cron expression"),
+        (dict(kind="volume", model="fraud", schedule="every day"), "is not a cron expression"),
         (dict(kind="volume"), "set model='NAME'"),
         (dict(kind="freshness", model="fraud"), "set source="),
         (dict(kind="volume", model="fraud", options={"severity": "loud"}), "options.severity 'loud'"),

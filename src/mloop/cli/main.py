@@ -21,7 +21,9 @@ from mloop.cli import predict as predict_cli
 from mloop.cli import predictions as predictions_cli
 from mloop.cli import render
 from mloop.cli import runs as runs_cli
+from mloop.cli import schedules as schedules_cli
 from mloop.cli import serve as serve_cli
+from mloop.cli import status as status_cli
 from mloop.cli import stream as stream_cli
 from mloop.cli import tracking as tracking_cli
 from mloop.cli.errors import DEBUG, err_console, handle_errors
@@ -42,6 +44,8 @@ app.add_typer(alerts_cli.app, name="alerts")
 app.add_typer(alerts_cli.webhooks_app, name="webhooks")
 app.command("predict")(predict_cli.predict)
 app.command("stream")(stream_cli.stream)
+schedules_cli.register(app)
+app.command("status")(status_cli.status_command)
 console = render.out_console()
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import mloop
 from mloop.core.clock import utcnow
 from mloop.demo import data, project
-from mloop.demo.traffic import Sent, Server, send
+from mloop.demo.traffic import Scheduler, Sent, Server, send
 from mloop.demo.workspace import demo_workspace
 from mloop.stores.workspace import Workspace
 
@@ -57,20 +57,25 @@ def run_loop_demo(folder: Path, say: Say) -> LoopDemo:
     mloop.init_project(folder)
     workspace = demo_workspace(folder)
     demo = LoopDemo(folder, workspace)
-    server: Server | None = None
+    processes: list[Any] = []
     try:
         _history(demo, say)
         _train_first(demo, say)
         server = _serve(demo, say)
-        _watch(demo, say)
+        processes.append(server)
+        processes.append(_watch(demo, say))
         normal = _traffic(demo, say, server, "normal", 600, seed=10)
-        holiday = _traffic(demo, say, server, "holiday", 1_200, seed=11)
+        say("stage", "the holiday season: two weeks of fresh labelled data land, and today's traffic drifts")
+        for path in data.write_fresh(demo.folder / "data", utcnow()):
+            say("line", f"wrote {path.relative_to(demo.folder)}")
+        mloop.materialize_features(None, workspace=demo.workspace)
+        holiday = _traffic(demo, say, server, "holiday", 1_200, seed=11, quiet=False, title=False)
         _retrain(demo, say, server)
         after = _traffic(demo, say, server, "holiday", 600, seed=12, quiet=True)
         _labels(demo, say, [normal, holiday, after])
     finally:
-        if server is not None:
-            server.stop()
+        for process in reversed(processes):
+            process.stop()
     return demo
 
 
@@ -101,8 +106,8 @@ def _serve(demo: LoopDemo, say: Say) -> Server:
     return server
 
 
-def _watch(demo: LoopDemo, say: Say) -> None:
-    say("stage", "watch it: a drift monitor on the logged inputs; its alert starts the training pipeline")
+def _watch(demo: LoopDemo, say: Say) -> Any:
+    say("stage", "watch it: monitors on the logged predictions; a drift alert starts the training pipeline")
     monitors = [
         mloop.Monitor(DRIFT_MONITOR, "data_drift", model=project.MODEL, window="10m", schedule="@every 1m",
                       description="logged inputs vs the serving version's training data"),
@@ -117,13 +122,15 @@ def _watch(demo: LoopDemo, say: Say) -> None:
     for monitor in monitors:
         say("line", f"monitor {monitor.name}: {monitor.kind} of {monitor.model} over {monitor.window}, {monitor.schedule}")
     say("line", f"trigger retrain-on-drift: an alert of {DRIFT_MONITOR} runs fraud-training")
+    scheduler = Scheduler.start(demo.folder)
+    say("line", f"`mloop scheduler` runs them (pid {scheduler.process.pid}, log {scheduler.log.relative_to(demo.folder)})")
+    return scheduler
 
 
 def _traffic(demo: LoopDemo, say: Say, server: Server, season: data.Season, count: int, seed: int,
-             quiet: bool = False) -> Sent:
-    if not quiet:
-        say("stage", "normal traffic" if season == "normal" else
-            "the holiday season: people spend more, more online — the inputs drift")
+             quiet: bool = False, title: bool = True) -> Sent:
+    if title and not quiet:
+        say("stage", "normal traffic: what v1 was trained for")
     sent = send(server.url, data.requests(count, season, seed, demo.nonce), season=season)
     _wait_logged(demo.workspace, sent.request_ids[-1])
     demo.example_request = demo.example_request or sent.request_ids[0]
@@ -143,27 +150,41 @@ def _traffic(demo: LoopDemo, say: Say, server: Server, season: data.Season, coun
 
 
 def _retrain(demo: LoopDemo, say: Say, server: Server) -> None:
-    say("stage", "fresh labelled data lands; the alert's trigger runs the training pipeline; the gate decides")
-    for path in data.write_fresh(demo.folder / "data", utcnow()):
-        say("line", f"wrote {path.relative_to(demo.folder)}")
-    mloop.materialize_features(None, workspace=demo.workspace)
+    say("stage", "the alert's trigger runs the training pipeline on the fresh data; the gate decides")
     # the load the server keeps getting while the loop retrains, promotes and it switches
     traffic = _Background(server.url, demo.nonce)
     traffic.start()
+    started = time.monotonic()
     try:
-        demo.retrain_run = mloop.run_scheduler(once=True, wait=True, workspace=demo.workspace).started[0]
+        demo.retrain_run = _triggered_run(demo.workspace)
         run = mloop.get_run(demo.retrain_run, workspace=demo.workspace)
         demo.blessing = run.output("bless").load()
-        say("line", f"run {run.id} ({run.status}) started by the trigger; gate: {demo.blessing['summary']}")
+        say("line", f"run {run.id} ({run.status}), started by the scheduler {time.monotonic() - started:.1f} s "
+                    f"after the alert; gate: {demo.blessing['summary']}")
+        for rule in demo.blessing["rules"]:
+            say("line", f"  {rule['rule']}: {rule['reason']}")
         say("stage", "serving follows: the server switches to the new champion with no failed request")
-        started = time.monotonic()
-        while server.version() == demo.served[-1] and time.monotonic() - started < 30:
+        swap = time.monotonic()
+        while server.version() == demo.served[-1] and time.monotonic() - swap < 30:
             time.sleep(0.1)
         demo.served.append(server.version())
     finally:
         demo.failed_during_swap = traffic.stop()
-    say("line", f"{demo.served[0]} → {demo.served[-1]} after {time.monotonic() - started:.1f} s; "
+    say("line", f"{demo.served[0]} → {demo.served[-1]} {time.monotonic() - swap:.1f} s after the promotion; "
                 f"{traffic.sent:,} requests sent meanwhile, {demo.failed_during_swap} failed")
+
+
+def _triggered_run(workspace: Workspace, timeout: float = 180) -> str:
+    """The run the alert trigger started, once it ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fires = mloop.trigger_fires("retrain-on-drift", workspace=workspace)
+        if fires and fires[0].result is not None and fires[0].run_id:
+            return fires[0].run_id  # the scheduler saw the run end
+        time.sleep(0.25)
+    from mloop.core.errors import BackendError
+
+    raise BackendError(f"the retraining run did not end within {timeout:g} s; see .mloop/logs/scheduler.log")
 
 
 def _labels(demo: LoopDemo, say: Say, bursts: list[Sent]) -> None:

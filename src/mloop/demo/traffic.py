@@ -77,13 +77,35 @@ class Server:
         return str(httpx.get(f"{self.url}/metadata", timeout=5).json()["version"])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Scheduler:
+    """`mloop scheduler` in `folder`, until stopped (its log: .mloop/logs/scheduler.log)."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @classmethod
+    def start(cls, folder: Path) -> Scheduler:
+        log = folder / ".mloop" / "logs" / "scheduler.log"
+        process = subprocess.Popen([sys.executable, "-m", "mloop.cli.main", "scheduler", "--tick", "0.5s"], cwd=folder,
+                                   env=project_env(folder), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return cls(process, log)
+
+    def stop(self) -> None:
+        _stop(self.process)
 
 
 @dataclass

@@ -97,6 +97,13 @@ def list_alerts(status: str | None = None, source: str | None = None, *, limit: 
     return (workspace or get_workspace()).monitors.list_alerts(status=status, source=source, limit=limit)
 
 
+def alerts_opened_since(workspace: Workspace, cursor: datetime | None) -> list[tuple[str, str, datetime]]:
+    """(id, source, opened_at) of the alerts opened at or after `cursor`, oldest first: what the
+    scheduler's alert triggers read on each tick."""
+    opened = workspace.monitors.list_alerts(opened_since=cursor, limit=1000)
+    return [(a.id, a.source, a.opened_at) for a in reversed(opened)]
+
+
 def get_alert(alert_id: str, *, workspace: Workspace | None = None) -> Alert:
     """An alert by id (or a unique prefix of 4 or more characters)."""
     from mloop.stores.workspace import get_workspace

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.clock import utcnow
 from mloop.core.durations import parse_duration
 from mloop.core.errors import NotFoundError, ValidationError, invalid_yaml
+from mloop.monitoring import scheduled
 from mloop.monitoring.kinds import KINDS
 from mloop.monitoring.model import Monitor
 from mloop.monitoring.schedules import check_schedule
@@ -156,6 +157,7 @@ def apply_monitors(monitors: list[Monitor] | Monitor | str | Path, *,
     workspace.check_writable()
     outcome: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
     changes = workspace.monitors.put_monitors([(m.name, m.kind, monitor_definition(m)) for m in declared], utcnow())
+    scheduled.sync_schedules(workspace, declared)
     for monitor, change in zip(declared, changes, strict=True):
         outcome[change].append(monitor.name)
     return ApplyResult(**outcome)
@@ -186,6 +188,7 @@ def _set_paused(name: str, paused: bool, workspace: Workspace | None) -> None:
     workspace = workspace or get_workspace()
     if not workspace.monitors.set_paused(name, paused):
         raise NotFoundError(unknown_monitor(name, workspace))
+    scheduled.pause_schedule(workspace, name, paused)
 
 
 def get_monitor(name: str, *, workspace: Workspace | None = None) -> Monitor:
@@ -206,6 +209,7 @@ def delete_monitor(name: str, *, workspace: Workspace | None = None) -> None:
     workspace = workspace or get_workspace()
     if not workspace.monitors.delete_monitor(name):
         raise NotFoundError(unknown_monitor(name, workspace))
+    scheduled.remove_schedule(workspace, name)
 
 
 def unknown_monitor(name: str, workspace: Workspace) -> str:

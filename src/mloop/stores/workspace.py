@@ -5,7 +5,7 @@ The metadata database is reached through role stores: `workspace.runs` (runs, st
 executions, cache lookup), `workspace.lineage` (artifact records, lineage edges, fingerprints),
 `workspace.tracking` (logged values, run search), `workspace.registry` (models, versions, aliases,
 stages, blessing reports), `workspace.predictions` (the prediction log and labels), `workspace.monitors` (monitors,
-results, alerts, webhooks); see
+results, alerts, webhooks), `workspace.schedules` (schedules, triggers, their fires, scheduler processes); see
 mloop.stores.metadata."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mloop.stores.metadata import (
     QualityStore,
     RegistryStore,
     RunStore,
+    ScheduleStore,
     TrackingStore,
 )
 from mloop.stores.opened import artifact_store, close_stores, metadata_stores
@@ -92,6 +93,11 @@ class Workspace:
     def monitors(self) -> MonitorStore:
         """Monitors and their results, alerts, webhooks and the messages queued for them."""
         return self.metadata.monitors
+
+    @property
+    def schedules(self) -> ScheduleStore:
+        """Schedules and triggers of jobs, their claimed fires, scheduler processes."""
+        return self.metadata.schedules
 
     @property
     def artifacts(self) -> ArtifactStore:

@@ -97,11 +97,20 @@ class PipelineDefinition:
 
 class Pipeline(PipelineDefinition):
     def __init__(self, fn: Callable[..., Any], name: str | None = None, description: str | None = None,
-                 isolation: str | None = None) -> None:
+                 isolation: str | None = None, schedule: str | None = None) -> None:
         if isolation not in (None, "none", "venv"):
             raise GraphError(f"pipeline {name or fn.__name__!r}: isolation must be 'none' or 'venv', got {isolation!r}")
+        if schedule is not None:
+            from mloop.core.cadence import parse_cadence
+
+            try:
+                schedule = parse_cadence(schedule).expression
+            except ValidationError as exc:
+                raise ValidationError(f"pipeline {name or fn.__name__!r}: {exc}") from None
         self.fn = fn
         self.isolation = isolation
+        #: cron or "@every ..." on which `mloop schedule apply FILE` schedules it
+        self.schedule = schedule
         self.name = name or fn.__name__
         self.description = description or (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
         self.signature = inspect.signature(fn)
@@ -157,14 +166,15 @@ def _json_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def pipeline(fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
-             description: str | None = None, isolation: str | None = None) -> Any:
+             description: str | None = None, isolation: str | None = None, schedule: str | None = None) -> Any:
     """Make a function a pipeline: its step calls define the graph; `.run(**params)` executes it.
 
     `isolation="venv"` runs every step that did not choose otherwise in a uv environment built
-    from its requirements."""
+    from its requirements. `schedule` (cron "0 3 * * *" or "@every 6h", UTC) is when the
+    scheduler runs it once registered with `mloop schedule apply FILE`."""
     if fn is not None:
-        return Pipeline(fn, name, description, isolation)
-    return lambda function: Pipeline(function, name, description, isolation)
+        return Pipeline(fn, name, description, isolation, schedule)
+    return lambda function: Pipeline(function, name, description, isolation, schedule)
 
 
 #: the file mloop.load_pipeline (so `mloop run`) is importing; a run its import starts is refused

@@ -54,13 +54,15 @@ class RunOptions:
 def start_run(workspace: Workspace, graph: Graph, params: dict[str, Any], options: RunOptions,
               functions: dict[str, Any] | None = None) -> str:
     """Record a new run of `graph` and execute it to the end; returns the run id."""
+    # A launcher (mloop scheduler) may choose the id of this process's first run, to record it first.
+    run_id = os.environ.pop("MLOOP_RUN_ID", "") or new_id()
     workspace.check_writable()
     recover_interrupted(workspace)
     executor = _open_executor(workspace, options) if graph.nodes else None
     now = utcnow()
     graph_json = graph.to_json()
     run = RunRecord(
-        id=new_id(), pipeline=graph.name, status="running", params=params, graph=graph_json,
+        id=run_id, pipeline=graph.name, status="running", params=params, graph=graph_json,
         graph_hash=hash_json(graph_json), created_at=now, started_at=now, host=HOST, pid=os.getpid(), heartbeat_at=now,
         reproduces=options.reproduces,
         options={"cache": options.cache, "executor": options.executor, "description": graph.description},

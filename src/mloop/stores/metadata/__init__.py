@@ -36,6 +36,7 @@ from mloop.stores.metadata.records import (
 )
 from mloop.stores.metadata.registry import RegistryStore
 from mloop.stores.metadata.runs import RunStore
+from mloop.stores.metadata.schedules import ScheduleStore
 from mloop.stores.metadata.tracking import TrackingStore
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "MonitorStore",
            "PredictionRecord", "PredictionSegment", "PredictionStore", "QualityReportRecord", "QualityStore",
-           "RegistryStore", "RunRecord", "RunStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
+           "RegistryStore", "RunRecord", "RunStore", "ScheduleStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class MetadataStores:
     deployments: DeploymentStore
     predictions: PredictionStore
     monitors: MonitorStore
+    schedules: ScheduleStore
 
     @property
     def url(self) -> str:
@@ -89,10 +91,11 @@ def open_metadata_stores(url: str) -> MetadataStores:
     from mloop.stores.metadata.quality_sql import SqlQualityStore
     from mloop.stores.metadata.registry_sql import SqlRegistryStore
     from mloop.stores.metadata.runs_sql import SqlRunStore
+    from mloop.stores.metadata.schedules_sql import SqlScheduleStore
     from mloop.stores.metadata.tracking_sql import SqlTrackingStore
 
     database = Database(url)
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database), SqlQualityStore(database),
                           SqlFeatureDefinitionStore(database), SqlDeploymentStore(database),
-                          SqlPredictionStore(database), SqlMonitorStore(database))
+                          SqlPredictionStore(database), SqlMonitorStore(database), SqlScheduleStore(database))

@@ -25,7 +25,8 @@ from mloop.stores.metadata.engine import (
 )
 
 R = TypeVar("R")
-_TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at", "heartbeat_at", "changed_at", "stopped_at", "time"})
+_TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at", "heartbeat_at", "changed_at", "stopped_at", "time",
+                          "updated_at", "due_at", "fired_at", "next_due_at", "last_due_at"})
 
 
 class Database:

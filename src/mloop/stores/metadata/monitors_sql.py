@@ -125,9 +125,11 @@ class SqlMonitorStore:
         return _record(AlertRecord, row) if row else None
 
     def list_alerts(self, *, status: str | None = None, source: str | None = None,
-                    limit: int = 100) -> list[AlertRecord]:
+                    opened_since: datetime | None = None, limit: int = 100) -> list[AlertRecord]:
         a = t.alerts
         query = sa.select(a).order_by(a.c.opened_at.desc(), a.c.id.desc()).limit(limit)
+        if opened_since is not None:
+            query = query.where(a.c.opened_at >= opened_since)
         if status is not None:
             query = query.where(a.c.status == status)
         if source is not None:

@@ -517,3 +517,65 @@ monitor_cursors = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+# Scheduling (issue 11): cron and @every schedules of jobs, every claimed due time (the unique key is
+# the claim: two schedulers cannot both insert it), event triggers with what they have seen, and
+# the scheduler processes themselves (for status).
+schedules = sa.Table(
+    "schedules", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("job_kind", sa.String(40), nullable=False),  # pipeline | python | monitor
+    sa.Column("target", sa.String(500), nullable=False),
+    sa.Column("arguments", Json, nullable=False),
+    sa.Column("cron", sa.String(200), nullable=False),  # "0 3 * * *" or "@every 5m"
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("catchup", sa.String(10), nullable=False),  # skip | once
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("folder", sa.Text, nullable=False),  # where the job runs ('' for the project folder)
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("next_due_at", Time, nullable=False),
+    sa.Column("last_due_at", Time),
+)
+sa.Index("ix_schedules_next_due", schedules.c.paused, schedules.c.next_due_at)
+
+schedule_fires = sa.Table(
+    "schedule_fires", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(10), nullable=False),  # schedule | trigger
+    sa.Column("schedule", sa.String(200), nullable=False),  # the schedule's (or trigger's) name
+    sa.Column("due_at", Time, nullable=False),
+    sa.Column("fired_at", Time, nullable=False),
+    sa.Column("scheduler", sa.String(300), nullable=False),  # host:pid
+    sa.Column("outcome", sa.String(10), nullable=False),  # started | skipped | failed
+    sa.Column("run_id", sa.String(40)),
+    sa.Column("error", sa.Text),
+    sa.Column("result", sa.String(20)),  # succeeded | failed once the started job ended
+    sa.Column("ended_at", Time),
+    sa.UniqueConstraint("source", "schedule", "due_at", name="uq_schedule_fires_claim"),
+)
+
+triggers = sa.Table(
+    "triggers", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),  # new_data | alert
+    sa.Column("config", Json, nullable=False),
+    sa.Column("job_kind", sa.String(40), nullable=False),
+    sa.Column("target", sa.String(500), nullable=False),
+    sa.Column("arguments", Json, nullable=False),
+    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("state", Json, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),  # compare-and-set: one scheduler wins an event
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
+schedulers = sa.Table(
+    "schedulers", metadata,
+    sa.Column("id", sa.String(300), primary_key=True),  # host:pid
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("heartbeat_at", Time, nullable=False),
+    sa.Column("stopped_at", Time),
+)
