@@ -140,7 +140,7 @@ def _from_segments(workspace: Workspace, request_id: str) -> PredictionRecord | 
     connection = duckdb_module().connect()
     try:
         connection.execute("SET TimeZone = 'UTC'").fetchall()
-        table = connection.sql(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM read_parquet(?) "
+        table = connection.sql(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM read_parquet(?, union_by_name = true) "
                                "WHERE request_id = ? LIMIT 1", params=[files, request_id]).to_arrow_table()
     finally:
         connection.close()

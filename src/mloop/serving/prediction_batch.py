@@ -4,6 +4,12 @@ The caller hands a batch over and does nothing else (the logger's `log` only app
 buffer); the logger's writer thread turns a flush's batches into one table: batches with the
 same input columns and output shapes are concatenated column by column into Arrow and
 JSON-encoded by one DuckDB statement per group, never a Python loop per row.
+
+A flush large enough to be spilled to Parquet also keeps its values as typed columns
+(`input.<name>`, `output.<name>`, `entity.<key>`) beside the JSON text: reading a few columns of
+a million logged rows then costs a column scan instead of a JSON parse per row (seconds -> tens
+of ms; see benchmarks/bench_monitoring.py). Files written so carry TYPED_KEY in their schema
+metadata; readers of older files, and of the database rows, expand the JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 ROLES = ("primary", "canary", "shadow")
+#: Parquet schema metadata of a segment that holds typed input./output./entity. columns
+TYPED_KEY = b"mloop.typed"
+#: the prefixes of the typed columns, by JSON column
+TYPED_PREFIXES = {"inputs": "input.", "outputs": "output.", "entity_key": "entity."}
 
 
 @dataclass
@@ -48,9 +58,10 @@ class PredictionBatch:
         return len(self.request_ids)
 
 
-def encode_batches(batches: Sequence[PredictionBatch], connection: Any = None) -> pa.Table:
+def encode_batches(batches: Sequence[PredictionBatch], connection: Any = None, *, typed: bool = False) -> pa.Table:
     """The batches as one table of PREDICTION_COLUMNS (see `prediction_schema`), JSON-encoded on
     `connection` (a DuckDB connection; opening one costs tens of ms, so a writer keeps its own).
+    With `typed`, the typed columns follow (when the groups' types can be lined up; else none).
     A malformed batch raises ValueError; check batches one by one with `check_batch`."""
     import pyarrow as pa
 
@@ -64,11 +75,23 @@ def encode_batches(batches: Sequence[PredictionBatch], connection: Any = None) -
     own = connection is None
     connection = duckdb_module().connect() if own else connection
     try:
-        tables = [_encode_group(group, connection) for group in groups.values()]
+        encoded = [_encode_group(group, connection) for group in groups.values()]
     finally:
         if own:
             connection.close()
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    tables = [table for table, _ in encoded]
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    if typed:
+        parts = [values for _, values in encoded]
+        try:
+            values = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return table  # one name, two types (a number here, text there): JSON only
+        if values.num_rows != table.num_rows:
+            return table
+        for name in values.column_names:
+            table = table.append_column(name, values[name])
+    return table
 
 
 def prediction_schema() -> pa.Schema:
@@ -124,13 +147,16 @@ def _shape(batch: PredictionBatch) -> tuple[Any, ...]:
     return (_columns_of(batch.inputs), outputs, entity, tuple(batch.classes) if batch.classes is not None else None)
 
 
-def _encode_group(batches: list[PredictionBatch], connection: Any) -> pa.Table:
-    """Batches of one shape: each column concatenated once, each JSON column encoded once."""
+def _encode_group(batches: list[PredictionBatch], connection: Any) -> tuple[pa.Table, pa.Table]:
+    """Batches of one shape: each column concatenated once, each JSON column encoded once; and
+    the same values as typed columns."""
     import numpy as np
     import pyarrow as pa
 
     first = batches[0]
     sizes = np.array([len(b) for b in batches])
+    inputs, outputs = _table([b.inputs for b in batches]), _outputs_table(batches)
+    entities = _table([b.entity_keys for b in batches]) if first.entity_keys is not None else None
     columns: dict[str, Any] = {
         "request_id": [rid for b in batches for rid in b.request_ids],
         "time": _times(batches, sizes),
@@ -139,13 +165,16 @@ def _encode_group(batches: list[PredictionBatch], connection: Any) -> pa.Table:
         "deployment": np.repeat(np.array([b.deployment for b in batches], dtype=object), sizes),
         "role": np.repeat(np.array([b.role for b in batches], dtype=object), sizes),
         "training_fingerprint": np.repeat(np.array([b.training_fingerprint for b in batches], dtype=object), sizes),
-        "inputs": _json_rows(connection, _table([b.inputs for b in batches])),
-        "outputs": _json_rows(connection, _outputs_table(batches)),
+        "inputs": _json_rows(connection, inputs),
+        "outputs": _json_rows(connection, outputs),
         "latency_ms": _per_request([b.latency_ms for b in batches], sizes, np.float64),
-        "entity_key": (_json_rows(connection, _table([b.entity_keys for b in batches]))
-                       if first.entity_keys is not None else pa.nulls(int(sizes.sum()), pa.string())),
+        "entity_key": (_json_rows(connection, entities) if entities is not None
+                       else pa.nulls(int(sizes.sum()), pa.string())),
     }
-    return pa.table(columns, schema=prediction_schema())
+    typed = {f"{TYPED_PREFIXES[column]}{name}": part[name]
+             for column, part in (("inputs", inputs), ("outputs", outputs), ("entity_key", entities))
+             if part is not None for name in part.column_names}
+    return pa.table(columns, schema=prediction_schema()), pa.table(typed)
 
 
 def _table(parts: list[Any]) -> pa.Table:

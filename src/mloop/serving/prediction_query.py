@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.serving.prediction_batch import prediction_schema
+from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,7 +102,9 @@ def open_log(workspace: Workspace, window: Window) -> Any:
         connection.register("db_rows", pa.table(rows, schema=prediction_schema()))
         source = "SELECT * FROM db_rows"
         if files:
-            source += " UNION ALL BY NAME SELECT * FROM read_parquet(?)"
+            # the JSON columns only: newer segments also hold typed columns (see prediction_batch)
+            source += (f" UNION ALL BY NAME SELECT {', '.join(PREDICTION_COLUMNS)} "
+                       "FROM read_parquet(?, union_by_name = true)")
         where, params = _filters(window)
         params = ([files] if files else []) + params
         limit = f" LIMIT {window.limit}" if window.limit else ""
