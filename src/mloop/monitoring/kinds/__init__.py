@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     Kind = Callable[[Monitor, Workspace, datetime, datetime], Measurement]
 
 #: kind name -> "module:function"
-KINDS: dict[str, str] = {}
+KINDS: dict[str, str] = {
+    # over the prediction log (see each module's docstring for its value, threshold and direction)
+    "data_drift": "mloop.monitoring.kinds.data_drift:evaluate",
+    "prediction_drift": "mloop.monitoring.kinds.prediction_drift:evaluate",
+    "skew": "mloop.monitoring.kinds.skew:evaluate",
+    "estimated_performance": "mloop.monitoring.kinds.estimated_performance:evaluate",
+    "performance": "mloop.monitoring.kinds.performance:evaluate",
+}
 
 
 def kind_function(name: str) -> Kind:
