@@ -152,3 +152,40 @@ def _quote(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def labels_for(workspace: Workspace, table: pa.Table) -> Any:
+    """The newest label of each row of `table` (by request id) as text (JSON strings unquoted),
+    None where there is none; a numpy object array aligned with the table."""
+    import numpy as np
+    import pyarrow as pa
+
+    from mloop.quality.inputs import duckdb_module
+
+    found = workspace.predictions.labels_of(table["request_id"].to_pylist())
+    if not found:
+        return np.full(table.num_rows, None, dtype=object)
+    connection = duckdb_module().connect()
+    try:
+        connection.register("rows", pa.table({"request_id": table["request_id"],
+                                              "position": np.arange(table.num_rows)}))
+        connection.register("labels", pa.table({"request_id": pa.array(list(found), pa.string()),
+                                                "label": pa.array(list(found.values()), pa.string())}))
+        text = connection.sql("SELECT json_extract_string(l.label, '$') AS label FROM rows r "
+                              "LEFT JOIN labels l USING (request_id) ORDER BY r.position").to_arrow_table()
+    finally:
+        connection.close()
+    return text["label"].to_numpy(zero_copy_only=False)
+
+
+def class_probabilities(table: pa.Table) -> tuple[list[str], Any]:
+    """The classes of the logged `output.probability_<class>` columns, and their values (rows x
+    classes); ([], None) for a model that logged no class probabilities (a regressor)."""
+    import numpy as np
+
+    prefix = "output.probability_"
+    names = [name for name in table.column_names if name.startswith(prefix)]
+    if not names:
+        return [], None
+    matrix = np.column_stack([table[name].to_numpy(zero_copy_only=False).astype(np.float64) for name in names])
+    return [name[len(prefix):] for name in names], matrix

@@ -59,3 +59,18 @@ def recorded_metric(version: ModelVersion, metric: str) -> tuple[float | None, s
         if name in metrics:
             return float(metrics[name]), f"registration ({name})"
     return None, None
+
+
+def drop_of(metric: str, value: float, baseline: float | None) -> float | None:
+    """How much worse `value` is than `baseline` (positive: worse), whichever way the metric goes."""
+    if baseline is None:
+        return None
+    return value - baseline if metric in LOWER_IS_BETTER else baseline - value
+
+
+def newest_version(table: Any, monitor_model: str, workspace: Any) -> ModelVersion:
+    import pyarrow.compute as pc
+
+    from mloop.registry.versions import get_model_version
+
+    return get_model_version(monitor_model, int(pc.max(table["version"]).as_py()), workspace=workspace)
