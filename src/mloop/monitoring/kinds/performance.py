@@ -41,10 +41,13 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
                        "(log them with mloop.log_labels)", threshold, rows=table.num_rows, labelled=count)
     metrics = realized(table.filter(labelled), labels[labelled])
     metric = monitor.options.get("metric") or default_metric(metrics)
-    if metrics.get(metric) is None:
-        raise ValidationError(f"monitor {monitor.name!r}: metric {metric!r} cannot be computed on these "
-                              f"predictions; choose one of {', '.join(k for k, v in metrics.items() if v is not None)}")
-    value = float(metrics[metric])
+    if metric not in metrics:
+        raise ValidationError(f"monitor {monitor.name!r}: metric {metric!r} is not measured for this model; "
+                              f"set options.metric to one of {', '.join(metrics)}")
+    value = metrics[metric]
+    if value is None:
+        return no_data(f"{metric} is undefined on these {count} labels (one class only)", threshold,
+                       rows=table.num_rows, labelled=count)
     version = newest_version(table, monitor.model or "", workspace)
     baseline, source = recorded_metric(version, metric)
     drop = drop_of(metric, value, baseline)
