@@ -117,7 +117,7 @@ def _expanded(connection: Any, rows: dict[str, list[Any]], legacy: list[str], wh
     connection.execute(f"CREATE TEMP TABLE raw AS SELECT * FROM ({source}) {where}",
                        ([legacy] if legacy else []) + params).fetchall()
     structures = connection.execute("SELECT " + ", ".join(f"json_group_structure({part}::JSON)" for part in parts)
-                                    + " FROM raw").fetchall()[0]
+                                    + " FROM raw").fetchall()[0] if parts else ()
     select, transforms = [_quote(name) for name in LEADING], ["*"]
     for index, (part, text) in enumerate(zip(parts, structures, strict=True)):
         structure = _structure(text)
