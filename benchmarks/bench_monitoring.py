@@ -15,6 +15,9 @@ segments. Workloads:
    kind on segments that hold JSON text only (how segments were written before this issue: one run),
    and Evidently's DataDriftPreset on the same 1M × 20 frame vs the 100,000-row training frame (its
    own venv; it needs the training data itself: it cannot use a stored profile). Target: < 2 s.
+   Then estimated_performance (CBPE) on the same window's logged scores (a labels lookup included),
+   beside NannyML's CBPE (its own venv; fitted on the model's scores and labels of the training
+   frame, then estimating the 1M rows as one chunk).
 2. skew replay of 100,000 logged requests (entity keys + online features, 7 features of a
    FeatureService) vs the plain point-in-time join of the same entity rows (`get_training_frame`,
    not stored): the floor the replay is built on.
@@ -37,8 +40,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import monitoring_data as d  # noqa: E402
+import peers  # noqa: E402
 from common import fresh_home, note  # noqa: E402
-from quality_runs import flagged, peer, peer_time, print_table, ratio, seconds, verdict  # noqa: E402
+from quality_runs import flagged, peer, peer_time, print_table, ratio, run_json, seconds, verdict  # noqa: E402
 
 RESULTS = HERE / "results" / "monitoring.json"
 QUICK = "--quick" in sys.argv or os.environ.get("MLOOP_BENCH_QUICK") == "1"
@@ -82,6 +86,10 @@ def drift_workload(folder: str) -> dict[str, Any]:
     floor_seconds, floor_drifted = median_time(lambda: hand_written_drift(files, profile, d.START, end))
     read_seconds, _ = median_time(lambda: read_only(monitor, workspace, d.START, end))
 
+    cbpe_monitor = Monitor(name="cbpe", kind="estimated_performance", model="drift")
+    estimate = kind_function("estimated_performance")
+    cbpe_seconds, cbpe = median_time(lambda: estimate(cbpe_monitor, workspace, d.START, end))
+    nanny = nannyml(folder, train, version, files)
     peers_found = evidently(folder, train, files)
     strip_typed_columns(files)
     start = time.perf_counter()
@@ -91,7 +99,8 @@ def drift_workload(folder: str) -> dict[str, Any]:
             "kind_seconds": kind_seconds, "read_seconds": read_seconds, "drifted": measured.values["drifted"],
             "summary": measured.summary, "floor_seconds": floor_seconds, "floor_drifted": floor_drifted,
             "json_segments_seconds": json_seconds, "json_segments_drifted": json_measured.values["drifted"],
-            "evidently": peers_found}
+            "evidently": peers_found, "cbpe_seconds": cbpe_seconds, "cbpe_estimates": cbpe.values["estimates"],
+            "cbpe_summary": cbpe.summary, "nannyml": nanny}
 
 
 def mloop_profile(version: Any) -> Any:
@@ -160,6 +169,25 @@ def evidently(folder: str, train: Any, files: list[str]) -> dict | None:
     return peer("evidently", ["drift", str(ref), str(cur), "--repeats", "1"], timeout=EVIDENTLY_TIMEOUT)
 
 
+def nannyml(folder: str, train: Any, version: Any, files: list[str]) -> dict | None:
+    """NannyML's CBPE on the same logged scores; its reference: the model's scores and labels on
+    the training frame (NannyML calibrates on a labelled reference; mloop's estimate needs none)."""
+    import duckdb
+    import pandas as pd
+
+    model = version.load().model
+    proba = model.predict_proba(train[d.COLUMNS])[:, 1]
+    ref, cur = Path(folder) / "cbpe_reference.parquet", Path(folder) / "cbpe_analysis.parquet"
+    pd.DataFrame({"y_true": train["y"], "y_pred_proba": proba, "y_pred": (proba >= 0.5).astype(int)}).to_parquet(ref)
+    duckdb.sql('COPY (SELECT "output.probability_1" AS y_pred_proba, "output.prediction" AS y_pred '
+               f"FROM read_parquet({files!r}, union_by_name = true)) TO '{cur}' (FORMAT parquet)")
+    python = peers.peer_python("nannyml")
+    if python is None:
+        return None
+    return run_json([python, str(HERE / "workloads_monitoring_peers.py"), "nannyml", "cbpe", str(ref), str(cur)],
+                    "nannyml", timeout=EVIDENTLY_TIMEOUT)
+
+
 # ---------------------------------------------------------------- 2. skew
 
 
@@ -224,6 +252,14 @@ def main() -> int:
                      "", "", "", ""))
         rows.append(("  flagged (x0..x4 shifted)", flagged(drift["drifted"]), flagged(drift["floor_drifted"]),
                      "", "x0..x4", verdict(drift["drifted"] == d.SHIFTED)))
+        nanny = drift["nannyml"]
+        estimates = drift["cbpe_estimates"]
+        rows.append((f"estimated_performance (CBPE), {drift['rows']:,} logged scores", seconds(drift["cbpe_seconds"]),
+                     "", f"NannyML {peer_time(nanny)}" + (f" (auc {nanny['roc_auc']:.3f})" if nanny and "roc_auc" in nanny
+                                                         else ""), "", ""))
+        rows.append(("  estimated auc / accuracy", f"{estimates['auc']:.3f} / {estimates['accuracy']:.3f}", "",
+                     f"{nanny['roc_auc']:.3f} / {nanny['accuracy']:.3f}" if nanny and "roc_auc" in nanny else "",
+                     "", ""))
     if skew:
         rows.append((f"skew replay, {skew['requests']:,} logged requests × {skew['features']} features",
                      seconds(skew["kind_seconds"]), f"plain PIT join {seconds(skew['floor_seconds'])} "
