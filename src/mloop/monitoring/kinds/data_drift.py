@@ -34,17 +34,18 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
     from mloop.registry.versions import get_model_version
 
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    table = logged_predictions(monitor, workspace, start, end, parts=("inputs",))
+    table = logged_predictions(monitor, workspace, start, end, parts=("inputs",), leading=("version",))
     if table.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
     inputs = [c for c in columns_of(table, "inputs") if monitor.columns is None or c in monitor.columns]
     merged: dict[str, dict[str, Any]] = {}
     versions: dict[str, Any] = {}
     notes: list[str] = []
-    for number in sorted(pc.unique(table["version"]).to_pylist()):
+    numbers = sorted(pc.unique(table["version"]).to_pylist())
+    for number in numbers:
         version = get_model_version(monitor.model or "", number, workspace=workspace)
         profile = stored_training_profile(workspace, version.name, version.version, version.lineage)
-        rows = table.filter(pc.equal(table["version"], number))
+        rows = table if len(numbers) == 1 else table.filter(pc.equal(table["version"], number))
         if profile is None:
             notes.append(f"{version.ref} has no stored training profile: its {rows.num_rows} rows are not compared")
             continue

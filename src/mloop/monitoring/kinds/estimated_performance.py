@@ -34,7 +34,7 @@ DEFAULT_THRESHOLD = 0.05
 
 def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datetime) -> Measurement:
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",))
+    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",), leading=("request_id", "version"))
     if table.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
     classes, matrix = class_probabilities(table)

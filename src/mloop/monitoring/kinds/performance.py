@@ -29,7 +29,7 @@ MIN_LABELS = 30
 
 def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datetime) -> Measurement:
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",))
+    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",), leading=("request_id", "version"))
     if table.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
     labels = labels_for(workspace, table)

@@ -43,7 +43,7 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
     from mloop.quality.drift import detect_drift
 
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    current = logged_predictions(monitor, workspace, start, end, parts=("outputs",))
+    current = logged_predictions(monitor, workspace, start, end, parts=("outputs",), leading=("version",))
     if current.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
     number = monitor.version if monitor.version is not None else int(pc.max(current["version"]).as_py())
@@ -51,7 +51,8 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
     window = _reference_window(monitor, workspace, number, start, end)
     if isinstance(window, Measurement):
         return window
-    reference = logged_predictions(monitor, workspace, *window, parts=("outputs",), version=number)
+    reference = logged_predictions(monitor, workspace, *window, parts=("outputs",), version=number,
+                                   leading=("version",))
     if reference.num_rows == 0:
         return no_data(f"no predictions of {monitor.model}/{number} in the reference window "
                        f"{_span(window)}", threshold, rows=current.num_rows)
@@ -93,7 +94,7 @@ def _reference_window(monitor: Monitor, workspace: Workspace, number: int, start
             raise ValidationError(f"monitor {monitor.name!r}: options.reference {option!r} is shorter than the "
                                   "window, so the two would overlap; give at least the window's length")
         return start - back, end - back
-    history = logged_predictions(monitor, workspace, _EPOCH, end, parts=(), version=number)
+    history = logged_predictions(monitor, workspace, _EPOCH, end, parts=(), version=number, leading=("time",))
     first = pc.min(history["time"]).as_py()
     length = end - start
     if first + length > start:

@@ -38,7 +38,8 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
     from mloop.serving.enrichment import Enrichment
 
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    table = logged_predictions(monitor, workspace, start, end, parts=("inputs", "entity_key"))
+    table = logged_predictions(monitor, workspace, start, end, parts=("inputs", "entity_key"),
+                               leading=("version", "time"))
     if table.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
     keys = columns_of(table, "entity_key")
