@@ -3,7 +3,9 @@ the server does (PredictionBatch -> PredictionLogger -> database rows and Parque
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,3 +67,8 @@ def log(version: mloop.ModelVersion, data: pd.DataFrame, *, start: datetime = ST
             if number % 4 == 3:
                 logger.flush()
     return ids
+
+
+def stored_alike(measurement: Any) -> bool:
+    """Whether the measurement's values survive JSON (the runner stores them so) unchanged."""
+    return bool(json.loads(json.dumps(measurement.values)) == measurement.values)

@@ -29,6 +29,7 @@ def test_only_the_shifted_columns_drift(workspace: Path) -> None:
     assert sorted(result.values["drifted"]) == ["x0", "x2"]
     assert result.value == 2 / 5  # x0..x3 and country compared
     assert result.summary.startswith("2 of 5 columns drifted: x2 (wasserstein/std")
+    assert mm.stored_alike(result)
 
 
 def test_same_distribution_passes_and_an_empty_window_has_no_data(workspace: Path) -> None:

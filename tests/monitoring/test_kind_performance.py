@@ -42,6 +42,7 @@ def test_auc_with_labels_equals_sklearn_and_a_drop_fails(workspace: Path) -> Non
     assert result.values["labelled"] == 1500 and result.rows == 2000
     assert result.values["baseline"] == version.metrics["val_auc"]
     assert result.status == "failed" and "registration (val_auc)" in result.summary
+    assert mm.stored_alike(result)
 
 
 def test_too_few_labels_is_no_data(workspace: Path) -> None:
@@ -71,6 +72,7 @@ def test_estimate_is_close_to_realized_on_calibrated_scores(sqlite_workspace: Pa
         np.mean(probabilities.argmax(axis=1) == labels), abs=0.02)
     assert result.values["realized"]["auc"] == pytest.approx(roc_auc_score(labels, probabilities[:, 1]))
     assert "assumes calibrated probabilities" in result.summary and result.status == "passed"
+    assert mm.stored_alike(result)
 
 
 def test_estimate_drops_when_the_data_shifts_to_uncertain_rows(sqlite_workspace: Path) -> None:
@@ -88,3 +90,32 @@ def test_estimate_drops_when_the_data_shifts_to_uncertain_rows(sqlite_workspace:
     assert before.status == "passed"
     assert before.value == pytest.approx(version.metrics["val_auc"], abs=0.03)
     assert after.status == "failed" and after.value < before.value - 0.1
+
+
+def test_regressor_rmse_and_mae_and_a_rise_in_error_fails(sqlite_workspace: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from mloop.serving.prediction_batch import PredictionBatch
+    from mloop.serving.prediction_log import PredictionLogger
+
+    train = mm.frame(1000, seed=0)
+    model = LinearRegression().fit(train[mm.FEATURES], train["x3"] * 2.0)
+    mloop.register_model("reg", model, training_data=train[mm.FEATURES], metrics={"rmse": 0.01})
+    data = mm.frame(600, seed=9)
+    predicted = model.predict(data[mm.FEATURES])
+    truth = data["x3"].to_numpy() * 2.0 + np.random.default_rng(0).normal(0.0, 0.5, 600)
+    with PredictionLogger(spill_rows=300) as logger:
+        for first in (0, 300):
+            logger.log(PredictionBatch(request_ids=[f"r{i}" for i in range(first, first + 300)], model="reg",
+                                       version=1, inputs=data[mm.FEATURES].iloc[first:first + 300],
+                                       outputs={"prediction": predicted[first:first + 300]}, time=mm.START))
+            logger.flush()
+    mloop.log_labels(pd.DataFrame({"request_id": [f"r{i}" for i in range(600)], "label": truth}))
+
+    result = kind_function("performance")(Monitor(name="perf", kind="performance", model="reg"), get_workspace(),
+                                          mm.START, END)
+
+    assert result.values["metric"] == "rmse"
+    assert result.value == pytest.approx(np.sqrt(np.mean((predicted - truth) ** 2)))
+    assert result.values["metrics"]["mae"] == pytest.approx(np.mean(np.abs(predicted - truth)))
+    assert result.status == "failed" and result.values["drop"] == pytest.approx(result.value - 0.01)

@@ -37,6 +37,7 @@ def test_a_shifted_score_distribution_drifts_against_the_first_window(sqlite_wor
     assert shifted.status == "failed" and shifted.values["drifted"] == ["probability_1"]
     assert shifted.value > 0.3 and "probability_1 (wasserstein/std" in shifted.summary
     assert filling.status == "no_data"
+    assert mm.stored_alike(shifted) and mm.stored_alike(filling)
 
 
 def test_reference_option_compares_with_the_same_window_earlier(sqlite_workspace: Path) -> None:

@@ -3,6 +3,7 @@ Enrichment.frame, then the logger with the entity keys), compared with the offli
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -66,6 +67,7 @@ def test_a_feature_changed_online_mismatches_alone(sqlite_workspace: Path) -> No
     assert features["amount_7d"]["mismatches"] == 0 and features["amount_ratio"]["mismatches"] == 0
     assert result.values["skewed"] == ["tx_7d"] and result.status == "failed" and result.value == 10 / 200
     assert result.summary.startswith("1 of 3 features differ online vs offline: tx_7d (5.0% of rows")
+    assert json.loads(json.dumps(result.values)) == result.values
 
 
 def test_no_skew_when_online_matches_offline(sqlite_workspace: Path) -> None:
