@@ -9,7 +9,9 @@ entity frame of (entity keys, request fields, event_timestamp = request time)), 
 comparisons. Per feature: the mismatch rate (a number differs by more than `options.tolerance`,
 default 1e-6 relative plus 1e-9 absolute; anything else differs at all; or one side is missing),
 and the mean and max absolute difference of numbers present on both sides. Value: the worst
-feature's mismatch rate; the monitor fails above `threshold` (default 0.01).
+feature's mismatch rate; the monitor fails above `threshold` (default 0.01). A request that
+carried a feature's value itself (a what-if: request fields win over online values) counts as a
+mismatch of that feature, as it should: the model saw a value training would not have.
 """
 
 from __future__ import annotations
