@@ -148,13 +148,19 @@ def hand_written_drift(files: list[str], profile: Any, start: Any, end: Any) -> 
 
 
 def strip_typed_columns(files: list[str]) -> None:
-    """Rewrite the segments as they were written before typed columns (JSON text only)."""
+    """Rewrite the segments as they were written before typed columns: JSON text only."""
+    import duckdb
     import pyarrow.parquet as pq
 
-    from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
+    from mloop.serving.prediction_segments import segment_rows_sql
 
     for path in files:
-        table = pq.read_table(path, columns=list(PREDICTION_COLUMNS)).replace_schema_metadata(None)
+        sql, params = segment_rows_sql([path])
+        connection = duckdb.connect()
+        try:
+            table = connection.sql(f"SELECT * FROM ({sql})", params=params).to_arrow_table()
+        finally:
+            connection.close()
         pq.write_table(table, path, compression="zstd")
 
 

@@ -15,6 +15,7 @@ from mloop.monitoring.logged import columns_of, logged_predictions
 from mloop.monitoring.model import Monitor
 from mloop.serving.prediction_batch import TYPED_KEY, PredictionBatch
 from mloop.serving.prediction_log import PredictionLogger
+from mloop.serving.prediction_segments import segment_rows_sql
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 from mloop.stores.workspace import get_workspace
 
@@ -30,7 +31,7 @@ def test_typed_json_only_segments_and_database_rows_read_alike(sqlite_workspace:
     assert typed_file.schema.metadata[TYPED_KEY] == b"1" and "input.x0" in typed_file.column_names
     mm.log(version, mm.frame(800, seed=2), batch=400, spill_rows=800, start=mm.START + timedelta(minutes=30))
     old = [s for s in workspace.predictions.segments(model="clf") if s.path != first.path][0]
-    pq.write_table(pq.read_table(old.path, columns=list(PREDICTION_COLUMNS)).replace_schema_metadata(None), old.path)
+    _as_json_only(old.path)
 
     table = logged_predictions(Monitor(name="m", kind="data_drift", model="clf"), workspace, mm.START, END,
                                parts=("inputs", "outputs"))
@@ -44,6 +45,17 @@ def test_typed_json_only_segments_and_database_rows_read_alike(sqlite_workspace:
         assert np.array_equal(got[f"input.{name}"].to_numpy(), expected[f"input.{name}"].to_numpy())
     assert (got["input.country"] == expected["input.country"]).all()
     assert np.array_equal(got["output.probability_1"].to_numpy(), expected["probability_1"].to_numpy())
+
+
+def _as_json_only(path: str) -> None:
+    """Rewrite a typed segment as segments were written before typed columns: JSON text only."""
+    import duckdb
+
+    sql, params = segment_rows_sql([path])
+    table = duckdb.connect().sql(f"SELECT * FROM ({sql})", params=params).to_arrow_table()
+    assert table.column_names == list(PREDICTION_COLUMNS) and table["inputs"].null_count == 0
+    pq.write_table(table, path)
+    assert TYPED_KEY not in (pq.read_schema(path).metadata or {})
 
 
 def test_the_window_is_half_open_and_leaves_shadow_answers_out(sqlite_workspace: Path) -> None:

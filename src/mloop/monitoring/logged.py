@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError
-from mloop.serving.prediction_batch import TYPED_KEY, TYPED_PREFIXES, prediction_schema
+from mloop.serving.prediction_batch import TYPED_PREFIXES, prediction_schema
+from mloop.serving.prediction_segments import split_segments, typed_fields
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def logged_predictions(monitor: Monitor, workspace: Workspace, start: datetime, 
     if missing is not None:
         raise NotFoundError(f"prediction log file {missing} is missing; it was written on the machine that served "
                             "the predictions: copy it back to that path, or run the monitor there")
-    typed, legacy = _split(files)
+    typed, legacy = split_segments(files)
     where, params = _filters(monitor.model, version, monitor.deployment, start, end)
     connection = duckdb_module().connect()
     try:
@@ -63,7 +64,7 @@ def logged_predictions(monitor: Monitor, workspace: Workspace, start: datetime, 
         queries: list[str] = []
         arguments: list[Any] = []
         if typed:
-            names = [n for n in _typed_names(typed) if any(n.startswith(TYPED_PREFIXES[p]) for p in parts)]
+            names = [n for n in typed_fields(typed) if any(n.startswith(TYPED_PREFIXES[p]) for p in parts)]
             columns = ", ".join(_quote(n) for n in (*leading, *names))
             queries.append(f"SELECT {columns} FROM read_parquet(?, union_by_name = true) {where}")
             arguments += [typed, *params]
@@ -75,26 +76,6 @@ def logged_predictions(monitor: Monitor, workspace: Workspace, start: datetime, 
         return connection.sql(f"SELECT * FROM ({union})", params=arguments).to_arrow_table()
     finally:
         connection.close()
-
-
-def _split(files: list[str]) -> tuple[list[str], list[str]]:
-    import pyarrow.parquet as pq
-
-    typed: list[str] = []
-    legacy: list[str] = []
-    for path in files:
-        metadata = pq.read_schema(path).metadata or {}
-        (typed if metadata.get(TYPED_KEY) == b"1" else legacy).append(path)
-    return typed, legacy
-
-
-def _typed_names(files: list[str]) -> list[str]:
-    import pyarrow.parquet as pq
-
-    names: dict[str, None] = {}
-    for path in files:
-        names.update(dict.fromkeys(pq.read_schema(path).names[len(PREDICTION_COLUMNS):]))
-    return list(names)
 
 
 def _filters(model: str, version: int | None, deployment: str | None, start: datetime,

@@ -5,11 +5,12 @@ buffer); the logger's writer thread turns a flush's batches into one table: batc
 same input columns and output shapes are concatenated column by column into Arrow and
 JSON-encoded by one DuckDB statement per group, never a Python loop per row.
 
-A flush large enough to be spilled to Parquet also keeps its values as typed columns
-(`input.<name>`, `output.<name>`, `entity.<key>`) beside the JSON text: reading a few columns of
-a million logged rows then costs a column scan instead of a JSON parse per row (seconds -> tens
-of ms; see benchmarks/bench_monitoring.py). Files written so carry TYPED_KEY in their schema
-metadata; readers of older files, and of the database rows, expand the JSON.
+A flush large enough to be spilled to Parquet keeps its values as typed columns instead
+(`input.<name>`, `output.<name>`, `entity.<key>`; the JSON columns null): reading a few columns
+of a million logged rows then costs a column scan instead of a JSON parse per row (20 s -> 0.3 s
+for 1M × 20 inputs; see benchmarks/bench_monitoring.py), and the writer encodes no JSON. Files
+written so carry TYPED_KEY in their schema metadata; readers rebuild the JSON columns from them
+(prediction_segments), and read older files and the database rows as they are.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class PredictionBatch:
 def encode_batches(batches: Sequence[PredictionBatch], connection: Any = None, *, typed: bool = False) -> pa.Table:
     """The batches as one table of PREDICTION_COLUMNS (see `prediction_schema`), JSON-encoded on
     `connection` (a DuckDB connection; opening one costs tens of ms, so a writer keeps its own).
-    With `typed`, the typed columns follow (when the groups' types can be lined up; else none).
+    With `typed`, inputs, outputs and entity keys are typed columns after those instead, their JSON
+    columns null (unless the groups' types cannot be lined up: then JSON as without).
     A malformed batch raises ValueError; check batches one by one with `check_batch`."""
     import pyarrow as pa
 
@@ -72,26 +74,31 @@ def encode_batches(batches: Sequence[PredictionBatch], connection: Any = None, *
     groups: dict[Any, list[PredictionBatch]] = {}
     for batch in batches:
         groups.setdefault(_shape(batch), []).append(batch)
-    own = connection is None
+    prepared = [_prepare(group) for group in groups.values()]
+    values = _typed_values([part for _, part in prepared]) if typed else None
+    own = connection is None and values is None
     connection = duckdb_module().connect() if own else connection
     try:
-        encoded = [_encode_group(group, connection) for group in groups.values()]
+        tables = [_assemble(columns, part, None if values is not None else connection) for columns, part in prepared]
     finally:
         if own:
             connection.close()
-    tables = [table for table, _ in encoded]
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    if typed:
-        parts = [values for _, values in encoded]
-        try:
-            values = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            return table  # one name, two types (a number here, text there): JSON only
-        if values.num_rows != table.num_rows:
-            return table
+    if values is not None:
         for name in values.column_names:
             table = table.append_column(name, values[name])
     return table
+
+
+def _typed_values(parts: list[pa.Table]) -> pa.Table | None:
+    """The groups' typed columns as one table (missing columns null); None when one name has two
+    types (a number here, text there): those batches are logged as JSON."""
+    import pyarrow as pa
+
+    try:
+        return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
 
 
 def prediction_schema() -> pa.Schema:
@@ -147,16 +154,14 @@ def _shape(batch: PredictionBatch) -> tuple[Any, ...]:
     return (_columns_of(batch.inputs), outputs, entity, tuple(batch.classes) if batch.classes is not None else None)
 
 
-def _encode_group(batches: list[PredictionBatch], connection: Any) -> tuple[pa.Table, pa.Table]:
-    """Batches of one shape: each column concatenated once, each JSON column encoded once; and
-    the same values as typed columns."""
+def _prepare(batches: list[PredictionBatch]) -> tuple[dict[str, Any], pa.Table]:
+    """Batches of one shape: the plain columns concatenated once, and inputs, outputs and entity
+    keys as one table of typed columns (named with TYPED_PREFIXES)."""
     import numpy as np
     import pyarrow as pa
 
     first = batches[0]
     sizes = np.array([len(b) for b in batches])
-    inputs, outputs = _table([b.inputs for b in batches]), _outputs_table(batches)
-    entities = _table([b.entity_keys for b in batches]) if first.entity_keys is not None else None
     columns: dict[str, Any] = {
         "request_id": [rid for b in batches for rid in b.request_ids],
         "time": _times(batches, sizes),
@@ -165,16 +170,32 @@ def _encode_group(batches: list[PredictionBatch], connection: Any) -> tuple[pa.T
         "deployment": np.repeat(np.array([b.deployment for b in batches], dtype=object), sizes),
         "role": np.repeat(np.array([b.role for b in batches], dtype=object), sizes),
         "training_fingerprint": np.repeat(np.array([b.training_fingerprint for b in batches], dtype=object), sizes),
-        "inputs": _json_rows(connection, inputs),
-        "outputs": _json_rows(connection, outputs),
         "latency_ms": _per_request([b.latency_ms for b in batches], sizes, np.float64),
-        "entity_key": (_json_rows(connection, entities) if entities is not None
-                       else pa.nulls(int(sizes.sum()), pa.string())),
     }
+    parts = {"inputs": _table([b.inputs for b in batches]), "outputs": _outputs_table(batches),
+             "entity_key": _table([b.entity_keys for b in batches]) if first.entity_keys is not None else None}
     typed = {f"{TYPED_PREFIXES[column]}{name}": part[name]
-             for column, part in (("inputs", inputs), ("outputs", outputs), ("entity_key", entities))
-             if part is not None for name in part.column_names}
-    return pa.table(columns, schema=prediction_schema()), pa.table(typed)
+             for column, part in parts.items() if part is not None for name in part.column_names}
+    rows = int(sizes.sum())
+    typed_table = pa.table(typed) if typed else pa.table({"_": pa.nulls(rows)}).drop_columns(["_"])
+    return columns, typed_table
+
+
+def _assemble(columns: dict[str, Any], typed: pa.Table, connection: Any) -> pa.Table:
+    """The PREDICTION_COLUMNS table of one group: its JSON columns encoded on `connection`, or
+    null (None: the values travel as typed columns)."""
+    import pyarrow as pa
+
+    rows = typed.num_rows
+    json: dict[str, Any] = {}
+    for column, prefix in TYPED_PREFIXES.items():
+        names = [name for name in typed.column_names if name.startswith(prefix)]
+        if connection is None or (column == "entity_key" and not names):
+            json[column] = pa.nulls(rows, pa.string())
+        else:
+            part = typed.select(names).rename_columns([name[len(prefix):] for name in names])
+            json[column] = _json_rows(connection, part)
+    return pa.table({**columns, **json}, schema=prediction_schema())
 
 
 def _table(parts: list[Any]) -> pa.Table:

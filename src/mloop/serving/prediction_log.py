@@ -257,7 +257,8 @@ class PredictionLogger:
 
     def _store_once(self, write: _Write) -> bool:
         table = write.table
-        if table.num_rows < self.spill_rows:
+        # a table with typed columns (a flush of spill size) holds its values there only
+        if table.num_rows < self.spill_rows and table.num_columns == len(PREDICTION_COLUMNS):
             self.workspace.predictions.add_predictions(table.select(list(PREDICTION_COLUMNS)).to_pydict())
             return False
         import pyarrow.compute as pc
