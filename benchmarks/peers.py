@@ -27,6 +27,8 @@ PACKAGES: dict[str, list[str]] = {
     # feature store peer (shared/PEERS.md): the duckdb offline store (through ibis) keeps entity rows
     # without an earlier feature row, as a left join should; the default file store drops them
     "feast": ["feast==0.*", "duckdb", "ibis-framework[duckdb]", "pandas", "pyarrow"],
+    # label-free performance estimation peer (CBPE)
+    "nannyml": ["nannyml==0.*", "statsmodels", "pyarrow"],  # its plots import statsmodels, not a dependency
 }
 
 

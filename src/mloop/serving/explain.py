@@ -133,6 +133,7 @@ def explain_prediction(request_id: str, *, workspace: Workspace | None = None) -
 
 def _from_segments(workspace: Workspace, request_id: str) -> PredictionRecord | None:
     from mloop.quality.inputs import duckdb_module
+    from mloop.serving.prediction_segments import segment_rows_sql
 
     files = [s.path for s in workspace.predictions.segments() if os.path.isfile(s.path)]
     if not files:
@@ -140,8 +141,9 @@ def _from_segments(workspace: Workspace, request_id: str) -> PredictionRecord | 
     connection = duckdb_module().connect()
     try:
         connection.execute("SET TimeZone = 'UTC'").fetchall()
-        table = connection.sql(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM read_parquet(?) "
-                               "WHERE request_id = ? LIMIT 1", params=[files, request_id]).to_arrow_table()
+        segments, params = segment_rows_sql(files)
+        table = connection.sql(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM ({segments}) WHERE request_id = ? "
+                               "LIMIT 1", params=[*params, request_id]).to_arrow_table()
     finally:
         connection.close()
     if table.num_rows == 0:

@@ -93,7 +93,7 @@ def _logged(workspace: Workspace, ids: list[str]) -> set[str]:
         connection = duckdb_module().connect()
         try:
             connection.register("wanted", pa.table({"request_id": pa.array(ids, pa.string())}))
-            rows = connection.execute("SELECT DISTINCT request_id FROM read_parquet(?) WHERE request_id IN "
+            rows = connection.execute("SELECT DISTINCT request_id FROM read_parquet(?, union_by_name = true) WHERE request_id IN "
                                       "(SELECT request_id FROM wanted)", [files]).fetchall()
         finally:
             connection.close()

@@ -33,7 +33,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.serving.prediction_batch import PredictionBatch, check_batch, encode_batches
+from mloop.serving.prediction_batch import TYPED_KEY, PredictionBatch, check_batch, encode_batches
+from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -227,7 +228,8 @@ class PredictionLogger:
                 from mloop.quality.inputs import duckdb_module
 
                 self._duckdb = duckdb_module().connect()
-            return encode_batches(good, self._duckdb)
+            # a flush that will be spilled keeps typed columns too (see prediction_batch)
+            return encode_batches(good, self._duckdb, typed=sum(len(b) for b in good) >= self.spill_rows)
         except Exception:
             _log.exception("prediction batches dropped: they could not be encoded")
             with self._lock:
@@ -255,8 +257,9 @@ class PredictionLogger:
 
     def _store_once(self, write: _Write) -> bool:
         table = write.table
-        if table.num_rows < self.spill_rows:
-            self.workspace.predictions.add_predictions(table.to_pydict())
+        # a table with typed columns (a flush of spill size) holds its values there only
+        if table.num_rows < self.spill_rows and table.num_columns == len(PREDICTION_COLUMNS):
+            self.workspace.predictions.add_predictions(table.select(list(PREDICTION_COLUMNS)).to_pydict())
             return False
         import pyarrow.compute as pc
 
@@ -280,6 +283,7 @@ class PredictionLogger:
         import pyarrow.parquet as pq
 
         day = pc.min(table["time"]).as_py().strftime("%Y-%m-%d")
+        table = _with_typed_marker(table)
         folder = self.folder / model.replace("/", "_") / f"date={day}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{uuid.uuid4().hex}.parquet"
@@ -299,6 +303,17 @@ class PredictionLogger:
             with self._lock:
                 self._counts["dropped"] += lost
             _log.error("prediction log: %d prediction(s) given up after repeated write failures", lost)
+
+
+def _with_typed_marker(table: pa.Table) -> pa.Table:
+    """The table without typed columns that hold only nulls here (another model's inputs), marked
+    as typed when it has typed columns: a reader then reads a missing one as null."""
+    extra = table.column_names[len(PREDICTION_COLUMNS):]
+    if not extra:
+        return table
+    empty = [name for name in extra if table[name].null_count == table.num_rows]
+    table = table.drop_columns(empty) if empty else table
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), TYPED_KEY: b"1"})
 
 
 def close_all() -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.serving.prediction_batch import prediction_schema
+from mloop.serving.prediction_segments import segment_rows_sql
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,10 +101,12 @@ def open_log(workspace: Workspace, window: Window) -> Any:
         connection.execute("SET TimeZone = 'UTC'").fetchall()
         connection.register("db_rows", pa.table(rows, schema=prediction_schema()))
         source = "SELECT * FROM db_rows"
-        if files:
-            source += " UNION ALL BY NAME SELECT * FROM read_parquet(?)"
+        segment_params: list[Any] = []
+        if files:  # typed segments get their JSON columns rebuilt (see prediction_segments)
+            segment_sql, segment_params = segment_rows_sql(files)
+            source += f" UNION ALL BY NAME {segment_sql}"
         where, params = _filters(window)
-        params = ([files] if files else []) + params
+        params = segment_params + params
         limit = f" LIMIT {window.limit}" if window.limit else ""
         connection.execute(f"CREATE TEMP TABLE picked AS SELECT * FROM ({source}) {where} "
                            f"ORDER BY time DESC, request_id{limit}", params).fetchall()

@@ -113,14 +113,20 @@ class SqlPredictionStore:
             self._db.execute_columns(conn, "add-labels", table.insert, table, values)
 
     def labels_of(self, request_ids: Sequence[str]) -> dict[str, str]:
-        labels = t.prediction_labels
         ids = list(dict.fromkeys(request_ids))
         found: dict[str, str] = {}
         with self._db.read() as conn:
+            # Plain driver SQL: SQLAlchemy's per-value work on IN lists cost ~1.4 µs an id (a
+            # monitor's window of a million predictions: seconds); the driver's is a tenth of it.
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            table = conn.dialect.identifier_preparer.format_table(t.prediction_labels)
+            statements: dict[int, str] = {}
             for start in range(0, len(ids), _CHUNK):
-                query = (sa.select(labels.c.request_id, labels.c.label)
-                         .where(labels.c.request_id.in_(ids[start:start + _CHUNK])).order_by(labels.c.id))
-                found.update((row[0], row[1]) for row in conn.execute(query))  # a later label replaces an earlier one
+                chunk = tuple(ids[start:start + _CHUNK])
+                sql = statements.get(len(chunk)) or statements.setdefault(
+                    len(chunk), f"SELECT request_id, label FROM {table} WHERE request_id IN "
+                                f"({', '.join([mark] * len(chunk))}) ORDER BY id")
+                found.update((row[0], row[1]) for row in conn.exec_driver_sql(sql, chunk))  # a later label wins
         return found
 
 

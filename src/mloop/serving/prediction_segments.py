@@ -1,0 +1,95 @@
+"""The Parquet segments of the prediction log, of two layouts: typed (inputs, outputs and entity
+keys as `input.<name>`, `output.<name>`, `entity.<key>` columns, the JSON columns null; marked
+with TYPED_KEY in the schema metadata) and JSON (older files: the JSON text only).
+
+    typed, json_only = split_segments(files)
+    sql, params = segment_rows_sql(files)   # PREDICTION_COLUMNS of every file, JSON rebuilt by DuckDB
+
+Readers that want a few typed columns read typed files directly (mloop.monitoring.logged);
+readers of whole rows (mloop.predictions, explain) get the JSON columns rebuilt here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mloop.serving.prediction_batch import TYPED_KEY, TYPED_PREFIXES
+from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def split_segments(files: list[str]) -> tuple[list[str], list[str]]:
+    """(typed files, JSON-only files), each in the given order (reads only the files' footers)."""
+    import pyarrow.parquet as pq
+
+    typed: list[str] = []
+    json_only: list[str] = []
+    for path in files:
+        metadata = pq.read_schema(path).metadata or {}
+        (typed if metadata.get(TYPED_KEY) == b"1" else json_only).append(path)
+    return typed, json_only
+
+
+def typed_fields(files: list[str]) -> dict[str, pa.DataType]:
+    """The typed columns of `files`, in first-seen order, with the type of their first file."""
+    import pyarrow.parquet as pq
+
+    fields: dict[str, pa.DataType] = {}
+    for path in files:
+        for field in pq.read_schema(path):
+            if field.name not in PREDICTION_COLUMNS:
+                fields.setdefault(field.name, field.type)
+    return fields
+
+
+def segment_rows_sql(files: list[str]) -> tuple[str, list[Any]]:
+    """A query of PREDICTION_COLUMNS over every file (none: no rows), and its parameters."""
+    typed, json_only = split_segments(files)
+    queries: list[str] = []
+    params: list[Any] = []
+    if json_only:
+        queries.append(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM read_parquet(?, union_by_name = true)")
+        params.append(json_only)
+    if typed:
+        fields = typed_fields(typed)
+        rebuilt = {column: _json_of(column, fields) for column in TYPED_PREFIXES}
+        select = [rebuilt.get(name, name) for name in PREDICTION_COLUMNS]
+        queries.append(f"SELECT {', '.join(select)} FROM read_parquet(?, union_by_name = true)")
+        params.append(typed)
+    if not queries:
+        return f"SELECT {', '.join(f'NULL AS {name}' for name in PREDICTION_COLUMNS)} WHERE false", []
+    return " UNION ALL BY NAME ".join(queries), params
+
+
+def _json_of(column: str, fields: dict[str, pa.DataType]) -> str:
+    """The JSON text of one JSON column rebuilt from its typed columns, as the writer encodes it
+    (NaN and infinities as null; entity keys null when the row has none)."""
+    prefix = TYPED_PREFIXES[column]
+    names = [name for name in fields if name.startswith(prefix)]
+    if not names:
+        return f"{'NULL' if column == 'entity_key' else quote_literal('{}')}::VARCHAR AS {column}"
+    packed = ", ".join(f"{quote(name[len(prefix):])} := {_finite(quote(name), fields[name])}" for name in names)
+    text = f"to_json(struct_pack({packed}))::VARCHAR"
+    if column == "entity_key":
+        text = f"CASE WHEN {' AND '.join(f'{quote(n)} IS NULL' for n in names)} THEN NULL ELSE {text} END"
+    return f"{text} AS {column}"
+
+
+def _finite(expression: str, kind: pa.DataType) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_floating(kind):
+        return f"CASE WHEN isfinite({expression}) THEN {expression} END"
+    if (pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind)) and pa.types.is_floating(kind.value_type):
+        return f"list_transform({expression}, lambda v: CASE WHEN isfinite(v) THEN v END)"
+    return expression
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
