@@ -1,4 +1,5 @@
-"""`mloop demo` is the README's first command: it must run the whole loop and say what it did."""
+"""`mloop demo` is the README's first command: it must close the whole loop, with real server and
+scheduler processes, and say what it did."""
 
 from __future__ import annotations
 
@@ -22,61 +23,67 @@ def stage(output: str, number: int) -> str:
     return output[start:end if end >= 0 else None]
 
 
-def test_demo_trains_blesses_refuses_a_worse_model_and_keeps_lineage(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_closes_the_loop_and_a_second_one_starts_afresh(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     clear_mloop_env(monkeypatch)
     monkeypatch.delenv("MLOOP_HOME", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "demo"
+
     result = CliRunner().invoke(app, ["demo", "--folder", str(folder)])
+
     assert result.exit_code == 0, result.output
-    assert "churn/1 is blessed" in result.output
-    assert "churn/2 is not blessed: val_auc" in result.output
-    assert f"was trained from {folder / 'data' / 'customers.parquet'}" in result.output
     assert Path.cwd() == tmp_path and "MLOOP_HOME" not in os.environ  # the demo leaves the process as it was
-    assert "6 step(s) executed, 0 reused from cache" in stage(result.output, 1)
-    assert "data: all 11 checks passed on 20,000 rows" in stage(result.output, 1)
-    drift = stage(result.output, 4)  # new customers (charges up 8%) vs the champion's training-data profile
-    assert "1 of 6 columns drifted (monthly_charges)" in drift
-    assert "Some columns drifted" in (folder / "drift-report.html").read_text()
+    assert "gate: fraud/1 is blessed" in stage(result.output, 2)
+    assert "serves fraud/1" in stage(result.output, 3)
+    assert "fraud-input-drift: PASSED" in stage(result.output, 5)  # normal traffic
+    drifted = stage(result.output, 6)
+    assert "fraud-input-drift: FAILED" in drifted and "amount (wasserstein/std" in drifted and "alert " in drifted
+    assert "gate: fraud/2 is blessed" in stage(result.output, 7)  # started by the scheduler, not by the demo
+    assert "fraud/1 → fraud/2" in stage(result.output, 8) and ": 0 failed" in stage(result.output, 8)
+    labels = stage(result.output, 9)
+    assert "fraud/1 on holiday traffic: AUC" in labels and "fraud/2 on holiday traffic: AUC" in labels
 
     monkeypatch.setenv("MLOOP_HOME", str(folder))
-    runs = mloop.list_runs(pipeline="churn-training")
-    assert [r.status for r in runs] == ["succeeded"] * 3
-    second = mloop.get_run(runs[1].id)
-    assert {s.node: s.status for s in second.steps} == {
-        "ingest": "cached", "data_validation": "cached", "split": "cached", "train": "cached", "evaluate": "cached",
-        "bless": "succeeded"}
-    champion = mloop.load_model("churn@champion")
-    assert champion.version.version == 1
-    third = mloop.get_run(runs[0].id)
-    assert third.step("ingest").status == "cached" and third.step("train").status == "succeeded"
+    assert mloop.model_aliases("fraud")["fraud"]["champion"] == 2
+    [fire] = mloop.trigger_fires("retrain-on-drift")  # the alert's trigger started the retraining run
+    assert fire.result == "succeeded" and mloop.get_run(fire.run_id).pipeline == "fraud-training"
+    alert = mloop.list_alerts(source="fraud-input-drift")[0]
+    assert alert.opened_at <= mloop.get_run(fire.run_id).created_at
+    [deployment] = mloop.list_deployments("fraud")
+    assert deployment.status == "stopped" and deployment.version == "fraud/2"  # the server followed the alias
+    assert mloop.list_schedulers(running_only=True) == []  # the demo stopped what it started
+    auc = {version: float(line.split("AUC ")[1].split()[0]) for version, line in
+           (("fraud/1", next(x for x in labels.splitlines() if "fraud/1 on holiday" in x)),
+            ("fraud/2", next(x for x in labels.splitlines() if "fraud/2 on holiday" in x)))}
+    assert auc["fraud/2"] > auc["fraud/1"] + 0.1  # retraining on fresh data won back what drift took
 
-
-def test_a_second_demo_says_what_ran_and_how_to_run_mloop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_mloop_env(monkeypatch)
-    monkeypatch.delenv("MLOOP_HOME", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(tmp_path)
-    folder = tmp_path / "demo"
-    assert CliRunner().invoke(app, ["demo", "--folder", str(folder)]).exit_code == 0
+    monkeypatch.delenv("MLOOP_HOME")
     mloop_env = {**os.environ, "PATH": os.environ.get("PATH", "")}
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # a shell where `mloop` is not on PATH
-
     again = CliRunner().invoke(app, ["demo", "--folder", str(folder)])
 
     assert again.exit_code == 0, again.output
-    first = stage(again.output, 1)
-    assert "every step executes" not in again.output
-    assert "1 step(s) executed, 5 reused from cache" in first  # only the gate runs again
+    assert "the previous demo's state was removed" in again.output and "gate: fraud/1 is blessed" in again.output
     lines = again.output.splitlines()
     cd = next(line.strip() for line in lines if line.strip().startswith("cd "))
     assert (tmp_path / shlex.split(cd)[1]).resolve() == folder
-    [listing] = [line.strip() for line in lines if line.strip().endswith(" runs list")]
-    assert not listing.startswith("mloop ")  # not on PATH: the printed command names the script itself
+    [command] = [line.strip() for line in lines if line.strip().endswith(" status")]
+    assert not command.startswith("mloop ")  # not on PATH: the printed command names the script itself
     assert "source " in lines[-1] and "activate" in lines[-1]
-    ran = subprocess.run(shlex.split(listing), cwd=folder, env=mloop_env, text=True, capture_output=True,
+    ran = subprocess.run(shlex.split(command), cwd=folder, env=mloop_env, text=True, capture_output=True,
                          timeout=120, check=False)
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.count("churn-training") == 6  # the printed command works, from the folder it says
+    assert "promoted (champion)" in ran.stdout  # the printed command works, from the folder it says
+
+
+def test_the_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_mloop_env(monkeypatch)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+
+    result = CliRunner().invoke(app, ["demo", "--folder", str(tmp_path / "mine")])
+
+    assert result.exit_code == 2 and "was not made by `mloop demo`" in result.output
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

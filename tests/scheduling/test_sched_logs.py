@@ -14,7 +14,8 @@ from mloop.core.logs import configure_logging
 
 def test_log_files_rotate_into_gzip_and_json_lines_carry_extra_fields(tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    logger = configure_logging("sched-test", level="info", json=True, folder=tmp_path, max_bytes=2000, backups=2)
+    logger = configure_logging("sched-test", level="info", json=True, folder=tmp_path, max_bytes=2000, backups=2,
+                               loggers=("mloop.sched-test",))
     try:
         logger.debug("not shown")
         for index in range(60):
@@ -35,8 +36,8 @@ def test_log_files_rotate_into_gzip_and_json_lines_carry_extra_fields(tmp_path: 
 
 
 def test_configuring_again_replaces_its_handlers(tmp_path: Path) -> None:
-    first = configure_logging("sched-again", folder=tmp_path)
-    second = configure_logging("sched-again", folder=tmp_path, level=logging.WARNING)
+    first = configure_logging("sched-again", folder=tmp_path, loggers=("mloop.sched-again",))
+    second = configure_logging("sched-again", folder=tmp_path, level=logging.WARNING, loggers=("mloop.sched-again",))
     try:
         assert first is second and len(second.handlers) == 2 and second.level == logging.WARNING
     finally:

@@ -1,54 +1,52 @@
-"""`mloop demo`: runs `mloop.demo.run_demo` and tells what each stage actually did."""
+"""`mloop demo`: runs the loop demo (mloop.demo.story) and tells each step as it happens."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from mloop.cli import render
-from mloop.cli.runs import print_run
 
 
-def print_start(console: Console, number: int, goal: str) -> None:
-    console.print()
-    console.print(f"[bold]{number}. {render.escape(goal)}[/]", soft_wrap=True)
+def run(console: Console, folder: Path) -> Any:
+    from mloop.demo.story import run_loop_demo
+
+    started = time.monotonic()
+    stages = [0]
+
+    def say(kind: str, text: str) -> None:
+        if kind == "stage":
+            stages[0] += 1
+            console.print(f"\n[bold]{stages[0]}. {render.escape(text)}[/]  [dim]{time.monotonic() - started:.0f} s[/]",
+                          soft_wrap=True)
+        else:
+            console.print(f"   {render.escape(text)}", soft_wrap=True)
+
+    alerts = logging.getLogger("mloop.alerts")  # the story tells its alerts itself
+    alerts.addHandler(logging.NullHandler())
+    previous, alerts.propagate = alerts.propagate, False
+    try:
+        demo = run_loop_demo(folder, say)
+    finally:
+        alerts.propagate = previous
+    print_result(console, demo, time.monotonic() - started)
+    return demo
 
 
-def print_stage(console: Console, stage: Any) -> None:
-    """What a stage did: the plan, steps executed and reused, the gate's verdict."""
-    if stage.plan is not None:
-        for item in stage.plan.steps:
-            console.print(f"  plan: {item.node:<10} {item.action:<7} {render.escape(item.reason)}", soft_wrap=True)
-    for run in stage.runs:
-        print_run(run)
-        executed = sum(1 for s in run.steps if s.status == "succeeded")
-        cached = sum(1 for s in run.steps if s.status == "cached")
-        console.print(f"{executed} step(s) executed, {cached} reused from cache")
-        console.print(f"data: {render.escape(run.output('data_validation.report').load().summary())}", soft_wrap=True)
-        console.print(f"metrics: {run.output('evaluate').load()}")
-        console.print(f"gate: {render.escape(str(run.output('bless').load()['summary']))}", soft_wrap=True)
-
-
-def print_result(console: Console, result: Any) -> None:
-    if result.drift is not None:
-        console.print(f"drift: {render.escape(result.drift.summary())}", soft_wrap=True)
-        console.print(f"report: {result.drift_report}", soft_wrap=True)
-    console.print()
-    console.print(f"[bold]{len(result.stages) + 2}. the champion and its lineage[/]")
-    best = ", ".join(f"{row['run_id']} (val_auc {row['metrics.val_auc']:.4f})" for row in result.best_runs)
-    console.print(f"serving churn@champion = version {result.champion_version}; best runs: {best}", soft_wrap=True)
-    for source, digest, size in result.data_sources:
-        console.print(f"model {result.model_id[:12]} was trained from {source} (sha256 {digest[:12]}, {size} bytes)",
-                      soft_wrap=True)
-    command, activate = mloop_command(result.folder)
-    console.print(f"\nstate is in {result.folder / '.mloop'}; try:", soft_wrap=True)
-    console.print(f"  cd {_shown(result.folder, Path.cwd())}", soft_wrap=True)
-    for args in ("runs list", "models show churn@champion", f"artifacts lineage {result.model_id[:12]}"):
+def print_result(console: Console, demo: Any, seconds: float) -> None:
+    command, activate = mloop_command(demo.folder)
+    console.print(f"\n[bold]the loop closed in {seconds:.0f} s.[/] state is in {demo.folder / '.mloop'}; look with:",
+                  soft_wrap=True)
+    console.print(f"  cd {_shown(demo.folder, Path.cwd())}", soft_wrap=True)
+    for args in ("status", "monitor results fraud-input-drift", "alerts list", "deployments",
+                 f"predictions explain {demo.example_request}", "models show fraud@champion", "schedule list"):
         console.print(f"  {command} {args}", soft_wrap=True)
     if activate:
         console.print(f"(mloop is not on your PATH: run it as above, or first: source {activate})", soft_wrap=True)

@@ -182,15 +182,11 @@ class RunProgress:
 def demo(
     folder: Annotated[Path, typer.Option(help="Where the demo keeps its data and state.")] = Path("mloop-demo"),
 ) -> None:
-    """Run the whole example loop on the embedded defaults (SQLite + local folder)."""
-    from mloop.cli.demo import print_result, print_stage, print_start
-    from mloop.demo import run_demo
+    """The whole loop on the embedded defaults: train, bless, serve, monitor, drift, alert, retrain,
+    promote, hot swap, labels — told as it happens."""
+    from mloop.cli.demo import run
 
-    if not (folder / "data" / "customers.parquet").exists():
-        console.print(f"generating {folder / 'data' / 'customers.parquet'} (20,000 customers)")
-    result = run_demo(folder, on_stage=lambda stage: print_stage(console, stage),
-                      on_start=lambda number, goal: print_start(console, number, goal))
-    print_result(console, result)
+    run(console, folder)
 
 
 def main() -> None:

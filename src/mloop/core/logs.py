@@ -32,17 +32,20 @@ _READABLE = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s
 
 
 def configure_logging(component: str, *, level: str | int = "INFO", to_file: bool = True, json: bool = False,
-                      folder: Path | None = None, max_bytes: int = 10 * 2**20, backups: int = 5) -> logging.Logger:
-    """Configure the logger `mloop.<component>`: records at `level` and above to stderr and, with
-    `to_file`, to `<folder>/<component>.log` (default folder: the project's `.mloop/logs`), rotated
-    at `max_bytes` into `backups` gzip files. Readable lines, or JSON objects with `json`.
-    Calling it again replaces the handlers it added."""
-    logger = logging.getLogger(f"mloop.{component}")
-    logger.setLevel(level.upper() if isinstance(level, str) else level)
-    logger.propagate = False
-    for handler in [h for h in logger.handlers if getattr(h, "_mloop", False)]:
-        logger.removeHandler(handler)
-        handler.close()
+                      folder: Path | None = None, max_bytes: int = 10 * 2**20, backups: int = 5,
+                      loggers: tuple[str, ...] = ("mloop",)) -> logging.Logger:
+    """Configure a process's logging (the scheduler, a server): records of `loggers` (default:
+    everything mloop logs) at `level` and above to stderr and, with `to_file`, to
+    `<folder>/<component>.log` (default folder: the project's `.mloop/logs`), rotated at
+    `max_bytes` into `backups` gzip files. Readable lines, or JSON objects with `json`. Returns
+    the first logger; calling it again replaces the handlers it added."""
+    chosen = [logging.getLogger(name) for name in loggers]
+    for logger in chosen:
+        logger.setLevel(level.upper() if isinstance(level, str) else level)
+        logger.propagate = False
+        for handler in [h for h in logger.handlers if getattr(h, "_mloop", False)]:
+            logger.removeHandler(handler)
+            handler.close()
     formatter = JsonFormatter() if json else _READABLE
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if to_file:
@@ -59,8 +62,9 @@ def configure_logging(component: str, *, level: str | int = "INFO", to_file: boo
     for handler in handlers:
         handler.setFormatter(formatter)
         handler._mloop = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    return logger
+        for logger in chosen:
+            logger.addHandler(handler)
+    return chosen[0]
 
 
 def _gz_name(name: str) -> str:

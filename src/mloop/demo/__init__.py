@@ -6,7 +6,7 @@ pipeline (validation, caching, the blessing gate) the README's scale-out section
 
 from __future__ import annotations
 
-from mloop.demo.churn import DemoResult, DemoStage, churn_training, make_customers, run_demo
+from mloop.demo.churn import churn_training, make_customers
 from mloop.demo.workspace import demo_workspace
 
-__all__ = ["DemoResult", "DemoStage", "churn_training", "demo_workspace", "make_customers", "run_demo"]
+__all__ = ["churn_training", "demo_workspace", "make_customers"]

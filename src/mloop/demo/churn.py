@@ -1,24 +1,17 @@
-"""The first demo: a churn model trained by a real pipeline on embedded defaults, run as a user would.
+"""A churn model trained by a real pipeline: validation, a time-free split, training, evaluation
+and the blessing gate. The README's scale-out section runs it on Dask:
 
-`mloop demo` generates a customer table (scikit-learn's make_classification), then runs the
-pipeline three times: a first execution, which validates the data, registers the model,
-blesses it and makes it the champion; a fully cached rerun; and a rerun with a worse learning
-rate, which re-executes only what that parameter touches and whose model the blessing gate
-refuses, so the champion stays. Then a month of new customers is compared with the champion's
-stored training-data profile (drift, with an HTML report), and it ends with the champion's
-lineage back to the exact data file bytes.
+    python -c "from pathlib import Path; from mloop.demo import make_customers; make_customers(Path('data/customers.parquet'))"
+    mloop run mloop.demo:churn_training -p data=data/customers.parquet
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mloop
-from mloop import Data, Workspace, pipeline, step
-from mloop.demo.workspace import demo_workspace
+from mloop import Data, pipeline, step
 
 POPULATION = 25_000
 FEATURES = ["tenure_months", "monthly_charges", "support_calls", "usage_gb", "late_payments", "discount"]
@@ -118,100 +111,4 @@ def make_customers(path: Path, rows: int = 20_000, seed: int = 42, price_rise: f
     return path
 
 
-@dataclass
-class DemoStage:
-    """One stage of the demo: what it set out to show, and the runs it made."""
-
-    number: int
-    goal: str
-    runs: list[Any] = field(default_factory=list)
-    plan: Any = None
-
-    @property
-    def executed(self) -> int:
-        return sum(1 for run in self.runs for s in run.steps if s.status == "succeeded")
-
-    @property
-    def cached(self) -> int:
-        return sum(1 for run in self.runs for s in run.steps if s.status == "cached")
-
-
-@dataclass
-class DemoResult:
-    folder: Path
-    workspace: Workspace
-    generated_data: bool
-    stages: list[DemoStage]
-    champion_version: int
-    best_runs: list[dict[str, Any]]
-    model_id: str
-    #: the raw data files the champion's model was trained from: (path, sha256, size in bytes)
-    data_sources: list[tuple[str, str, int]]
-    #: new customers compared with the champion's training data, and the HTML report of it
-    drift: Any = None
-    drift_report: Path | None = None
-
-
-def run_demo(folder: Path, on_stage: Callable[[DemoStage], None] | None = None,
-             on_start: Callable[[int, str], None] | None = None,
-             on_progress: Callable[[str, str], None] | None = None) -> DemoResult:
-    """Run the demo in `folder` (created if needed). `on_start(number, goal)` is called as each
-    stage starts and `on_stage(stage)` as it ends, so a caller can show them as they happen;
-    `on_progress(node, status)` on every step change."""
-    folder = folder.resolve()
-    mloop.init_project(folder)
-    workspace = demo_workspace(folder)
-    data = folder / "data" / "customers.parquet"
-    generated = not data.exists()
-    if generated:
-        make_customers(data)
-    options: dict[str, Any] = {"workspace": workspace, "on_progress": on_progress, "data": str(data)}
-    stages: list[DemoStage] = []
-
-    def stage(goal: str, work: Callable[[], list[Any]]) -> DemoStage:
-        done = DemoStage(len(stages) + 1, goal)
-        if on_start is not None:
-            on_start(done.number, goal)
-        for item in work():
-            if isinstance(item, mloop.Plan):
-                done.plan = item
-            else:
-                done.runs.append(item)
-        stages.append(done)
-        if on_stage is not None:
-            on_stage(done)
-        return done
-
-    first = stage("train, evaluate and bless a churn model; a blessed model becomes the champion",
-                  lambda: [churn_training.run(**options)]).runs[0]
-    stage("the same inputs again: unchanged steps are reused from cache; the gate checks again",
-          lambda: [churn_training.run(**options)])
-    stage("plan, then run with learning_rate=0.02: the gate refuses a worse model",
-          lambda: [churn_training.plan(learning_rate=0.02, workspace=workspace, data=str(data)),
-                   churn_training.run(**options, learning_rate=0.02)])
-    champion = mloop.load_model("churn@champion", workspace=workspace)
-    drift, report = _new_customers(folder, workspace, on_start, len(stages) + 1)
-    best = mloop.search_runs("metrics.val_auc > 0.9", order_by="metrics.val_auc", descending=True, limit=3,
-                             workspace=workspace)
-    model = first.output("train")
-    sources = [(node.detail["source"], node.id, node.detail["size"]) for node in model.lineage().upstream
-               if node.kind == "artifact" and node.detail.get("kind") == "data"]
-    return DemoResult(folder, workspace, generated, stages, champion.version.version,
-                      best[["run_id", "metrics.val_auc"]].to_dict("records"), model.id, sources, drift, report)
-
-
-def _new_customers(folder: Path, workspace: Workspace, on_start: Callable[[int, str], None] | None,
-                   number: int) -> tuple[Any, Path]:
-    """A month later: new customers (charges up 8%) against the champion's training-data profile,
-    stored when the model was registered, so the training data is not read again."""
-    if on_start is not None:
-        on_start(number, "a month later: new customers compared with the champion's training data (drift)")
-    new = folder / "data" / "customers-next-month.parquet"
-    if not new.exists():
-        make_customers(new, rows=5_000, skip=20_000, price_rise=0.08)  # the same population, pricier
-    profile = mloop.training_profile("churn@champion", workspace=workspace)
-    drift = mloop.detect_drift(profile, str(new), columns=FEATURES)
-    return drift, mloop.write_report(drift, folder / "drift-report.html")
-
-
-__all__ = ["DemoResult", "DemoStage", "churn_training", "make_customers", "run_demo"]
+__all__ = ["churn_training", "make_customers"]

@@ -30,6 +30,8 @@ Say = Callable[[str, str], None]
 DRIFT_MONITOR = "fraud-input-drift"
 PERFORMANCE_MONITOR = "fraud-performance"
 ESTIMATE_MONITOR = "fraud-estimated-performance"
+#: the file that marks a folder as the demo's own (so a second demo may start it afresh)
+MARKER = ".mloop-demo"
 
 
 @dataclass
@@ -53,8 +55,11 @@ class LoopDemo:
 
 
 def run_loop_demo(folder: Path, say: Say) -> LoopDemo:
+    """Tell the story in `folder` (a new folder, or one an earlier demo made: started afresh)."""
     folder = folder.resolve()
+    _fresh(folder, say)
     mloop.init_project(folder)
+    (folder / MARKER).write_text("made by `mloop demo`; it starts afresh here each time\n")
     workspace = demo_workspace(folder)
     demo = LoopDemo(folder, workspace)
     processes: list[Any] = []
@@ -77,6 +82,27 @@ def run_loop_demo(folder: Path, say: Say) -> LoopDemo:
         for process in reversed(processes):
             process.stop()
     return demo
+
+
+def _fresh(folder: Path, say: Say) -> None:
+    """An earlier demo's state is removed; any other non-empty folder is refused."""
+    import shutil
+
+    from mloop.core.errors import ConfigError
+    from mloop.stores.workspace import reset_workspaces
+
+    if not folder.exists() or not any(folder.iterdir()):
+        return
+    if not (folder / MARKER).exists():
+        raise ConfigError(f"{folder} is not empty and was not made by `mloop demo`; choose another with --folder")
+    reset_workspaces()  # close the stores of an earlier demo in this process before removing them
+    for name in (".mloop", "data", "mloop.yaml"):
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    say("line", f"(starting afresh in {folder}: the previous demo's state was removed)")
 
 
 def _history(demo: LoopDemo, say: Say) -> None:
@@ -145,7 +171,7 @@ def _traffic(demo: LoopDemo, say: Say, server: Server, season: data.Season, coun
         alerts = mloop.list_alerts(status="open", source=DRIFT_MONITOR, workspace=demo.workspace)
         demo.alert = alerts[0] if alerts else None
         if demo.alert is not None:
-            say("line", f"alert {demo.alert.id} opened: {demo.alert.summary}")
+            say("line", f"alert {demo.alert.id} opened ({demo.alert.severity}); the trigger retrain-on-drift fires on it")
     return sent
 
 
@@ -168,10 +194,13 @@ def _retrain(demo: LoopDemo, say: Say, server: Server) -> None:
         while server.version() == demo.served[-1] and time.monotonic() - swap < 30:
             time.sleep(0.1)
         demo.served.append(server.version())
+        promoted = mloop.alias_history(project.MODEL, "champion", workspace=demo.workspace)[-1].changed_at
     finally:
         demo.failed_during_swap = traffic.stop()
-    say("line", f"{demo.served[0]} → {demo.served[-1]} {time.monotonic() - swap:.1f} s after the promotion; "
-                f"{traffic.sent:,} requests sent meanwhile, {demo.failed_during_swap} failed")
+    swaps = [e for e in mloop.get_deployment(server.deployment_id(), workspace=demo.workspace)[1] if e.kind == "swap"]
+    after = f" {(swaps[-1].time - promoted).total_seconds():.1f} s after the promotion" if swaps else ""
+    say("line", f"{demo.served[0]} → {demo.served[-1]}{after}; {traffic.sent:,} requests sent while the loop "
+                f"retrained, promoted and swapped: {demo.failed_during_swap} failed")
 
 
 def _triggered_run(workspace: Workspace, timeout: float = 180) -> str:
@@ -224,17 +253,17 @@ class _Background(threading.Thread):
     def __init__(self, url: str, nonce: str) -> None:
         super().__init__(daemon=True)
         self.url, self.nonce, self.sent, self.failed = url, nonce, 0, 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         seed = 100
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             burst = send(self.url, data.requests(40, "holiday", seed, self.nonce), concurrency=2, season="holiday")
             self.sent += len(burst.request_ids)
             self.failed += burst.errors
             seed += 1
 
     def stop(self) -> int:
-        self._stop.set()
+        self._halt.set()
         self.join(30)
         return self.failed

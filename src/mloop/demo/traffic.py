@@ -72,9 +72,16 @@ class Server:
         raise BackendError(f"the demo's server was not ready within {timeout:g} s; see {self.log}")
 
     def version(self) -> str:
+        return str(self._metadata()["version"])
+
+    def deployment_id(self) -> str:
+        return str(self._metadata()["deployment_id"])
+
+    def _metadata(self) -> dict[str, Any]:
         import httpx
 
-        return str(httpx.get(f"{self.url}/metadata", timeout=5).json()["version"])
+        found: dict[str, Any] = httpx.get(f"{self.url}/metadata", timeout=5).json()
+        return found
 
     def stop(self) -> None:
         _stop(self.process)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -84,6 +84,10 @@ def _run(monitor: Monitor, end: datetime, workspace: Workspace) -> MonitorResult
             logger.exception("monitor %s is broken", monitor.name)
         measurement = Measurement("failed", None, monitor.threshold, f"monitor is broken: {error}",
                                   values={"error": error})
+    done = _act(monitor, measurement, workspace)
+    if done:
+        measurement = replace(measurement, summary=f"{measurement.summary}; {done}",
+                              values={**measurement.values, "action": done})
     result = MonitorResult(id=new_id(), monitor=monitor.name, kind=monitor.kind, time=end, window_start=start,
                            window_end=end, status=measurement.status, value=measurement.value,
                            threshold=measurement.threshold, summary=measurement.summary,
@@ -93,6 +97,15 @@ def _run(monitor: Monitor, end: datetime, workspace: Workspace) -> MonitorResult
     _update_alert(monitor, result, error, workspace)
     _deliver_now(workspace, max(end, utcnow()))
     return result
+
+
+def _act(monitor: Monitor, measurement: Measurement, workspace: Workspace) -> str | None:
+    from mloop.monitoring.actions import act
+
+    try:
+        return act(monitor, measurement, workspace)
+    except MloopError as exc:  # e.g. nothing to roll back to: said in the result and its alert
+        return f"could not act: {exc}"
 
 
 def _update_alert(monitor: Monitor, result: MonitorResult, error: str | None, workspace: Workspace) -> None:

@@ -26,6 +26,9 @@ def check_serving_extra() -> None:
         raise ConfigError(f"serving needs {exc.name}; install it with: pip install 'mloop[serve]'") from None
 
 
+SERVER_LOGGERS = ("mloop", "uvicorn", "uvicorn.error")
+
+
 def serve(model_ref: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
           options: ServeOptions | None = None, log_level: str = "info") -> None:
     """Serve `model_ref` over HTTP until interrupted. Unknown models or aliases, a bad option or a
@@ -58,9 +61,14 @@ def serve(model_ref: str, *, host: str = "127.0.0.1", port: int = 8080, workers:
     # uvicorn stops gracefully on SIGTERM, then raises the signal again with the handler found
     # at start: this one ends the process through `finally`, so the deployment is recorded stopped
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    from mloop.core.logs import configure_logging
+
+    # mloop's and uvicorn's records, one format, to stderr and .mloop/logs/server.log (rotated, gzip)
+    configure_logging("server", level=log_level, loggers=SERVER_LOGGERS)
     try:
         _run(uvicorn, model_ref, options, workers, {"host": host, "port": port, "log_level": log_level,
-                                                    "access_log": False, "timeout_graceful_shutdown": 10})
+                                                    "log_config": None, "access_log": False,
+                                                    "timeout_graceful_shutdown": 10})
     finally:
         signal.signal(signal.SIGTERM, previous)
         stop_deployment(deployment_id)
@@ -83,8 +91,12 @@ def _run(uvicorn: Any, model_ref: str, options: ServeOptions, workers: int, sett
 
 
 def app_from_environment() -> Any:
-    """The app of one worker process, from the settings `serve` left in the environment."""
+    """The app of one worker process, from the settings `serve` left in the environment (its logs
+    go to stderr: one file rotated by several processes would lose lines)."""
+    from mloop.core.logs import configure_logging
     from mloop.serving.app import create_app
+
+    configure_logging("server", to_file=False, loggers=SERVER_LOGGERS)
 
     config = json.loads(os.environ[_CONFIG_ENV])
     fields = dict(config["options"])

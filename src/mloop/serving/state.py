@@ -176,6 +176,7 @@ class ServingState:
                              "training_fingerprint": slot.model.fingerprint} for slot in self.router.slots}
         return {
             "model": self.router.name, "follows": self.ref, "version": primary.ref,
+            "deployment_id": self.options.deployment_id,
             "versions": roles, "signature": signature.to_dict() if signature else None,
             "lineage": primary.version.lineage, "training_fingerprint": primary.fingerprint,
             "batching": {"enabled": self.options.batching.enabled,
