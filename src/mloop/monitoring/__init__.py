@@ -22,6 +22,7 @@ from mloop.monitoring.definitions import (
     resume_monitor,
 )
 from mloop.monitoring.delivery import deliver_pending, list_deliveries
+from mloop.monitoring.gate_alerts import watch_blessings
 from mloop.monitoring.model import Measurement, Monitor, MonitorResult
 from mloop.monitoring.registry_events import collect_registry_events
 from mloop.monitoring.runner import latest_results, monitor_results, run_monitor, run_monitors
@@ -33,4 +34,4 @@ __all__ = ["Alert", "ApplyResult", "Measurement", "Monitor", "MonitorResult", "W
            "apply_monitors", "collect_registry_events", "delete_monitor", "deliver_pending", "get_alert",
            "get_monitor", "latest_results", "list_alerts", "list_deliveries", "list_monitors", "list_webhooks",
            "monitor_results", "next_run", "pause_monitor", "raise_alert", "remove_webhook", "resolve_alert",
-           "resume_monitor", "run_monitor", "run_monitors", "Status", "status"]
+           "resume_monitor", "run_monitor", "run_monitors", "Status", "status", "watch_blessings"]

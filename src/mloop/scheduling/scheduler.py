@@ -34,7 +34,7 @@ from mloop.stores.workspace import Workspace
 
 HOST = socket.gethostname()
 #: functions called as function(workspace) on every tick, "module:function"; e.g. alert delivery
-TICK_HOOKS: list[str] = ["mloop.monitoring:deliver_pending"]
+TICK_HOOKS: list[str] = ["mloop.monitoring:watch_blessings", "mloop.monitoring:deliver_pending"]
 #: how often a scheduler writes its heartbeat
 BEAT_EVERY = timedelta(seconds=5)
 #: how often it looks for runs other schedulers started and did not see end (they stopped first)
