@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from mloop.core.errors import ValidationError
 from mloop.monitoring.kinds import scores
 from mloop.monitoring.kinds.performance import MIN_LABELS, realized
 from mloop.monitoring.kinds.verdicts import drop_of, newest_version, no_data, recorded_metric
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from mloop.stores.workspace import Workspace
 
 DEFAULT_THRESHOLD = 0.05
+#: the metrics CBPE estimates (auc: binary classifiers only)
+ESTIMATED = ("auc", "accuracy")
 
 
 def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datetime) -> Measurement:
@@ -45,6 +48,9 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
     if len(classes) == 2:
         estimates["auc"] = scores.expected_auc(matrix[:, 1])
     metric = monitor.options.get("metric") or ("auc" if len(classes) == 2 else "accuracy")
+    if metric not in ESTIMATED:
+        raise ValidationError(f"monitor {monitor.name!r}: metric {metric!r} is not estimated without labels; "
+                              f"set options.metric to {' or '.join(ESTIMATED)}")
     value = estimates.get(metric)
     if value is None:
         return no_data(f"expected {metric} cannot be estimated from these probabilities", threshold,
