@@ -11,14 +11,13 @@ import numpy as np
 def auc(labels: Any, scores: Any) -> float | None:
     """ROC AUC of binary `labels` (bool) against `scores` (the Mann–Whitney U with mid-ranks for
     ties, as sklearn's roc_auc_score); None unless both classes are present."""
-    from scipy.stats import rankdata
-
     positive = np.asarray(labels, dtype=bool)
     n_positive = int(positive.sum())
     n_negative = len(positive) - n_positive
     if n_positive == 0 or n_negative == 0:
         return None
-    ranks = rankdata(np.asarray(scores, dtype=np.float64))
+    _, inverse, counts = np.unique(np.asarray(scores, dtype=np.float64), return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]  # 1-based mid-ranks
     return float((ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative))
 
 
