@@ -9,8 +9,9 @@
 the writer. A writer thread flushes the buffer every `flush_seconds`, or as soon as it holds
 `flush_rows` rows: a flush of fewer than `spill_rows` rows is one INSERT statement into the
 metadata database; a larger one is one Parquet file per model under `folder` (its values as typed
-columns, see prediction_batch; temp file + rename), recorded as a segment row. A failing database is retried, counted in `stats.errors` and
-retried again at the next flush; it never raises into the caller. Only past `max_buffer_rows`
+columns, see prediction_batch; temp file + rename), recorded as a segment row. A failing
+database is retried, counted in `stats.errors` and retried again at the next flush; it never
+raises into the caller. Only past `max_buffer_rows`
 rows held for retry are the oldest given up (counted in `stats.dropped`).
 
 Parquet files go to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`), also
