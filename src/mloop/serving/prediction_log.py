@@ -11,8 +11,8 @@ the writer. A writer thread flushes the buffer every `flush_seconds`, or as soon
 metadata database; a larger one is one Parquet file per model under `folder` (its values as typed
 columns, see prediction_batch; temp file + rename), recorded as a segment row. A failing
 database is retried, counted in `stats.errors` and retried again at the next flush; it never
-raises into the caller. Only past `max_buffer_rows`
-rows held for retry are the oldest given up (counted in `stats.dropped`).
+raises into the caller. Only past `max_buffer_rows` rows held for retry are the oldest given up
+(counted in `stats.dropped`).
 
 Parquet files go to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`), also
 when artifacts live on S3: readers on another machine need that folder (or its copy) to see them.
