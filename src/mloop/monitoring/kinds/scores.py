@@ -47,6 +47,15 @@ def expected_accuracy(probabilities: Any) -> float | None:
     return float(matrix.max(axis=1).mean()) if len(matrix) else None
 
 
+def expected_accuracy_of(probabilities: Any, predicted: Any) -> float | None:
+    """Accuracy expected from calibrated class probabilities (rows x classes) when the class
+    predicted is `predicted` (column indexes): the mean probability of the predicted class."""
+    matrix = np.asarray(probabilities, dtype=np.float64)
+    if not len(matrix):
+        return None
+    return float(matrix[np.arange(len(matrix)), np.asarray(predicted)].mean())
+
+
 def regression(labels: Any, predictions: Any) -> dict[str, float]:
     error = np.asarray(predictions, dtype=np.float64) - np.asarray(labels, dtype=np.float64)
     return {"rmse": float(np.sqrt(np.mean(error ** 2))), "mae": float(np.mean(np.abs(error)))}
