@@ -112,7 +112,7 @@ def mloop_profile(version: Any) -> Any:
 def read_only(monitor: Any, workspace: Any, start: Any, end: Any) -> int:
     from mloop.monitoring.logged import logged_predictions
 
-    return logged_predictions(monitor, workspace, start, end, parts=("inputs",)).num_rows
+    return logged_predictions(monitor, workspace, start, end, parts=("inputs",), leading=("version",)).num_rows
 
 
 def hand_written_drift(files: list[str], profile: Any, start: Any, end: Any) -> list[str]:

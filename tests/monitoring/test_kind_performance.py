@@ -119,3 +119,31 @@ def test_regressor_rmse_and_mae_and_a_rise_in_error_fails(sqlite_workspace: Path
     assert result.value == pytest.approx(np.sqrt(np.mean((predicted - truth) ** 2)))
     assert result.values["metrics"]["mae"] == pytest.approx(np.mean(np.abs(predicted - truth)))
     assert result.status == "failed" and result.values["drop"] == pytest.approx(result.value - 0.01)
+
+
+def test_calibrating_on_earlier_labels_corrects_an_overconfident_model(sqlite_workspace: Path) -> None:
+    version = mm.register()
+    true_before, labels_before = _calibrated(3000, seed=2, spread=1.0)
+    true_now, labels_now = _calibrated(3000, seed=3, spread=1.0)
+
+    def overconfident(p: np.ndarray) -> np.ndarray:  # the same ranking, pushed towards 0 and 1
+        logit = np.log(p[:, 1] / p[:, 0]) * 3.0
+        q = 1.0 / (1.0 + np.exp(-logit))
+        return np.c_[1 - q, q]
+
+    earlier = mm.log(version, mm.frame(3000, seed=1), probabilities=overconfident(true_before))
+    mloop.log_labels(pd.DataFrame({"request_id": earlier, "label": labels_before}))
+    mm.log(version, mm.frame(3000, seed=2), probabilities=overconfident(true_now), start=END)
+    window = (END, END + timedelta(hours=1))
+    realized = roc_auc_score(labels_now, true_now[:, 1])
+    evaluate = kind_function("estimated_performance")
+
+    plain = evaluate(Monitor(name="cbpe", kind="estimated_performance", model="clf"), get_workspace(), *window)
+    calibrated = evaluate(Monitor(name="cbpe", kind="estimated_performance", model="clf",
+                                  options={"calibrate": True}), get_workspace(), *window)
+
+    assert abs(plain.value - realized) > 0.05  # taken at its word, the overconfident model looks better
+    assert calibrated.value == pytest.approx(realized, abs=0.02)
+    assert calibrated.values["estimates"]["accuracy"] == pytest.approx(
+        np.mean(true_now.argmax(axis=1) == labels_now), abs=0.02)
+    assert "calibrated on 3000 labelled predictions before the window" in calibrated.summary

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from mloop.stores.workspace import Workspace
 
 LEADING = ("request_id", "time", "version", "role", "deployment", "training_fingerprint")
-PARTS = tuple(TYPED_PREFIXES)  # "inputs", "outputs", "entity_key"
 #: JSON types as DuckDB infers them -> the column's type (null-only fields read as text)
 _TYPES = {"NULL": "VARCHAR", "UBIGINT": "BIGINT", "JSON": "VARCHAR"}
 

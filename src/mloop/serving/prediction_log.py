@@ -8,10 +8,11 @@
 `log` appends the batch to an in-memory buffer and returns: no encoding, no I/O, no waiting on
 the writer. A writer thread flushes the buffer every `flush_seconds`, or as soon as it holds
 `flush_rows` rows: a flush of fewer than `spill_rows` rows is one INSERT statement into the
-metadata database; a larger one is one Parquet file per model under `folder` (temp file +
-rename), recorded as a segment row. A failing database is retried, counted in `stats.errors` and
-retried again at the next flush; it never raises into the caller. Only past `max_buffer_rows`
-rows held for retry are the oldest given up (counted in `stats.dropped`).
+metadata database; a larger one is one Parquet file per model under `folder` (its values as typed
+columns, see prediction_batch; temp file + rename), recorded as a segment row. A failing
+database is retried, counted in `stats.errors` and retried again at the next flush; it never
+raises into the caller. Only past `max_buffer_rows` rows held for retry are the oldest given up
+(counted in `stats.dropped`).
 
 Parquet files go to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`), also
 when artifacts live on S3: readers on another machine need that folder (or its copy) to see them.
@@ -228,7 +229,7 @@ class PredictionLogger:
                 from mloop.quality.inputs import duckdb_module
 
                 self._duckdb = duckdb_module().connect()
-            # a flush that will be spilled keeps typed columns too (see prediction_batch)
+            # a flush that will be spilled keeps its values as typed columns (see prediction_batch)
             return encode_batches(good, self._duckdb, typed=sum(len(b) for b in good) >= self.spill_rows)
         except Exception:
             _log.exception("prediction batches dropped: they could not be encoded")

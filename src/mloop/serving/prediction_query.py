@@ -83,7 +83,9 @@ def check_limit(limit: int | None) -> int | None:
 
 
 def open_log(workspace: Workspace, window: Window) -> Any:
-    """A DuckDB connection whose table `picked` holds the predictions in `window`, newest first."""
+    """A DuckDB connection whose table `picked` holds the predictions in `window`, newest first:
+    PREDICTION_COLUMNS, then the typed columns of typed segments (their rows' `inputs` and
+    `outputs` null; `expanded` reads both)."""
     import pyarrow as pa
 
     from mloop.quality.inputs import duckdb_module
@@ -102,8 +104,8 @@ def open_log(workspace: Workspace, window: Window) -> Any:
         connection.register("db_rows", pa.table(rows, schema=prediction_schema()))
         source = "SELECT * FROM db_rows"
         segment_params: list[Any] = []
-        if files:  # typed segments get their JSON columns rebuilt (see prediction_segments)
-            segment_sql, segment_params = segment_rows_sql(files)
+        if files:  # rows of typed segments keep their typed columns (see prediction_segments)
+            segment_sql, segment_params = segment_rows_sql(files, keep_typed=True)
             source += f" UNION ALL BY NAME {segment_sql}"
         where, params = _filters(window)
         params = segment_params + params
@@ -143,17 +145,26 @@ def attach_labels(connection: Any, workspace: Workspace) -> None:
 
 
 def expanded(connection: Any, with_labels: bool) -> Any:
-    """The picked rows with inputs, outputs, entity keys and labels as typed columns."""
+    """The picked rows with inputs, outputs, entity keys and labels as typed columns: the typed
+    columns of typed segments, else the JSON expanded."""
     structures = connection.execute(
         "SELECT json_group_structure(inputs::JSON), json_group_structure(outputs::JSON), "
         "json_group_structure(entity_key::JSON) FROM picked").fetchall()[0]
-    inputs, outputs, entities = (_structure(text) for text in structures)
+    picked = [row[0] for row in connection.execute("DESCRIBE picked").fetchall()]
     select = [quote_name(name) for name in LEADING]
-    select += [f"i.{quote_name(key)} AS {quote_name('input.' + key)}" for key in inputs]
-    select += [f"o.{quote_name(key)} AS {quote_name(key)}" for key in outputs]
-    select += [f"e.{quote_name(key)} AS {quote_name('entity.' + key)}" for key in entities]
-    source = (f"SELECT *, {_transform('inputs', inputs)} AS i, {_transform('outputs', outputs)} AS o, "
-              f"{_transform('entity_key', entities)} AS e FROM picked")
+    transforms = []
+    for (column, prefix, shown), text, alias in zip(
+            (("inputs", "input.", "input."), ("outputs", "output.", ""), ("entity_key", "entity.", "entity.")),
+            structures, ("i", "o", "e"), strict=True):
+        structure = _structure(text)
+        typed = {name[len(prefix):]: name for name in picked if name.startswith(prefix)}
+        transforms.append(f"{_transform(column, structure)} AS {alias}")
+        for key in dict.fromkeys([*typed, *structure]):
+            parts = ([f"p.{quote_name(typed[key])}"] if key in typed else []) + (
+                [f"p.{alias}.{quote_name(key)}"] if key in structure else [])
+            value = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+            select.append(f"{value} AS {quote_name(shown + key)}")
+    source = f"SELECT *, {', '.join(transforms)} FROM picked"
     join = ""
     if with_labels:
         label_type = connection.execute("SELECT json_group_structure(label::JSON) FROM labels").fetchall()[0][0]

@@ -6,7 +6,8 @@ with TYPED_KEY in the schema metadata) and JSON (older files: the JSON text only
     sql, params = segment_rows_sql(files)   # PREDICTION_COLUMNS of every file, JSON rebuilt by DuckDB
 
 Readers that want a few typed columns read typed files directly (mloop.monitoring.logged);
-readers of whole rows (mloop.predictions, explain) get the JSON columns rebuilt here.
+mloop.predictions reads the typed columns beside the JSON of other rows (`keep_typed`); explain
+gets the JSON columns rebuilt here.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def typed_fields(files: list[str]) -> dict[str, pa.DataType]:
     return fields
 
 
-def segment_rows_sql(files: list[str]) -> tuple[str, list[Any]]:
-    """A query of PREDICTION_COLUMNS over every file (none: no rows), and its parameters."""
+def segment_rows_sql(files: list[str], *, keep_typed: bool = False) -> tuple[str, list[Any]]:
+    """A query of PREDICTION_COLUMNS over every file (none: no rows), and its parameters. With
+    `keep_typed`, rows of typed files keep their typed columns and only `entity_key` is rebuilt
+    (their `inputs` and `outputs` stay null: the reader takes the typed columns instead)."""
     typed, json_only = split_segments(files)
     queries: list[str] = []
     params: list[Any] = []
@@ -54,8 +57,9 @@ def segment_rows_sql(files: list[str]) -> tuple[str, list[Any]]:
         params.append(json_only)
     if typed:
         fields = typed_fields(typed)
-        rebuilt = {column: _json_of(column, fields) for column in TYPED_PREFIXES}
+        rebuilt = {column: _json_of(column, fields) for column in (("entity_key",) if keep_typed else TYPED_PREFIXES)}
         select = [rebuilt.get(name, name) for name in PREDICTION_COLUMNS]
+        select += [quote(name) for name in fields] if keep_typed else []
         queries.append(f"SELECT {', '.join(select)} FROM read_parquet(?, union_by_name = true)")
         params.append(typed)
     if not queries:

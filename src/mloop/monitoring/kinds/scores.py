@@ -11,14 +11,13 @@ import numpy as np
 def auc(labels: Any, scores: Any) -> float | None:
     """ROC AUC of binary `labels` (bool) against `scores` (the Mann–Whitney U with mid-ranks for
     ties, as sklearn's roc_auc_score); None unless both classes are present."""
-    from scipy.stats import rankdata
-
     positive = np.asarray(labels, dtype=bool)
     n_positive = int(positive.sum())
     n_negative = len(positive) - n_positive
     if n_positive == 0 or n_negative == 0:
         return None
-    ranks = rankdata(np.asarray(scores, dtype=np.float64))
+    _, inverse, counts = np.unique(np.asarray(scores, dtype=np.float64), return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]  # 1-based mid-ranks
     return float((ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative))
 
 
@@ -46,6 +45,15 @@ def expected_accuracy(probabilities: Any) -> float | None:
     probability of the class predicted (the most probable)."""
     matrix = np.asarray(probabilities, dtype=np.float64)
     return float(matrix.max(axis=1).mean()) if len(matrix) else None
+
+
+def expected_accuracy_of(probabilities: Any, predicted: Any) -> float | None:
+    """Accuracy expected from calibrated class probabilities (rows x classes) when the class
+    predicted is `predicted` (column indexes): the mean probability of the predicted class."""
+    matrix = np.asarray(probabilities, dtype=np.float64)
+    if not len(matrix):
+        return None
+    return float(matrix[np.arange(len(matrix)), np.asarray(predicted)].mean())
 
 
 def regression(labels: Any, predictions: Any) -> dict[str, float]:
