@@ -147,3 +147,22 @@ def test_calibrating_on_earlier_labels_corrects_an_overconfident_model(sqlite_wo
     assert calibrated.values["estimates"]["accuracy"] == pytest.approx(
         np.mean(true_now.argmax(axis=1) == labels_now), abs=0.02)
     assert "calibrated on 3000 labelled predictions before the window" in calibrated.summary
+
+
+def test_a_window_across_a_promotion_judges_the_version_answering_last(workspace: Path) -> None:
+    first, second = mm.register(seed=0), mm.register(seed=1)
+    old, new = mm.frame(600, seed=3), mm.frame(600, seed=4)
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(size=600)  # the first version answered at random: its AUC is ~0.5
+    ids = mm.log(first, old, probabilities=np.c_[1 - noise, noise])
+    ids += mm.log(second, new, start=mm.START + timedelta(minutes=20))
+    mloop.log_labels(pd.DataFrame({"request_id": ids, "label": [*old["y"], *new["y"]]}))
+    monitor = Monitor(name="perf", kind="performance", model="clf")
+
+    result = kind_function("performance")(monitor, get_workspace(), mm.START, END)
+    estimated = kind_function("estimated_performance")(monitor, get_workspace(), mm.START, END)
+
+    proba = second.__dict__["estimator"].predict_proba(new[mm.FEATURES])[:, 1]
+    assert result.value == pytest.approx(roc_auc_score(new["y"], proba), abs=1e-12)  # the second version's rows only
+    assert result.status == "passed" and "of clf/2 (600 rows of other versions left out)" in result.summary
+    assert "of clf/2 (600 rows of other versions left out)" in estimated.summary

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError
+from mloop.quality.inputs import quote
 from mloop.serving.prediction_batch import TYPED_PREFIXES, prediction_schema
 from mloop.serving.prediction_segments import split_segments, typed_fields
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
@@ -64,7 +65,7 @@ def logged_predictions(monitor: Monitor, workspace: Workspace, start: datetime, 
         arguments: list[Any] = []
         if typed:
             names = [n for n in typed_fields(typed) if any(n.startswith(TYPED_PREFIXES[p]) for p in parts)]
-            columns = ", ".join(_quote(n) for n in (*leading, *names))
+            columns = ", ".join(quote(n) for n in (*leading, *names))
             queries.append(f"SELECT {columns} FROM read_parquet(?, union_by_name = true) {where}")
             arguments += [typed, *params]
         if rows["request_id"] or legacy:
@@ -100,12 +101,12 @@ def _expanded(connection: Any, rows: dict[str, list[Any]], legacy: list[str], wh
                        ([legacy] if legacy else []) + params).fetchall()
     structures = connection.execute("SELECT " + ", ".join(f"json_group_structure({part}::JSON)" for part in parts)
                                     + " FROM raw").fetchall()[0] if parts else ()
-    select, transforms = [_quote(name) for name in leading], ["*"]
+    select, transforms = [quote(name) for name in leading], ["*"]
     for index, (part, text) in enumerate(zip(parts, structures, strict=True)):
         structure = _structure(text)
         if structure:
             transforms.append(f"json_transform({part}, {_literal(json.dumps(structure))}) AS t{index}")
-            select += [f"t{index}.{_quote(key)} AS {_quote(TYPED_PREFIXES[part] + key)}" for key in structure]
+            select += [f"t{index}.{quote(key)} AS {quote(TYPED_PREFIXES[part] + key)}" for key in structure]
     return f"SELECT {', '.join(select)} FROM (SELECT {', '.join(transforms)} FROM raw)"
 
 
@@ -126,10 +127,6 @@ def columns_of(table: pa.Table, part: str) -> list[str]:
     """The names (without their prefix) of the typed columns of `part` in `table`."""
     prefix = TYPED_PREFIXES[part]
     return [name[len(prefix):] for name in table.column_names if name.startswith(prefix)]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:

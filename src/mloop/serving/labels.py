@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import ValidationError
+from mloop.quality.inputs import quote
 
 if TYPE_CHECKING:
     from mloop.quality.inputs import Dataset
@@ -68,11 +69,10 @@ def log_labels(data: Any, *, id_column: str = "request_id", label_column: str = 
 
 
 def _by_id(dataset: Dataset, workspace: Workspace, id_column: str, label_column: str) -> LabelsResult:
-    from mloop.serving.prediction_query import quote_name
 
-    table = dataset.query(f"SELECT CAST({quote_name(id_column)} AS VARCHAR) AS request_id, "
-                          f"to_json({quote_name(label_column)})::VARCHAR AS label FROM {dataset.table} "
-                          f"WHERE {quote_name(id_column)} IS NOT NULL AND {quote_name(label_column)} IS NOT NULL")
+    table = dataset.query(f"SELECT CAST({quote(id_column)} AS VARCHAR) AS request_id, "
+                          f"to_json({quote(label_column)})::VARCHAR AS label FROM {dataset.table} "
+                          f"WHERE {quote(id_column)} IS NOT NULL AND {quote(label_column)} IS NOT NULL")
     ids = table["request_id"].to_pylist()
     n = len(ids)
     workspace.predictions.add_labels({"request_id": ids, "entity_key": [None] * n, "event_time": [None] * n,
@@ -103,16 +103,16 @@ def _logged(workspace: Workspace, ids: list[str]) -> set[str]:
 
 def _by_entity(dataset: Dataset, workspace: Workspace, entity_columns: list[str], time_column: str,
                label_column: str, model: str | None) -> LabelsResult:
-    from mloop.serving.prediction_query import Window, open_log, quote_name
+    from mloop.serving.prediction_query import Window, open_log
 
-    keys = [f"CAST({quote_name(c)} AS VARCHAR) AS k{i}" for i, c in enumerate(entity_columns)]
-    pack = ", ".join(f"{quote_name(c)} := {quote_name(c)}" for c in entity_columns)
+    keys = [f"CAST({quote(c)} AS VARCHAR) AS k{i}" for i, c in enumerate(entity_columns)]
+    pack = ", ".join(f"{quote(c)} := {quote(c)}" for c in entity_columns)
     dataset.connection.execute("SET TimeZone = 'UTC'").fetchall()
     labels = dataset.query(
         f"SELECT row_number() OVER () AS label_row, {', '.join(keys)}, "
-        f"CAST({quote_name(time_column)} AS TIMESTAMPTZ) AS event_time, "
-        f"to_json(struct_pack({pack}))::VARCHAR AS entity_key, to_json({quote_name(label_column)})::VARCHAR AS label "
-        f"FROM {dataset.table} WHERE {quote_name(label_column)} IS NOT NULL AND {quote_name(time_column)} IS NOT NULL")
+        f"CAST({quote(time_column)} AS TIMESTAMPTZ) AS event_time, "
+        f"to_json(struct_pack({pack}))::VARCHAR AS entity_key, to_json({quote(label_column)})::VARCHAR AS label "
+        f"FROM {dataset.table} WHERE {quote(label_column)} IS NOT NULL AND {quote(time_column)} IS NOT NULL")
     if labels.num_rows == 0:
         return LabelsResult(0, 0, 0)
     until: datetime = max(labels["event_time"].to_pylist())

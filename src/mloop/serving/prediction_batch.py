@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mloop.quality.inputs import quote
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -251,7 +252,7 @@ def _json_rows(connection: Any, table: pa.Table) -> pa.Array:
 
     if table.num_columns == 0:
         return pa.array(["{}"] * table.num_rows, pa.string())
-    fields = ", ".join(f"{_quote(name)} := {_finite(_quote(name), kind)}"
+    fields = ", ".join(f"{quote(name)} := {finite_sql(quote(name), kind)}"
                        for name, kind in zip(table.column_names, table.schema.types, strict=True))
     connection.register("mloop_part", table)
     try:
@@ -261,7 +262,8 @@ def _json_rows(connection: Any, table: pa.Table) -> pa.Array:
     return result.column(0).combine_chunks()
 
 
-def _finite(expression: str, kind: pa.DataType) -> str:
+def finite_sql(expression: str, kind: pa.DataType) -> str:
+    """`expression` with NaN and infinities read as NULL (lists of floats element by element)."""
     import pyarrow as pa
 
     if pa.types.is_floating(kind):
@@ -270,9 +272,6 @@ def _finite(expression: str, kind: pa.DataType) -> str:
         return f"list_transform({expression}, lambda v: CASE WHEN isfinite(v) THEN v END)"
     return expression
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _times(batches: list[PredictionBatch], sizes: Any) -> Any:

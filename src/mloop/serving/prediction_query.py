@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError
+from mloop.quality.inputs import quote
 from mloop.serving.prediction_batch import prediction_schema
 from mloop.serving.prediction_segments import segment_rows_sql
 
@@ -151,19 +152,19 @@ def expanded(connection: Any, with_labels: bool) -> Any:
         "SELECT json_group_structure(inputs::JSON), json_group_structure(outputs::JSON), "
         "json_group_structure(entity_key::JSON) FROM picked").fetchall()[0]
     picked = [row[0] for row in connection.execute("DESCRIBE picked").fetchall()]
-    select = [quote_name(name) for name in LEADING]
+    select = [quote(name) for name in LEADING]
     transforms = []
     for (column, prefix, shown), text, alias in zip(
             (("inputs", "input.", "input."), ("outputs", "output.", ""), ("entity_key", "entity.", "entity.")),
             structures, ("i", "o", "e"), strict=True):
-        structure = _structure(text)
+        structure = structure_of(text)
         typed = {name[len(prefix):]: name for name in picked if name.startswith(prefix)}
         transforms.append(f"{_transform(column, structure)} AS {alias}")
         for key in dict.fromkeys([*typed, *structure]):
-            parts = ([f"p.{quote_name(typed[key])}"] if key in typed else []) + (
-                [f"p.{alias}.{quote_name(key)}"] if key in structure else [])
+            parts = ([f"p.{quote(typed[key])}"] if key in typed else []) + (
+                [f"p.{alias}.{quote(key)}"] if key in structure else [])
             value = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
-            select.append(f"{value} AS {quote_name(shown + key)}")
+            select.append(f"{value} AS {quote(shown + key)}")
     source = f"SELECT *, {', '.join(transforms)} FROM picked"
     join = ""
     if with_labels:
@@ -174,7 +175,8 @@ def expanded(connection: Any, with_labels: bool) -> Any:
     return connection.sql(f"SELECT {', '.join(select)} FROM ({source}) p{join} ORDER BY time DESC, request_id")
 
 
-def _structure(text: str | None) -> dict[str, Any]:
+def structure_of(text: str | None) -> dict[str, Any]:
+    """The types DuckDB inferred for a JSON object (from json_structure), as json_transform takes them."""
     if not text:
         return {}
     parsed = json.loads(text)
@@ -193,10 +195,6 @@ def _transform(column: str, structure: dict[str, Any]) -> str:
     if not structure:
         return "NULL"
     return f"json_transform({column}, {_literal(json.dumps(structure))})"
-
-
-def quote_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:

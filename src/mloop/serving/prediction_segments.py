@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mloop.serving.prediction_batch import TYPED_KEY, TYPED_PREFIXES
+from mloop.quality.inputs import quote
+from mloop.serving.prediction_batch import TYPED_KEY, TYPED_PREFIXES, finite_sql
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -74,25 +75,11 @@ def _json_of(column: str, fields: dict[str, pa.DataType]) -> str:
     names = [name for name in fields if name.startswith(prefix)]
     if not names:
         return f"{'NULL' if column == 'entity_key' else quote_literal('{}')}::VARCHAR AS {column}"
-    packed = ", ".join(f"{quote(name[len(prefix):])} := {_finite(quote(name), fields[name])}" for name in names)
+    packed = ", ".join(f"{quote(name[len(prefix):])} := {finite_sql(quote(name), fields[name])}" for name in names)
     text = f"to_json(struct_pack({packed}))::VARCHAR"
     if column == "entity_key":
         text = f"CASE WHEN {' AND '.join(f'{quote(n)} IS NULL' for n in names)} THEN NULL ELSE {text} END"
     return f"{text} AS {column}"
-
-
-def _finite(expression: str, kind: pa.DataType) -> str:
-    import pyarrow as pa
-
-    if pa.types.is_floating(kind):
-        return f"CASE WHEN isfinite({expression}) THEN {expression} END"
-    if (pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind)) and pa.types.is_floating(kind.value_type):
-        return f"list_transform({expression}, lambda v: CASE WHEN isfinite(v) THEN v END)"
-    return expression
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(text: str) -> str:

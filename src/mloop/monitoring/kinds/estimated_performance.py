@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from mloop.core.errors import ValidationError
 from mloop.monitoring.kinds import scores
 from mloop.monitoring.kinds.performance import MIN_LABELS, realized
-from mloop.monitoring.kinds.verdicts import drop_of, newest_version, no_data, recorded_metric
+from mloop.monitoring.kinds.verdicts import drop_of, newest_version, no_data, recorded_metric, serving_rows
 from mloop.monitoring.logged import class_probabilities, labels_for, logged_predictions
 from mloop.monitoring.model import Measurement, Monitor
 
@@ -40,9 +40,11 @@ ESTIMATED = ("auc", "accuracy")
 
 def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datetime) -> Measurement:
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",), leading=("request_id", "version"))
+    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",),
+                               leading=("request_id", "version", "time"))
     if table.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
+    table, left_out = serving_rows(table)
     classes, matrix = class_probabilities(table)
     if not classes:
         return no_data(f"{monitor.model} logged no class probabilities: performance is estimated for "
@@ -72,7 +74,7 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
         monitor.options.get("min_labels", MIN_LABELS)) else {}
     baseline, source = recorded_metric(version, metric)
     drop = drop_of(metric, value, baseline)
-    summary = f"estimated {metric} {value:.3f}"
+    summary = f"estimated {metric} {value:.3f} of {version.ref}{left_out}"
     if actual.get(metric) is not None:
         summary += f" (realized {actual[metric]:.3f} on {count} labels)"
     if drop is None:

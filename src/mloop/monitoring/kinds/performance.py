@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import ValidationError
 from mloop.monitoring.kinds import scores
-from mloop.monitoring.kinds.verdicts import drop_of, newest_version, no_data, recorded_metric
+from mloop.monitoring.kinds.verdicts import drop_of, newest_version, no_data, recorded_metric, serving_rows
 from mloop.monitoring.logged import class_probabilities, labels_for, logged_predictions
 from mloop.monitoring.model import Measurement, Monitor
 
@@ -29,9 +29,11 @@ MIN_LABELS = 30
 
 def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datetime) -> Measurement:
     threshold = DEFAULT_THRESHOLD if monitor.threshold is None else monitor.threshold
-    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",), leading=("request_id", "version"))
+    table = logged_predictions(monitor, workspace, start, end, parts=("outputs",),
+                               leading=("request_id", "version", "time"))
     if table.num_rows == 0:
         return no_data(f"no predictions of {monitor.model} logged in the window", threshold)
+    table, left_out = serving_rows(table)
     labels = labels_for(workspace, table)
     labelled = labels != None  # noqa: E711 (elementwise)
     count = int(labelled.sum())
@@ -51,11 +53,11 @@ def evaluate(monitor: Monitor, workspace: Workspace, start: datetime, end: datet
     version = newest_version(table, monitor.model or "", workspace)
     baseline, source = recorded_metric(version, metric)
     drop = drop_of(metric, value, baseline)
-    summary = f"{metric} {value:.3f} on {count} labelled predictions"
+    summary = f"{metric} {value:.3f} on {count} labelled predictions of {version.ref}{left_out}"
     if drop is None:
         summary += f"; {version.ref} recorded no {metric} to compare with (register it with metrics=...)"
     else:
-        summary += f" vs {baseline:.3f} at {source} of {version.ref}: {'drop' if drop > 0 else 'change'} {drop:+.3f}"
+        summary += f" vs {baseline:.3f} at {source}: {'drop' if drop > 0 else 'change'} {drop:+.3f}"
     failed = drop is not None and drop > threshold
     return Measurement(status="failed" if failed else "passed", value=value, threshold=threshold, summary=summary,
                        rows=table.num_rows, values={"metric": metric, "metrics": metrics, "labelled": count,

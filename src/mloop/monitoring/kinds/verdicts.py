@@ -68,6 +68,20 @@ def drop_of(metric: str, value: float, baseline: float | None) -> float | None:
     return value - baseline if metric in LOWER_IS_BETTER else baseline - value
 
 
+def serving_rows(table: Any) -> tuple[Any, str]:
+    """The rows of the version that answered last, and a note when others were left out: a window
+    across a promotion or a rollback holds two versions' rows, and performance is a version's own
+    (judged against that version's blessing), not a blend."""
+    import pyarrow.compute as pc
+
+    versions = pc.unique(table["version"])
+    if len(versions) < 2:
+        return table, ""
+    last = table.filter(pc.equal(table["time"], pc.max(table["time"])))["version"][0]
+    kept = table.filter(pc.equal(table["version"], last))
+    return kept, f" ({table.num_rows - kept.num_rows} rows of other versions left out)"
+
+
 def newest_version(table: Any, monitor_model: str, workspace: Any) -> ModelVersion:
     import pyarrow.compute as pc
 
