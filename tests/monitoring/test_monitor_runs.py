@@ -36,6 +36,7 @@ def test_apply_upserts_by_name_and_checks_every_monitor_first(workspace: Path) -
 
     bad = [
         (dict(kind="nope", model="fraud"), "unknown kind 'nope'"),
+        (dict(kind="data_drfit", model="fraud"), "unknown kind 'data_drfit'; did you mean 'data_drift'?"),
         (dict(kind="volume", model="fraud", window="soon"), "window must be a duration"),
         (dict(kind="volume", model="fraud", schedule="every day"), "is not a cron expression"),
         (dict(kind="volume"), "set model='NAME'"),

@@ -47,7 +47,11 @@ def check_monitor(monitor: Monitor) -> Monitor:
     if not isinstance(monitor.name, str) or not monitor.name.strip() or len(monitor.name) > 200:
         raise ValidationError(f"a monitor needs a name (text, 1-200 characters), not {monitor.name!r}")
     if monitor.kind not in KINDS:
-        raise ValidationError(f"{where}: unknown kind {monitor.kind!r}; use one of: {', '.join(sorted(KINDS))}")
+        import difflib
+
+        close = difflib.get_close_matches(str(monitor.kind), KINDS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValidationError(f"{where}: unknown kind {monitor.kind!r}; {hint}use one of: {', '.join(sorted(KINDS))}")
     monitor.window_length  # noqa: B018 - raises ValidationError naming the monitor
     if monitor.schedule is not None:
         check_schedule(monitor.schedule, where)
