@@ -14,6 +14,9 @@ database is retried, counted in `stats.errors` and retried again at the next flu
 raises into the caller. Only past `max_buffer_rows` rows held for retry are the oldest given up
 (counted in `stats.dropped`).
 
+The spilled files of a busy logger are merged every `compact_seconds` and at close (see
+prediction_compaction), so a long window is a few files, not one per flush.
+
 Parquet files go to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`), also
 when artifacts live on S3: readers on another machine need that folder (or its copy) to see them.
 """
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.serving.prediction_batch import TYPED_KEY, PredictionBatch, check_batch, encode_batches
+from mloop.serving.prediction_compaction import Compactor
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -69,12 +73,13 @@ class _Write:
 
     table: pa.Table
     files: dict[str, tuple[Path, str]] = field(default_factory=dict)  # model -> (file, segment id)
+    recorded: set[str] = field(default_factory=set)  # models whose segment row is written
 
 
 class PredictionLogger:
     def __init__(self, workspace: Workspace | None = None, *, flush_rows: int = 1024, flush_seconds: float = 1.0,
                  spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
-                 max_buffer_rows: int = 1_000_000) -> None:
+                 max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0) -> None:
         from mloop.core.errors import ValidationError
         from mloop.stores.workspace import get_workspace
 
@@ -99,6 +104,7 @@ class PredictionLogger:
         self._wake = threading.Event()
         self._closed = False
         self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
+        self._compactor = Compactor(self.workspace, every=compact_seconds)
         self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
         self._thread.start()
         _OPEN.add(self)
@@ -142,6 +148,7 @@ class PredictionLogger:
             time.sleep(RETRY_DELAYS[-1] if self._failed else 0)
             self.flush()
         with self._write_lock:
+            self._compactor.compact(final=True)
             if self._duckdb is not None:
                 self._duckdb.close()
                 self._duckdb = None
@@ -177,6 +184,9 @@ class PredictionLogger:
             closing = self._closed
             try:
                 self.flush()
+                if not closing and self._compactor.due():
+                    with self._write_lock:
+                        self._compactor.compact()
             except Exception:  # never let the writer die: the rows stay buffered, counted as an error
                 _log.exception("prediction logger: flush failed")
                 with self._lock:
@@ -271,12 +281,17 @@ class PredictionLogger:
             if model not in write.files:
                 part = table.filter(pc.equal(table["model"], model))
                 write.files[model] = (self._write_file(part, model), uuid.uuid4().hex)
+        typed = table.num_columns > len(PREDICTION_COLUMNS)
         for model, (path, segment_id) in write.files.items():
+            if model in write.recorded:
+                continue
             part = table.filter(pc.equal(table["model"], model))
             low, high = pc.min_max(part["time"]).values()
-            self.workspace.predictions.add_segment(PredictionSegment(
-                id=segment_id, path=str(path), rows=part.num_rows, min_time=low.as_py(), max_time=high.as_py(),
-                model=model, created_at=utcnow()))
+            segment = PredictionSegment(id=segment_id, path=str(path), rows=part.num_rows, min_time=low.as_py(),
+                                        max_time=high.as_py(), model=model, created_at=utcnow())
+            self.workspace.predictions.add_segment(segment)
+            self._compactor.add(segment, typed)
+            write.recorded.add(model)  # a retry of this write records only the others
         return True
 
     def _write_file(self, table: pa.Table, model: str) -> Path:
@@ -290,7 +305,7 @@ class PredictionLogger:
         path = folder / f"{uuid.uuid4().hex}.parquet"
         temporary = folder / f".{path.name}.{os.getpid()}.tmp"
         try:
-            pq.write_table(table, temporary, compression="zstd")
+            pq.write_table(table, temporary, compression="lz4")  # fast to write; compaction rewrites as zstd
             os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)

@@ -78,6 +78,22 @@ def test_segments_overlapping_a_window_are_listed_oldest_first_and_recorded_once
     assert predictions.segments(model="none") == []
 
 
+def test_a_compacted_segment_replaces_the_ones_it_holds_at_once(store: MetadataStores) -> None:
+    predictions = store.predictions
+    small = [PredictionSegment(f"s{i}", f"/p/fraud/{i}.parquet", 100, at(i), at(i + 1), "fraud", at(i + 1))
+             for i in range(3)]
+    other = PredictionSegment("c1", "/p/churn/c.parquet", 50, at(0), at(2), "churn", at(3))
+    for segment in (*small, other):
+        predictions.add_segment(segment)
+    compacted = PredictionSegment("all", "/p/fraud/all.parquet", 300, at(0), at(3), "fraud", at(4))
+
+    predictions.replace_segments(compacted, ["s0", "s1", "s2"])
+    predictions.replace_segments(compacted, ["s0", "s1", "s2"])  # a retried compaction changes nothing
+
+    assert predictions.segments(model="fraud") == [compacted]
+    assert predictions.segments(model="churn") == [other]
+
+
 def test_labels_are_appended_and_the_newest_per_request_wins(store: MetadataStores) -> None:
     predictions = store.predictions
     assert predictions.labels_of(["r1"]) == {}

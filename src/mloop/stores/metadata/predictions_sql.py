@@ -81,6 +81,12 @@ class SqlPredictionStore:
         with self._db.write() as conn:
             conn.execute(self._db.insert_ignore(t.prediction_segments), as_row(segment))
 
+    def replace_segments(self, compacted: PredictionSegment, replaced: Sequence[str]) -> None:
+        s = t.prediction_segments
+        with self._db.write() as conn:
+            conn.execute(self._db.insert_ignore(s), as_row(compacted))
+            conn.execute(s.delete().where(s.c.id.in_(list(replaced)), s.c.id != compacted.id))
+
     def segments(self, *, model: str | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> list[PredictionSegment]:
         s = t.prediction_segments
