@@ -81,11 +81,14 @@ class ServedModel:
         self.array_input = self.enrichment is None and self.validator is not None and self.validator.numeric and _reads_arrays(self.model, self.signature)
         self.load_seconds = time.perf_counter() - started
         self.batcher: MicroBatcher | None = None
+        #: answered micro-batches not handed to `on_predicted` yet: the batcher's thread logs them
+        #: after the answers are on their way (logging is off the requests' path)
+        self._unlogged: list[tuple[Sequence[Job], Predictions]] = []
+        self._on_batch = on_batch
         if options.enabled:
             self.batcher = MicroBatcher(
                 self._predict_batch, max_batch_size=options.max_batch_size, max_wait_ms=options.max_wait_ms,
-                max_queue=options.max_queue, name=self.ref,
-                on_batch=(lambda stats: on_batch(self, stats)) if on_batch else None)
+                max_queue=options.max_queue, name=self.ref, on_batch=self._after_batch)
 
     @property
     def checks_records(self) -> bool:
@@ -154,13 +157,25 @@ class ServedModel:
             # one request's rows do not fit (e.g. a feature missing online): only that request fails
             return [_outcome(self._predict_batch, job) for job in jobs]
         if self.on_predicted is not None:
-            self.on_predicted(self, jobs, outputs)
+            if self.batcher is not None:
+                self._unlogged.append((jobs, outputs))
+            else:
+                self.on_predicted(self, jobs, outputs)
         results: list[Predictions | Exception] = []
         start = 0
         for job in jobs:
             results.append(outputs.rows(start, start + len(job.records)))
             start += len(job.records)
         return results
+
+    def _after_batch(self, stats: BatchStats) -> None:
+        """Called by the batcher's thread once a batch's answers are delivered."""
+        unlogged, self._unlogged = self._unlogged, []
+        if self.on_predicted is not None:
+            for jobs, outputs in unlogged:
+                self.on_predicted(self, jobs, outputs)
+        if self._on_batch is not None:
+            self._on_batch(self, stats)
 
     def warm_up(self, records: list[dict[str, Any]] | None = None) -> Predictions:
         """One prediction (on `records`, else on a record made from the signature): proves the model
