@@ -15,7 +15,7 @@ written so carry TYPED_KEY in their schema metadata; readers rebuild the JSON co
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -207,6 +207,11 @@ def _table(parts: list[Any]) -> pa.Table:
     if all(isinstance(part, pd.DataFrame) for part in parts):  # one pandas concat beats one conversion each
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         return pa.Table.from_pandas(frame, preserve_index=False)
+    if all(isinstance(part, MatrixColumns) for part in parts):  # one float matrix each: one concat in all
+        import numpy as np
+
+        matrix = np.concatenate([part.matrix for part in parts])
+        return pa.table({str(name): pa.array(matrix[:, index]) for index, name in enumerate(parts[0].names)})
     if all(isinstance(part, Mapping) for part in parts):  # columns (same names in a group): one concat each
         import numpy as np
 
@@ -216,6 +221,24 @@ def _table(parts: list[Any]) -> pa.Table:
     tables = [pa.Table.from_pandas(part, preserve_index=False) if isinstance(part, pd.DataFrame)
               else pa.table({str(k): _array(v) for k, v in part.items()}) for part in parts]
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+
+
+class MatrixColumns(Mapping[str, Any]):
+    """A 2-D array read as named columns without splitting it (a server's float input matrix: the
+    log writer concatenates the matrices of many micro-batches at once, then splits)."""
+
+    def __init__(self, matrix: Any, names: Sequence[str]) -> None:
+        self.matrix, self.names = matrix, list(names)
+        self._index = {name: index for index, name in enumerate(self.names)}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.matrix[:, self._index[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 def _array(values: Any) -> pa.Array:

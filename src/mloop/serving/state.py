@@ -77,7 +77,7 @@ class ServingState:
         thread writes it). Called by the batching thread, or once per unbatched request."""
         if self.logger is None:
             return
-        from mloop.serving.prediction_batch import PredictionBatch
+        from mloop.serving.prediction_batch import MatrixColumns, PredictionBatch
 
         now = time.perf_counter()
         ids: list[str] = []
@@ -92,8 +92,8 @@ class ServingState:
         if outputs.probabilities is not None:
             answers["probabilities"] = outputs.probabilities
         inputs = outputs.inputs
-        if model.array_input and model.signature is not None:  # one float array: its columns, no copy
-            inputs = {name: inputs[:, index] for index, name in enumerate(model.signature.columns)}
+        if model.array_input and model.signature is not None:  # one float array: named, split by the writer
+            inputs = MatrixColumns(inputs, model.signature.columns)
         keys = None
         if model.enrichment is not None:
             keys = {name: [record.get(name) for job in jobs for record in job.records]
