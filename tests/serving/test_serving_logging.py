@@ -41,6 +41,8 @@ def test_every_answer_is_logged_and_labels_join_by_request_id(fraud) -> None:  #
     shadow = log[log["role"] == "shadow"]
     assert sorted(shadow["request_id"]) == sorted([f"r{i}#shadow" for i in range(5)] + [f"many:{i}#shadow" for i in range(3)])
     assert set(shadow["version"]) == {2}
+    shadow = shadow.set_index("request_id")
+    assert shadow.loc["r1#shadow", "label"] == 1 and pd.isna(shadow.loc["r2#shadow", "label"])  # the request's truth
     explained = mloop.explain_prediction("r2")
     assert (explained.model, explained.version, explained.role) == ("fraud", 1, "primary")
     assert explained.run_id == fraud.run_id

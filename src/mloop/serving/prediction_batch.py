@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 ROLES = ("primary", "canary", "shadow")
 #: Parquet schema metadata of a segment that holds typed input./output./entity. columns
 TYPED_KEY = b"mloop.typed"
+#: a shadow answer is logged under its request's id plus this (ground truth for the request is its too)
+SHADOW_SUFFIX = "#shadow"
 #: the prefixes of the typed columns, by JSON column
 TYPED_PREFIXES = {"inputs": "input.", "outputs": "output.", "entity_key": "entity."}
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError
 from mloop.quality.inputs import quote
-from mloop.serving.prediction_batch import prediction_schema
+from mloop.serving.prediction_batch import SHADOW_SUFFIX, prediction_schema
 from mloop.serving.prediction_segments import segment_rows_sql
 
 if TYPE_CHECKING:
@@ -140,9 +140,11 @@ def attach_labels(connection: Any, workspace: Workspace) -> None:
     import pyarrow as pa
 
     ids = [row[0] for row in connection.execute("SELECT request_id FROM picked").fetchall()]
-    found = workspace.predictions.labels_of(ids)
-    connection.register("labels", pa.table({"request_id": pa.array(list(found), pa.string()),
-                                            "label": pa.array(list(found.values()), pa.string())}))
+    asked = {one: one.removesuffix(SHADOW_SUFFIX) for one in ids}  # a shadow answer shares its request's truth
+    found = workspace.predictions.labels_of(sorted(set(asked.values())))
+    pairs = [(one, found[request]) for one, request in asked.items() if request in found]
+    connection.register("labels", pa.table({"request_id": pa.array([one for one, _ in pairs], pa.string()),
+                                            "label": pa.array([label for _, label in pairs], pa.string())}))
 
 
 def expanded(connection: Any, with_labels: bool) -> Any:

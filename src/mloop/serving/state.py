@@ -77,7 +77,7 @@ class ServingState:
         thread writes it). Called by the batching thread, or once per unbatched request."""
         if self.logger is None:
             return
-        from mloop.serving.prediction_batch import MatrixColumns, PredictionBatch
+        from mloop.serving.prediction_batch import SHADOW_SUFFIX, MatrixColumns, PredictionBatch
 
         now = time.perf_counter()
         ids: list[str] = []
@@ -87,7 +87,7 @@ class ServingState:
             ids += [job.request_id] if rows == 1 else [f"{job.request_id}:{index}" for index in range(rows)]
             latency += [(now - job.started) * 1000] * rows
         if model.role == "shadow":
-            ids = [f"{one}#shadow" for one in ids]
+            ids = [one + SHADOW_SUFFIX for one in ids]
         answers: dict[str, Any] = {"prediction": outputs.prediction}
         if outputs.probabilities is not None:
             answers["probabilities"] = outputs.probabilities
