@@ -37,3 +37,22 @@ def test_serve_records_its_deployment_and_every_swap(fraud) -> None:  # type: ig
     assert shown.exit_code == 0 and "swap" in shown.output and running.id in shown.output
     missing = runner.invoke(app, ["deployments", "show", "nope"])
     assert missing.exit_code == 2 and "no deployment 'nope'" in missing.output
+
+
+def test_two_workers_record_a_swap_once(fraud) -> None:  # type: ignore[no-untyped-def]
+    with serving("fraud@champion", "--workers", "2", "--poll-seconds", "0.2") as server:
+        (running,) = mloop.list_deployments("fraud")
+        serving_models.register_fraud(seed=5, c=0.01)  # promotes fraud/2: both workers swap on their own
+        deadline = time.monotonic() + 30
+        seen: list[str] = []
+        while time.monotonic() < deadline:  # new connections land on either worker: both must have swapped
+            seen = [httpx.get(f"{server.url}/metadata", headers={"Connection": "close"}).json()["version"]
+                    for _ in range(16)]
+            if set(seen) == {"fraud/2"}:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+    _, events = mloop.get_deployment(running.id)
+
+    assert set(seen) == {"fraud/2"}
+    assert [(e.kind, e.to_version) for e in events if e.kind == "swap"] == [("swap", "fraud/2")]

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
@@ -37,7 +38,36 @@ def start_deployment(model: str, follows: str, version: str, *, mode: str, url: 
     return deployment_id
 
 
+def records_swaps(deployment_id: str) -> bool:
+    """Whether this process records the deployment's swaps: with `--workers N` every worker swaps on
+    its own, and one of them (the holder of a lock file, for its lifetime; the kernel frees it when
+    the process dies, and a restarted worker takes it) writes the record, so it is written once."""
+    import tempfile
+
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): every worker records
+        return True
+    held = _RECORDER.get(deployment_id)
+    if held is not None:
+        return True
+    path = Path(tempfile.gettempdir()) / f"mloop-deployment-{deployment_id}.lock"
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    _RECORDER[deployment_id] = handle
+    return True
+
+
+_RECORDER: dict[str, Any] = {}
+
+
 def record_swap(deployment_id: str, event: SwapEvent, workspace: Workspace | None = None) -> None:
+    if not records_swaps(deployment_id):
+        return
     store = (workspace or get_workspace()).deployments
     store.add_event(DeploymentEvent(deployment_id, utcnow(), "swap" if event.switched else "refused", event.role,
                                     event.from_version, event.to_version, event.reason))
