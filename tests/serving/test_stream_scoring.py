@@ -201,3 +201,27 @@ def test_text_fields_become_the_signatures_types() -> None:
     assert frame["flag"].tolist() == [True, False] and frame["size"].tolist() == [2, 3]
     assert frame["name"].iloc[0] == "a" and pd.isna(frame["name"].iloc[1])
     assert signature.problems(frame) == []
+
+
+def test_a_running_consumer_follows_its_alias(fraud: mloop.ModelVersion, names: Streams) -> None:
+    scorer = mloop.StreamScorer("fraud@champion", names.source_url, names.sink_url, batch_size=8, block_ms=20,
+                                poll_seconds=0.1)
+    stop = threading.Event()
+    with scorer:
+        worker = threading.Thread(target=lambda: scorer.run(stop))
+        worker.start()
+        try:
+            names.add(serving_models.sample_records(16, seed=11))
+            wait_for(lambda: len(names.results()) >= 16, "the first entries are scored by fraud/1")
+            serving_models.register_fraud(seed=5, c=0.01)  # promotes fraud/2
+            time.sleep(0.5)  # more than poll_seconds: the next batch is scored by the new champion
+            names.add(serving_models.sample_records(16, seed=12))
+            wait_for(lambda: len(names.results()) >= 32, "the next entries are scored")
+        finally:
+            stop.set()
+            worker.join(30)
+    versions = [r["model_version"] for r in names.results()]
+    assert set(versions[:16]) == {"fraud/1"} and set(versions[16:]) == {"fraud/2"}
+    (deployment,) = mloop.list_deployments("fraud")
+    swaps = [(e.from_version, e.to_version) for e in mloop.get_deployment(deployment.id)[1] if e.kind == "swap"]
+    assert swaps == [("fraud/1", "fraud/2")] and deployment.version == "fraud/2"

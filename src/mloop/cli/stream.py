@@ -31,6 +31,8 @@ def stream(
     claim_idle_ms: Annotated[int, typer.Option("--claim-idle-ms", help="Take over entries other consumers left "
                                                                        "pending this long.")] = 30_000,
     max_entries: Annotated[int | None, typer.Option("--max-entries", help="Stop after this many entries.")] = None,
+    poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="How often the alias is checked "
+                                                                       "(a moved alias is followed).")] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document.")] = False,
 ) -> None:
     """Score a Redis Stream with a consumer group: at-least-once, several consumers may share it."""
@@ -41,7 +43,8 @@ def stream(
         raise ConfigError(f"--max-entries must be a whole number >= 1, got {max_entries}")
     status = StatusLine(err_console)
     scorer = StreamScorer(model_ref, source, sink, group=group, consumer=consumer, batch_size=batch_size,
-                          block_ms=block_ms, claim_idle_ms=claim_idle_ms, on_batch=status.update)
+                          block_ms=block_ms, claim_idle_ms=claim_idle_ms, on_batch=status.update,
+                          poll_seconds=poll_seconds)
     with scorer:  # the model, both servers and the group, checked before any entry is read
         status.scorer = scorer
         with status:

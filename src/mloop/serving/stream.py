@@ -80,7 +80,7 @@ class StreamScorer:
     def __init__(self, model_ref: str, source: str, sink: str, *, group: str | None = None,
                  consumer: str | None = None, batch_size: int = 256, block_ms: int = 100,
                  claim_idle_ms: int = 30_000, workspace: Workspace | None = None,
-                 on_batch: Callable[[StreamStats], None] | None = None) -> None:
+                 on_batch: Callable[[StreamStats], None] | None = None, poll_seconds: float = 2.0) -> None:
         for name, value, least in (("batch_size", batch_size, 1), ("block_ms", block_ms, 1),
                                    ("claim_idle_ms", claim_idle_ms, 1)):
             if not isinstance(value, int) or value < least:
@@ -95,6 +95,8 @@ class StreamScorer:
         self.dead_letter_stream = self.sink.stream + DEAD_LETTER_SUFFIX
         self._workspace = workspace
         self._on_batch = on_batch
+        self.poll_seconds = poll_seconds
+        self._deployment: str | None = None
         redis_module()  # the extra's absence is a setup error: say so before any work
         self._model: LoadedModel | None = None
         self._source_client: Any = None
@@ -166,6 +168,7 @@ class StreamScorer:
         stats = StreamStats(self.model.version.ref, self.source.stream, self.sink.stream, self.group, self.consumer)
         restore = _stop_on_signals(stop)
         deployment, heartbeat = self._record_start()
+        self._deployment = deployment
         try:
             self._loop(stats, stop, max_entries)
         except redis_module().RedisError as exc:
@@ -201,7 +204,14 @@ class StreamScorer:
         own_cursor: str | None = "0"  # this consumer's pending entries first, then new ones
         claim_cursor, next_claim = "0-0", 0.0
         claim_every = max(self.claim_idle_ms / 2000, self.block_ms / 1000)
+        from mloop.serving.stream_follow import AliasFollower
+
+        follower = AliasFollower(self.model_ref, self._store_workspace, self.poll_seconds)
         while not stop.is_set() and room() > 0:
+            newer = follower.newer(self.model, self._deployment)  # between batches: a batch is scored by one version
+            if newer is not None:
+                self._model = newer
+                stats.model_version = newer.version.ref
             if own_cursor is not None:
                 entries = self._read(own_cursor, room(), block=False)
                 own_cursor = entries[-1][0] if entries else None
