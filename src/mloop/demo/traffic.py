@@ -4,8 +4,6 @@ the way clients would (one transaction per request, several at a time)."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mloop.core.errors import BackendError
 from mloop.demo.data import REQUEST_FIELDS
+from mloop.serving.child_server import free_port, stop, wait_ready
 
 #: settings the demo's own processes must not inherit (the demo runs on its embedded defaults)
 FOREIGN = ("MLOOP_DB_URL", "MLOOP_ARTIFACTS_URL", "MLOOP_ONLINE_URL", "MLOOP_TRACKING_URI", "MLOOP_EXECUTOR",
@@ -27,12 +25,6 @@ def project_env(folder: Path) -> dict[str, str]:
     env["MLOOP_HOME"] = str(folder)
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -47,29 +39,14 @@ class Server:
         port = free_port()
         log = folder / ".mloop" / "logs" / "demo-server.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as out:
+        with log.open("w+b") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "mloop.cli.main", "serve", reference, "--port", str(port),
                  "--poll-seconds", str(poll_seconds)], cwd=folder, env=project_env(folder), stdout=out,
                 stderr=subprocess.STDOUT)
-        server = cls(process, f"http://127.0.0.1:{port}", log)
-        server.wait_ready(timeout)
+            server = cls(process, f"http://127.0.0.1:{port}", log)
+            wait_ready(server.url, process, out, f"the demo's server (log: {log})", timeout)
         return server
-
-    def wait_ready(self, timeout: float) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BackendError(f"the demo's server exited with {self.process.returncode}; see {self.log}")
-            try:
-                if httpx.get(f"{self.url}/v2/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise BackendError(f"the demo's server was not ready within {timeout:g} s; see {self.log}")
 
     def version(self) -> str:
         return str(self._metadata()["version"])
@@ -84,17 +61,7 @@ class Server:
         return found
 
     def stop(self) -> None:
-        _stop(self.process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(self.process)
 
 
 @dataclass
@@ -112,7 +79,7 @@ class Scheduler:
         return cls(process, log)
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop(self.process)
 
 
 @dataclass

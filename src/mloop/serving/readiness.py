@@ -20,6 +20,7 @@ from typing import Any
 from mloop.core.clock import utcnow
 from mloop.core.errors import ConfigError
 from mloop.core.ids import new_id
+from mloop.serving.child_server import free_port, stop, wait_ready
 from mloop.stores.metadata.deployments import ReadinessCheck
 from mloop.stores.workspace import Workspace, get_workspace
 
@@ -129,7 +130,7 @@ def load_test_server(ref: str, signature: Any, *, seconds: float, concurrency: S
 
     from mloop.serving.models import sample_record
 
-    port = _free_port()
+    port = free_port()
     body = json.dumps(sample_record(signature)).encode()
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen([sys.executable, "-m", "mloop.cli.main", "serve", ref, "--port", str(port),
@@ -137,17 +138,12 @@ def load_test_server(ref: str, signature: Any, *, seconds: float, concurrency: S
                                    cwd=workspace.settings.root, env=dict(os.environ))
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, process, log)
+            wait_ready(url, process, log, "the server for the load test")
             results: dict[str, Any] = {f"c{c}": _run_apart(_load, url, body, c, seconds) for c in concurrency}
             results["peak_rss_mb"] = _peak_rss_mb(process.pid)
             return results
         finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _run_apart(function: Callable[..., Any], *args: Any) -> Any:
@@ -189,33 +185,6 @@ async def _load(url: str, body: bytes, connections: int, seconds: float) -> dict
     values = np.asarray(latencies) * 1000
     return {"requests": len(latencies), "errors": errors, "requests_per_second": len(latencies) / elapsed,
             "p50_ms": float(np.percentile(values, 50)), "p99_ms": float(np.percentile(values, 99))}
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Any, timeout: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            log.seek(0)
-            tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
-            raise ConfigError(f"the server for the load test exited: {' '.join(tail)}")
-        try:
-            if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise ConfigError(f"the server for the load test was not ready within {timeout:g} s")
-        time.sleep(0.1)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _peak_rss_mb(pid: int) -> float:
