@@ -7,7 +7,12 @@ from datetime import datetime, timezone
 import pytest
 
 import mloop
-from mloop.monitoring import next_run
+from mloop.core.cadence import parse_cadence
+
+
+def next_run(schedule: str, after: datetime) -> datetime:
+    """When a monitor with `schedule` runs next (its schedule `monitor:NAME` reads the same cadence)."""
+    return parse_cadence(schedule).next_after(after)
 
 
 def utc(text: str) -> datetime:

@@ -18,7 +18,7 @@ from mloop.core.clock import utcnow
 from mloop.core.durations import format_duration
 from mloop.core.errors import ConflictError, NotFoundError, ValidationError
 from mloop.core.ids import new_id
-from mloop.monitoring.definitions import SEVERITIES
+from mloop.monitoring.model import SEVERITIES
 from mloop.monitoring.webhooks import list_webhooks, messages_for
 from mloop.stores.metadata.monitors import AlertRecord
 

@@ -15,20 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.clock import utcnow
-from mloop.core.durations import parse_duration
 from mloop.core.errors import NotFoundError, ValidationError, invalid_yaml
 from mloop.monitoring import scheduled
-from mloop.monitoring.kinds import KINDS
-from mloop.monitoring.model import Monitor
-from mloop.monitoring.schedules import check_schedule
+from mloop.monitoring.model import Monitor, check_monitor
 
 if TYPE_CHECKING:
     from mloop.stores.workspace import Workspace
 
 _FIELDS = tuple(f.name for f in fields(Monitor))
-SEVERITIES = ("info", "warning", "critical")
-#: kinds that watch a data source; every other kind watches a model's logged predictions
-SOURCE_KINDS = frozenset({"freshness"})
 
 
 @dataclass(frozen=True)
@@ -38,45 +32,6 @@ class ApplyResult:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
-
-
-def check_monitor(monitor: Monitor) -> Monitor:
-    """The monitor if it can run: a known kind, a window and a schedule that parse, a model or a
-    source as its kind needs; ValidationError naming the monitor and the fix otherwise."""
-    where = f"monitor {monitor.name!r}"
-    if not isinstance(monitor.name, str) or not monitor.name.strip() or len(monitor.name) > 200:
-        raise ValidationError(f"a monitor needs a name (text, 1-200 characters), not {monitor.name!r}")
-    if monitor.kind not in KINDS:
-        import difflib
-
-        close = difflib.get_close_matches(str(monitor.kind), KINDS, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ValidationError(f"{where}: unknown kind {monitor.kind!r}; {hint}use one of: {', '.join(sorted(KINDS))}")
-    monitor.window_length  # noqa: B018 - raises ValidationError naming the monitor
-    if monitor.schedule is not None:
-        check_schedule(monitor.schedule, where)
-    needs = "source" if monitor.kind in SOURCE_KINDS else "model"
-    if needs == "model" and not monitor.model:
-        raise ValidationError(f"{where}: kind {monitor.kind!r} watches a model's predictions; set model='NAME'")
-    if needs == "source" and not monitor.source:
-        raise ValidationError(f"{where}: kind {monitor.kind!r} watches a data source; set source= a Parquet path "
-                              "or a feature view name")
-    if monitor.model and monitor.source:
-        raise ValidationError(f"{where}: set either model or source, not both")
-    if monitor.threshold is not None and (isinstance(monitor.threshold, bool)
-                                          or not isinstance(monitor.threshold, int | float)):
-        raise ValidationError(f"{where}: threshold must be a number, not {monitor.threshold!r}")
-    if not isinstance(monitor.options, dict):
-        raise ValidationError(f"{where}: options must be a mapping, not {type(monitor.options).__name__}")
-    if monitor.options.get("severity", "warning") not in SEVERITIES:
-        raise ValidationError(f"{where}: options.severity {monitor.options['severity']!r} is not one of: "
-                              f"{', '.join(SEVERITIES)}")
-    if "cooldown" in monitor.options:
-        try:
-            parse_duration(monitor.options["cooldown"])
-        except ValueError as exc:
-            raise ValidationError(f"{where}: options.cooldown {exc}") from None
-    return monitor
 
 
 def monitor_definition(monitor: Monitor) -> dict[str, Any]:

@@ -17,7 +17,10 @@ from typing import Any, Literal
 
 from mloop.core.durations import parse_duration
 from mloop.core.errors import ValidationError
+from mloop.monitoring.kind_table import KINDS, SOURCE_KINDS
+from mloop.monitoring.schedules import check_schedule
 
+SEVERITIES = ("info", "warning", "critical")
 #: passed: within the threshold; failed: outside it; no_data: nothing in the window to judge
 Status = Literal["passed", "failed", "no_data"]
 STATUSES = ("passed", "failed", "no_data")
@@ -52,10 +55,7 @@ class Monitor:
         if isinstance(self.columns, list | str):
             columns = (self.columns,) if isinstance(self.columns, str) else tuple(self.columns)
             object.__setattr__(self, "columns", columns)
-        # a mistake shows where the monitor is declared, not when the scheduler first runs it
-        from mloop.monitoring.definitions import check_monitor
-
-        check_monitor(self)
+        check_monitor(self)  # a mistake shows where the monitor is declared, not when it first runs
 
     @property
     def window_length(self) -> timedelta:
@@ -63,6 +63,45 @@ class Monitor:
             return parse_duration(self.window)
         except ValueError as exc:
             raise ValidationError(f"monitor {self.name!r}: window {exc}") from None
+
+
+def check_monitor(monitor: Monitor) -> Monitor:
+    """The monitor if it can run: a known kind, a window and a schedule that parse, a model or a
+    source as its kind needs; ValidationError naming the monitor and the fix otherwise."""
+    where = f"monitor {monitor.name!r}"
+    if not isinstance(monitor.name, str) or not monitor.name.strip() or len(monitor.name) > 200:
+        raise ValidationError(f"a monitor needs a name (text, 1-200 characters), not {monitor.name!r}")
+    if monitor.kind not in KINDS:
+        import difflib
+
+        close = difflib.get_close_matches(str(monitor.kind), KINDS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValidationError(f"{where}: unknown kind {monitor.kind!r}; {hint}use one of: {', '.join(sorted(KINDS))}")
+    monitor.window_length  # noqa: B018 - raises ValidationError naming the monitor
+    if monitor.schedule is not None:
+        check_schedule(monitor.schedule, where)
+    needs = "source" if monitor.kind in SOURCE_KINDS else "model"
+    if needs == "model" and not monitor.model:
+        raise ValidationError(f"{where}: kind {monitor.kind!r} watches a model's predictions; set model='NAME'")
+    if needs == "source" and not monitor.source:
+        raise ValidationError(f"{where}: kind {monitor.kind!r} watches a data source; set source= a Parquet path "
+                              "or a feature view name")
+    if monitor.model and monitor.source:
+        raise ValidationError(f"{where}: set either model or source, not both")
+    if monitor.threshold is not None and (isinstance(monitor.threshold, bool)
+                                          or not isinstance(monitor.threshold, int | float)):
+        raise ValidationError(f"{where}: threshold must be a number, not {monitor.threshold!r}")
+    if not isinstance(monitor.options, dict):
+        raise ValidationError(f"{where}: options must be a mapping, not {type(monitor.options).__name__}")
+    if monitor.options.get("severity", "warning") not in SEVERITIES:
+        raise ValidationError(f"{where}: options.severity {monitor.options['severity']!r} is not one of: "
+                              f"{', '.join(SEVERITIES)}")
+    if "cooldown" in monitor.options:
+        try:
+            parse_duration(monitor.options["cooldown"])
+        except ValueError as exc:
+            raise ValidationError(f"{where}: options.cooldown {exc}") from None
+    return monitor
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,7 @@
 """When a monitor runs: a cron expression ("*/5 * * * *") or a fixed interval ("@every 5m"), read
-by core.cadence like every schedule (the scheduler runs the monitor; see scheduled.py)."""
+by core.cadence like every schedule (the scheduler runs the monitor on it; see scheduled.py)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from mloop.core.cadence import parse_cadence
 from mloop.core.errors import ValidationError
@@ -18,9 +16,3 @@ def check_schedule(schedule: str, where: str = "schedule") -> None:
         parse_cadence(schedule)
     except ValidationError as exc:
         raise ValidationError(f"{where}: {exc}") from None
-
-
-def next_run(schedule: str, after: datetime) -> datetime:
-    """The first time the schedule fires strictly after `after` (a UTC datetime); intervals fall
-    on multiples of themselves since the Unix epoch, so every process agrees on the times."""
-    return parse_cadence(schedule).next_after(after)

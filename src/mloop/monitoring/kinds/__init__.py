@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mloop.core.errors import ValidationError
+from mloop.monitoring.kind_table import KINDS
 
 if TYPE_CHECKING:
     from mloop.monitoring.model import Measurement, Monitor
@@ -20,20 +21,7 @@ if TYPE_CHECKING:
 
     Kind = Callable[[Monitor, Workspace, datetime, datetime], Measurement]
 
-#: kind name -> "module:function"
-KINDS: dict[str, str] = {
-    "freshness": "mloop.monitoring.kinds.freshness:evaluate",
-    "volume": "mloop.monitoring.kinds.volume:evaluate",
-    "error_rate": "mloop.monitoring.kinds.error_rate:evaluate",
-    # over the prediction log (see each module's docstring for its value, threshold and direction)
-    "data_drift": "mloop.monitoring.kinds.data_drift:evaluate",
-    "prediction_drift": "mloop.monitoring.kinds.prediction_drift:evaluate",
-    "skew": "mloop.monitoring.kinds.skew:evaluate",
-    "estimated_performance": "mloop.monitoring.kinds.estimated_performance:evaluate",
-    "performance": "mloop.monitoring.kinds.performance:evaluate",
-    # the continuous-training loop: a new champion against the version it replaced
-    "champion_watch": "mloop.monitoring.kinds.champion_watch:evaluate",
-}
+__all__ = ["KINDS", "kind_function"]
 
 
 def kind_function(name: str) -> Kind:
