@@ -28,18 +28,17 @@ def watch_blessings(workspace: Workspace | None = None) -> int:
     if cursor is None:
         store.set_cursors({CURSOR: utcnow().isoformat()})
         return 0
-    after = datetime.fromisoformat(cursor)
-    reports = sorted((r for model in registry.list_models() for r in registry.blessing_reports(model.name)
-                      if r.created_at > after), key=lambda r: r.created_at)
+    reports = store.blessings_after(datetime.fromisoformat(cursor))  # one query a tick, new reports only
     for report in reports:
-        source, ref = f"gate:{report.model}", f"{report.model}/{report.version}"
-        if report.passed:
-            resolve_alert(source, f"{ref} blessed", at=report.created_at, workspace=workspace)
+        source, ref = f"gate:{report['model']}", f"{report['model']}/{report['version']}"
+        if report["passed"]:
+            resolve_alert(source, f"{ref} blessed", at=report["created_at"], workspace=workspace)
             continue
-        reasons = "; ".join(str(rule.get("reason", "")) for rule in report.rules if not rule.get("passed"))
+        [full] = [r for r in registry.blessing_reports(report["model"], report["version"]) if r.id == report["id"]]
+        reasons = "; ".join(str(rule.get("reason", "")) for rule in full.rules if not rule.get("passed"))
         raise_alert(source, f"{ref} refused by its blessing gate: {reasons}; the champion stays",
-                    details={"model": report.model, "version": report.version, "report": report.id},
-                    at=report.created_at, workspace=workspace)
+                    details={"model": report["model"], "version": report["version"], "report": report["id"]},
+                    at=report["created_at"], workspace=workspace)
     if reports:
-        store.set_cursors({CURSOR: reports[-1].created_at.isoformat()})
+        store.set_cursors({CURSOR: reports[-1]["created_at"].isoformat()})
     return len(reports)

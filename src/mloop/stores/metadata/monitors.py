@@ -16,7 +16,9 @@ Contract:
 - `advance_cursors` moves cursors from `old` to `new` and queues `messages` in one transaction,
   only if every cursor still holds its `old` value (False, and nothing written, otherwise);
 - `get_alert` takes an id or a unique prefix of 4+ characters (ConflictError when ambiguous);
-- `remove_webhook` says whether it existed; a miss of `get_cursor` returns None.
+- `remove_webhook` says whether it existed; a miss of `get_cursor` returns None;
+- `blessings_after` lists blessing reports written after a time, oldest first (the rows of
+  `registry_changes().blessings`).
 """
 
 from __future__ import annotations
@@ -144,4 +146,5 @@ class MonitorStore(Protocol):
     def advance_cursors(self, old: dict[str, str], new: dict[str, str], messages: list[DeliveryRecord]) -> bool: ...
     def registry_changes(self, *, after_version: datetime | None, after_alias_id: int | None,
                          after_blessing: datetime | None, limit: int = 500) -> RegistryChanges: ...
+    def blessings_after(self, after: datetime, *, limit: int = 500) -> list[dict[str, Any]]: ...
     def registry_heads(self) -> dict[str, str]: ...

@@ -220,7 +220,7 @@ class SqlMonitorStore:
 
     def registry_changes(self, *, after_version: datetime | None, after_alias_id: int | None,
                          after_blessing: datetime | None, limit: int = 500) -> RegistryChanges:
-        v, h, b = t.model_versions, t.alias_history, t.blessing_reports
+        v, h = t.model_versions, t.alias_history
         versions = (sa.select(v.c.model, v.c.version, v.c.created_at, v.c.created_by)
                     .order_by(v.c.created_at, v.c.model, v.c.version).limit(limit))
         if after_version is not None:
@@ -229,14 +229,15 @@ class SqlMonitorStore:
                            h.c.changed_by, h.c.changed_at).order_by(h.c.id).limit(limit))
         if after_alias_id is not None:
             moves = moves.where(h.c.id > after_alias_id)
-        blessings = (sa.select(b.c.id, b.c.model, b.c.version, b.c.passed, b.c.forced, b.c.created_at)
-                     .order_by(b.c.created_at, b.c.id).limit(limit))
-        if after_blessing is not None:
-            blessings = blessings.where(b.c.created_at > after_blessing)
+        blessings = _blessings_query(after_blessing, limit)
         with self._db.read() as conn:
             found = [[_utc_times(dict(row._mapping)) for row in conn.execute(query)]
                      for query in (versions, moves, blessings)]
         return RegistryChanges(*found)
+
+    def blessings_after(self, after: datetime, *, limit: int = 500) -> list[dict[str, Any]]:
+        with self._db.read() as conn:
+            return [_utc_times(dict(row._mapping)) for row in conn.execute(_blessings_query(after, limit))]
 
     def registry_heads(self) -> dict[str, str]:
         with self._db.read() as conn:
@@ -269,3 +270,11 @@ def _utc_times(values: dict[str, Any]) -> dict[str, Any]:
 def _record(cls: type[R], row: Any) -> R:
     values = _utc_times(dict(row._mapping))
     return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def _blessings_query(after: datetime | None, limit: int) -> sa.Select[Any]:
+    """Blessing reports (id, model, version, passed, forced, created_at) after `after`, oldest first."""
+    b = t.blessing_reports
+    query = (sa.select(b.c.id, b.c.model, b.c.version, b.c.passed, b.c.forced, b.c.created_at)
+             .order_by(b.c.created_at, b.c.id).limit(limit))
+    return query if after is None else query.where(b.c.created_at > after)
