@@ -45,9 +45,10 @@ def list_command(status: STATUS = None, source: SOURCE = None,
     if not found:
         console.print("no alerts" + (f" ({status})" if status else ""))
         return
-    columns = [Column("id"), Column("source"), Column("severity"), Column("status"), Column("opened"),
-               Column("failures", justify="right"), Column("summary", fixed=False, min_width=20)]
-    rows = [[a.id, render.escape(a.source), a.severity, _STYLE.get(a.status, a.status), render.when(a.opened_at),
+    columns = [Column("id"), Column("source"), Column("severity", drop=2), Column("status"), Column("opened"),
+               Column("failures", justify="right", drop=1), Column("summary", fixed=False, min_width=20)]
+    rows = [[render.run_id(console, a.id), render.escape(a.source), a.severity, _STYLE.get(a.status, a.status),
+             render.when(a.opened_at),
              str(a.failures), render.escape(a.summary)] for a in found]
     table, hidden = render.fit_table(console, columns, rows)
     console.print(table)

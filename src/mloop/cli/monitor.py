@@ -55,8 +55,8 @@ def list_command(as_json: JSON = False) -> None:
     if not monitors:
         console.print("no monitors yet; declare them in a file and run: mloop monitor apply FILE")
         return
-    columns = [Column("name"), Column("kind"), Column("target", fixed=False), Column("window"), Column("schedule"),
-               Column("last"), Column("value", justify="right"), Column("last run")]
+    columns = [Column("name"), Column("kind"), Column("target", fixed=False, drop=1), Column("window", drop=2),
+               Column("schedule"), Column("last"), Column("value", justify="right"), Column("last run", drop=3)]
     rows = []
     for m in monitors:
         last = latest[m.name]

@@ -41,7 +41,8 @@ def out_console() -> OutConsole:
 
 
 def run_id(console: Console, value: str) -> str:
-    """A run id as a table shows it: a prefix in a terminal, whole when piped (for scripts)."""
+    """A run (or alert) id as a table shows it: a prefix in a terminal (any unique prefix of 4+ is
+    accepted back), whole when piped (for scripts)."""
     return value if getattr(console, "piped", True) else value[:ID_PREFIX]
 
 

@@ -98,8 +98,9 @@ def list_command(as_json: JSON = False) -> None:
     if not found:
         console.print("no schedules yet; add one with: mloop schedule add NAME --pipeline train.py --cron '0 3 * * *'")
         return
-    columns = [Column("name"), Column("kind"), Column("target", fixed=False, min_width=10), Column("cron"),
-               Column("next due"), Column("last due"), Column("last outcome"), Column("paused")]
+    # too narrow a terminal leaves out, first: last due, last outcome, the target, then paused
+    columns = [Column("name"), Column("kind"), Column("target", fixed=False, min_width=10, drop=2), Column("cron"),
+               Column("next due"), Column("last due", drop=4), Column("last outcome", drop=3), Column("paused", drop=1)]
     rows = [[render.escape(s.name), s.job_kind, render.escape(s.target), render.escape(s.cron),
              "-" if s.paused else render.when(s.next_due_at), render.when(s.last_due_at), _outcome(s.last_fire),
              "yes" if s.paused else ""] for s in found]
@@ -177,8 +178,8 @@ def trigger_list(as_json: JSON = False) -> None:
     if not found:
         console.print("no triggers yet; add one with: mloop trigger add NAME --new-data data/ --pipeline train.py")
         return
-    columns = [Column("name"), Column("event", fixed=False, min_width=10), Column("kind"),
-               Column("target", fixed=False, min_width=10), Column("updated")]
+    columns = [Column("name"), Column("event", fixed=False, min_width=10), Column("kind", drop=1),
+               Column("target"), Column("updated", drop=2)]
     rows = [[render.escape(t.name), _event(t.kind, t.config), t.job_kind, render.escape(t.target),
              render.when(t.updated_at)] for t in found]
     table, _ = render.fit_table(console, columns, rows)

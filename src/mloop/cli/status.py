@@ -34,15 +34,16 @@ def status_command(
     ], "nothing: start a server with mloop serve MODEL@ALIAS, the scheduler with mloop scheduler")
     if found.schedules and not found.schedulers:
         console.print("[yellow]no scheduler is running: schedules and monitors wait for: mloop scheduler[/]")
-    _table("schedules", [Column("name"), Column("job"), Column("cadence"), Column("next run"), Column("last")],
+    _table("schedules", [Column("name"), Column("job", drop=2), Column("cadence"), Column("next run"), Column("last", drop=1)],
            [[render.escape(s.name), f"{s.job_kind} {render.escape(s.target)}", render.escape(s.cron),
              "paused" if s.paused else render.when(s.next_due_at), _last(s)] for s in found.schedules],
            "none: mloop schedule add, or a monitor with a schedule")
-    _table("open alerts", [Column("id"), Column("source"), Column("severity"), Column("since"), Column("failures"),
+    _table("open alerts", [Column("id"), Column("source"), Column("severity", drop=2), Column("since"),
+                           Column("failures", drop=1),
                            Column("summary", fixed=False, min_width=20)],
-           [[a.id, render.escape(a.source), a.severity, render.when(a.opened_at), str(a.failures),
+           [[render.run_id(console, a.id), render.escape(a.source), a.severity, render.when(a.opened_at), str(a.failures),
              render.escape(a.summary)] for a in found.alerts], "none")
-    _table("last decisions", [Column("time"), Column("model"), Column("action"), Column("version"), Column("by"),
+    _table("last decisions", [Column("time"), Column("model"), Column("action"), Column("version"), Column("by", drop=1),
                               Column("reason", fixed=False, min_width=20)],
            [[render.when(d.time), render.escape(d.model), d.action, _versions(d), render.escape(d.by),
              render.escape(d.reason)] for d in found.decisions], "none yet")
