@@ -20,7 +20,7 @@ $(VENV)/.stamp-dev: pyproject.toml constraints/dev.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.stamp-demo: pyproject.toml constraints/dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints/dev.txt -e '.[sklearn,quality,features,serve]'
+	$(BIN)/python -m pip install --quiet -c constraints/dev.txt -e '.[sklearn,quality,features,serve,server]'
 	touch $@
 
 # Refresh the known-good versions from the current dev venv (after upgrading dependencies).

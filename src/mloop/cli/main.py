@@ -23,6 +23,7 @@ from mloop.cli import render
 from mloop.cli import runs as runs_cli
 from mloop.cli import schedules as schedules_cli
 from mloop.cli import serve as serve_cli
+from mloop.cli import server as server_cli
 from mloop.cli import status as status_cli
 from mloop.cli import stream as stream_cli
 from mloop.cli import tracking as tracking_cli
@@ -37,6 +38,7 @@ app.add_typer(models_cli.app, name="models")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(features_cli.app, name="features")
 serve_cli.register(app)
+server_cli.register(app)
 app.add_typer(deployments_cli.app, name="deployments")
 app.add_typer(predictions_cli.app, name="predictions")
 app.add_typer(monitor_cli.app, name="monitor")

@@ -1,0 +1,69 @@
+"""The server's FastAPI app: the routers of each part, static files of the UI, and one error shape
+(`{"error": {"type": ..., "message": ...}}`, a 4xx for every user error, never a traceback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mloop.core.errors import (
+    ConfigError,
+    ConflictError,
+    IntegrityError,
+    MloopError,
+    NotFoundError,
+    ValidationError,
+)
+
+#: the HTTP status of each error mloop raises on purpose (the first match in order wins)
+ERROR_STATUS: tuple[tuple[type[MloopError], int], ...] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (IntegrityError, 409),
+    (ValidationError, 422),
+    (ConfigError, 400),
+)
+
+
+def create_server_app(*, auth: bool = False) -> Any:
+    """The team server's ASGI app over the workspace of the current folder (mloop.yaml, MLOOP_*).
+    With `auth`, every route but the health check and the login page needs a token (mloop tokens)."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from mloop import __version__
+    from mloop.server import api_models, api_runs, security, store_api
+    from mloop.ui import STATIC_DIR, pages
+
+    app = FastAPI(title="mloop server", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/v1/openapi.json",
+                  description="The REST API of an mloop server: runs, tracking, registry, artifacts, features, "
+                              "deployments, monitors, schedules. Authenticate with `Authorization: Bearer TOKEN`.")
+    app.state.auth = auth
+    app.include_router(security.router, prefix="/api/v1")
+    app.include_router(api_runs.router, prefix="/api/v1")
+    app.include_router(api_models.router, prefix="/api/v1")
+    app.include_router(store_api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/api/v1/health", tags=["server"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.exception_handler(MloopError)
+    async def mloop_error(request: Request, exc: MloopError) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=status_of(exc))
+
+    return app
+
+
+def status_of(exc: MloopError) -> int:
+    for kind, status in ERROR_STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500 if not isinstance(exc, MloopError) else 400
+
+
+def error_body(exc: BaseException) -> dict[str, Any]:
+    return {"error": {"type": type(exc).__name__, "message": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}}
