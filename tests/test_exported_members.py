@@ -31,6 +31,7 @@ PUBLIC = {
     "list_feature_definitions", "materialize_features", "materialize_features_incremental", "training_set_step",
     # serving
     "BatchingOptions", "ServeOptions", "create_app", "get_deployment", "list_deployments", "serve",
+    "DeploymentTraffic", "deployment_traffic",
     # serving: the prediction log
     "LabelsResult", "PredictionBatch", "PredictionExplanation", "PredictionLogger", "explain_prediction", "log_labels",
     "predictions",

@@ -31,9 +31,10 @@ from mloop.serving.prediction_batch import PredictionBatch
 from mloop.serving.prediction_log import LoggerStats, PredictionLogger
 from mloop.serving.prediction_query import predictions
 from mloop.serving.stream import StreamScorer, StreamStats, score_stream
+from mloop.serving.traffic import DeploymentTraffic, deployment_traffic
 
-__all__ = ["BatchScoringResult", "BatchingOptions", "LabelsResult", "LoggerStats", "PredictionBatch", "PredictionExplanation",
-           "PredictionLogger", "ServeOptions", "batch_scoring_step", "create_app", "explain_prediction", "get_deployment",
+__all__ = ["BatchScoringResult", "BatchingOptions", "DeploymentTraffic", "LabelsResult", "LoggerStats", "PredictionBatch", "PredictionExplanation",
+           "PredictionLogger", "ServeOptions", "batch_scoring_step", "create_app", "deployment_traffic", "explain_prediction", "get_deployment",
            "list_deployments", "log_labels", "predictions", "score_batch", "score_stream", "serve",
            "StreamScorer", "StreamStats"]
 
