@@ -95,7 +95,7 @@ def lineage_graph(artifact: mloop.Artifact) -> LineageGraph:
                                      status="model", href=f"/models/{version.name}/{version.version}"))
         graph.edges.append((version.artifact_id, model_id))
         for deployment in deployments:
-            if deployment.version == version.ref or _serves_in_split(deployment.traffic, version.ref):
+            if _serves(deployment, version):
                 node_id = f"deployment:{deployment.id}"
                 if all(n.id != node_id for n in graph.nodes):
                     graph.nodes.append(GraphNode(node_id, deployment.follows, sub=f"{deployment.mode} · "
@@ -105,8 +105,12 @@ def lineage_graph(artifact: mloop.Artifact) -> LineageGraph:
     return graph
 
 
-def _serves_in_split(traffic: dict[str, Any], ref: str) -> bool:
-    return any(isinstance(slot, dict) and slot.get("version") == ref for slot in traffic.values())
+def _serves(deployment: Any, version: mloop.ModelVersion) -> bool:
+    """Whether the deployment serves `version`: now, through the reference it follows (an alias
+    pointing at it), or as its canary or shadow."""
+    refs = {version.ref, *(f"{version.name}@{alias}" for alias in version.aliases)}
+    slots = [slot.get("ref") for slot in (deployment.traffic or {}).values() if isinstance(slot, dict)]
+    return deployment.version == version.ref or deployment.follows in refs or any(ref in refs for ref in slots)
 
 
 def _short_type(type_name: str) -> str:

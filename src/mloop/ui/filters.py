@@ -8,9 +8,14 @@ from typing import Any
 
 
 def when(value: Any) -> str:
-    """A timestamp as `2026-12-04 16:05:09` (UTC), '' for none."""
+    """A timestamp (datetime, epoch seconds or ISO text) as `2026-12-04 16:05:09` (UTC), '' for none."""
     if value is None or value == "":
         return ""
+    if isinstance(value, str):  # ISO 8601 text, as the JSON views of the API hold times
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, (int, float)):
         value = datetime.fromtimestamp(value, tz=timezone.utc)
     if isinstance(value, datetime):
