@@ -4,10 +4,11 @@ with logged requests, a feature store and a schedule (conftest.py, ui_models_exa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 from mloop.core.errors import NotFoundError
@@ -58,6 +59,7 @@ def test_a_model_artifact_page_shows_its_type_and_signature(client: httpx.Client
     assert "sklearn.linear_model._logistic.LogisticRegression" in html
     assert "<h2>Model uifraud/1</h2>" in html
     assert '<table class="signature">' in html and "<td>amount</td>" in html
+    assert '<a href="/models/uifraud/1">uifraud/1</a>' in html  # registered as
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "%2e%2e%2fsecret.txt",
@@ -188,6 +190,21 @@ def test_a_deployment_shows_split_swaps_and_live_rate_and_latency(client: httpx.
     assert '<svg class="chart"' in page and "canary 10%" in page and 'class="event-swap"' in page
 
 
+def test_deployment_traffic_counts_only_the_window_asked_for(built: dict[str, Any]) -> None:
+    import mloop
+    from mloop.core.errors import ValidationError
+
+    until = built["logged_at"] + timedelta(seconds=1)
+    last_minute = mloop.deployment_traffic(built["deployment_id"], minutes=1, until=until)
+    assert last_minute.requests == 30  # the rows logged a minute and two minutes earlier are outside
+    assert last_minute.p50_ms == pytest.approx(float(np.median(np.arange(1, 91)[::3])))
+    whole = mloop.deployment_traffic(built["deployment_id"], minutes=5, until=until)
+    assert [n for _, n in whole.per_minute] == [30, 30, 30] and whole.requests_per_minute == pytest.approx(18.0)
+    assert mloop.deployment_traffic("another", minutes=5, until=until).requests == 0
+    with pytest.raises(ValidationError):
+        mloop.deployment_traffic(built["deployment_id"], minutes=0)
+
+
 def test_features_show_definitions_and_which_view_is_stale(client: httpx.Client) -> None:
     features = client.get("/api/v1/features").json()
     views = {v["name"]: v for v in features["view"]}
@@ -195,7 +212,9 @@ def test_features_show_definitions_and_which_view_is_stale(client: httpx.Client)
     assert views["customer_stats"]["freshness"]["stale"] is False
     assert views["customer_history"]["freshness"]["stale"] is True  # TTL 5 minutes, newest value an hour old
     assert [f["name"] for f in views["customer_stats"]["spec"]["schema"]] == ["amount_7d", "tx_7d"]
-    assert [s["name"] for s in features["service"]] == ["uifraud_v1"]
+    assert [s["spec"]["features"] for s in features["service"]] == [["customer_stats", "amount_share"]]
+    assert [(d["name"], d["spec"]["inputs"]) for d in features["on_demand"]] == \
+        [("amount_share", ["customer_stats:amount_7d", "amount"])]
     page = client.get("/features").text
     assert 'class="panel feature-view stale" data-view="customer_history"' in page
 

@@ -74,15 +74,20 @@ def build(folder: Path) -> dict[str, Any]:
                               metrics={"val_auc": 0.55}, training_data=eval_data, target="y", description="second")
     mloop.bless(v2, policy)
     features(folder)
-    deployment = deploy(v1, v2)
+    deployment, logged_at = deploy(v1, v2)
     mloop.add_schedule("nightly-ui-fraud", "0 3 * * *", pipeline=f"{__file__}:training")
     report = run.output("drift")
     return {"run_id": run.id, "table_id": table.id, "model_id": model_artifact.id, "report_id": report.id,
-            "deployment_id": deployment, "table_first_txn": "t00000", "v1": v1.version, "v2": v2.version}
+            "deployment_id": deployment, "logged_at": logged_at, "table_first_txn": "t00000", "v1": v1.version, "v2": v2.version}
+
+
+def amount_share(frame: pd.DataFrame) -> pd.DataFrame:
+    """The request's amount as a share of the customer's 7-day spend (vectorised)."""
+    return pd.DataFrame({"amount_share": frame["amount"] / frame["amount_7d"].where(frame["amount_7d"] > 0)})
 
 
 def features(folder: Path) -> None:
-    from mloop.features import Entity, Feature, FeatureService, FeatureView, ParquetSource
+    from mloop.features import Entity, Feature, FeatureService, FeatureView, OnDemandFeature, ParquetSource
     from mloop.features.definitions import Float64, Int64
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -97,13 +102,16 @@ def features(folder: Path) -> None:
     stale = FeatureView("customer_history", entities=[customer], ttl=timedelta(minutes=5),
                         source=ParquetSource(str(folder / "stats"), timestamp_field="event_time"),
                         schema=[Feature("tx_7d", Int64)])
-    mloop.apply_features([customer, fresh, stale, FeatureService("uifraud_v1", features=["customer_stats"])])
+    share = OnDemandFeature("amount_share", inputs=["customer_stats:amount_7d", "amount"],
+                            schema=[Feature("amount_share", Float64)], function=amount_share)
+    mloop.apply_features([customer, fresh, stale, share,
+                          FeatureService("uifraud_v1", features=["customer_stats", "amount_share"])])
     mloop.materialize_features(None)
 
 
-def deploy(v1: mloop.ModelVersion, v2: mloop.ModelVersion) -> str:
+def deploy(v1: mloop.ModelVersion, v2: mloop.ModelVersion) -> tuple[str, datetime]:
     """A deployment record as `mloop serve` writes it, a swap from v1 to v2, and 90 logged requests
-    over the last few minutes (latencies 1..90 ms)."""
+    at now, a minute and two minutes ago (30 each, latencies 1..90 ms); its id and that now."""
     from mloop.serving import PredictionBatch, PredictionLogger
     from mloop.serving.deployments import record_swap, start_deployment
     from mloop.serving.router import SwapEvent
@@ -121,4 +129,4 @@ def deploy(v1: mloop.ModelVersion, v2: mloop.ModelVersion) -> str:
                                    inputs=frame, outputs={"prediction": np.zeros(90, dtype=int)},
                                    time=times, latency_ms=[float(i + 1) for i in range(90)],
                                    deployment=deployment_id, role="primary"))
-    return deployment_id
+    return deployment_id, now
