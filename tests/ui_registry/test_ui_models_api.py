@@ -221,14 +221,19 @@ def test_features_show_definitions_and_which_view_is_stale(client: httpx.Client)
 
 def test_schedules_list_their_next_runs(client: httpx.Client) -> None:
     overview = client.get("/api/v1/schedules").json()
-    (schedule,) = overview["schedules"]
+    schedules = {s["name"]: s for s in overview["schedules"]}
+    schedule = schedules["nightly-ui-fraud"]
 
     runs = [datetime.fromisoformat(t) for t in schedule["next_runs"]]
     assert len(runs) == 3 and all((t.hour, t.minute) == (3, 0) for t in runs)
     assert runs == sorted(runs) and (runs[1] - runs[0]).days == 1
     assert schedule["last_fire"] is None
+    broken = schedules["minutely-broken"]
+    assert [(f["outcome"], "json:no_such_job" in f["error"]) for f in broken["recent_fires"]] == [("failed", True)]
+    assert broken["last_fire"] == broken["recent_fires"][0]
     page = client.get("/schedules").text
     assert "nightly-ui-fraud" in page and runs[0].strftime("%Y-%m-%d %H:%M:%S") in page
+    assert '<table class="fires" data-schedule="minutely-broken">' in page and 'class="fire-failed"' in page
 
 
 def test_a_report_is_served_with_its_own_csp_and_shown_in_a_sandboxed_frame(client: httpx.Client,

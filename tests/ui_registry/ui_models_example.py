@@ -76,6 +76,7 @@ def build(folder: Path) -> dict[str, Any]:
     features(folder)
     deployment, logged_at = deploy(v1, v2)
     mloop.add_schedule("nightly-ui-fraud", "0 3 * * *", pipeline=f"{__file__}:training")
+    fire_a_broken_schedule()
     report = run.output("drift")
     return {"run_id": run.id, "table_id": table.id, "model_id": model_artifact.id, "report_id": report.id,
             "deployment_id": deployment, "logged_at": logged_at, "table_first_txn": "t00000", "v1": v1.version, "v2": v2.version}
@@ -84,6 +85,19 @@ def build(folder: Path) -> dict[str, Any]:
 def amount_share(frame: pd.DataFrame) -> pd.DataFrame:
     """The request's amount as a share of the customer's 7-day spend (vectorised)."""
     return pd.DataFrame({"amount_share": frame["amount"] / frame["amount_7d"].where(frame["amount_7d"] > 0)})
+
+
+def fire_a_broken_schedule() -> None:
+    """A schedule whose job cannot start, fired once by a scheduler on an explicit clock: its
+    fire is recorded as failed, with the reason."""
+    from mloop.scheduling.scheduler import Scheduler
+    from mloop.stores.workspace import get_workspace
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    schedule = mloop.add_schedule("minutely-broken", "@every 1m", function="json:no_such_job", start=now)
+    scheduler = Scheduler(get_workspace())
+    scheduler.tick(schedule.next_due_at + timedelta(milliseconds=100))
+    scheduler.stop()
 
 
 def features(folder: Path) -> None:

@@ -14,6 +14,8 @@ from mloop.core.clock import utcnow
 
 #: how many due times ahead the schedules page lists
 NEXT_RUNS = 3
+#: how many of a schedule's newest fires it lists
+RECENT_FIRES = 5
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -68,7 +70,7 @@ def next_due_times(cron: str, timezone: str, first: datetime, count: int = NEXT_
 
 
 def schedules_overview() -> dict[str, Any]:
-    """Schedules with their next due times and newest fire, and triggers with theirs."""
+    """Schedules with their next due times and newest fires, and triggers with their newest."""
     now = utcnow()
     schedules = []
     for schedule in mloop.list_schedules():
@@ -78,7 +80,9 @@ def schedules_overview() -> dict[str, Any]:
                           "catchup": schedule.catchup,
                           "next_runs": [] if schedule.paused else
                           [_iso(t) for t in next_due_times(schedule.cron, schedule.timezone, schedule.next_due_at)],
-                          "last_fire": _fire(fire)})
+                          "last_fire": _fire(fire),
+                          "recent_fires": [_fire(f) for f in mloop.schedule_fires(schedule.name, limit=RECENT_FIRES)]
+                          if fire is not None else []})
     triggers = []
     for trigger in mloop.list_triggers():
         fires = mloop.trigger_fires(trigger.name, limit=1)
