@@ -257,3 +257,44 @@ def test_the_routes_are_in_the_openapi_document_with_summaries(client: httpx.Cli
                  "/api/v1/schedules"):
         assert paths[path]["get"]["summary"], path
     assert {"put", "delete"} <= set(paths["/api/v1/models/{name}/aliases/{alias}"])
+
+
+def test_alias_moves_pass_the_security_gate_and_are_audited(client: httpx.Client,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from mloop.server import security
+
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(security, "authorize", lambda p, need, target: calls.append(("authorize", need, target)))
+    monkeypatch.setattr(security, "check_alias_move",
+                        lambda p, model, alias, version: calls.append(("check", model, alias, str(version))))
+    monkeypatch.setattr(security, "audit",
+                        lambda p, action, target, detail=None: calls.append(("audit", action, target,
+                                                                             str((detail or {}).get("to_version")))))
+    client.put("/api/v1/models/uifraud/aliases/audited", json={"version": 1, "reason": "r"})
+    client.post("/models/uifraud/aliases", data={"action": "promote", "alias": "audited", "version": "2"})
+
+    writes = [c for c in calls if c[0] != "authorize" or c[1] == "write"]
+    assert writes == [("authorize", "write", "models/uifraud"), ("check", "uifraud", "audited", "1"),
+                      ("audit", "alias.promote", "models/uifraud", "1"),
+                      ("authorize", "write", "models/uifraud"), ("check", "uifraud", "audited", "2"),
+                      ("audit", "alias.promote", "models/uifraud", "2")]
+
+
+def test_a_protected_alias_refusal_moves_nothing_and_says_why(client: httpx.Client,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from mloop.server import security
+
+    def protect(principal: Any, model: str, alias: str, version: int | None) -> None:
+        raise security.Forbidden(f"only admins may move {alias!r} of {model!r}")
+
+    monkeypatch.setattr(security, "check_alias_move", protect)
+    audited: list[str] = []
+    monkeypatch.setattr(security, "audit", lambda *args, **kwargs: audited.append("audit"))
+    refused = client.put("/api/v1/models/uifraud/aliases/champion", json={"version": 1, "reason": "again"})
+    form = client.post("/models/uifraud/aliases", data={"action": "promote", "alias": "champion", "version": "1"})
+
+    assert 400 <= refused.status_code < 500 and "only admins may move 'champion'" in refused.text
+    assert form.status_code == 403 and "only admins may move &#39;champion&#39;" in form.text
+    assert audited == []
+    history = client.get("/api/v1/models/uifraud/aliases/champion/history").json()
+    assert [h["reason"] for h in history] == ["first champion"]  # nothing moved
