@@ -166,7 +166,7 @@ def test_the_model_pages_show_versions_card_and_history(client: httpx.Client, bu
 
 
 def test_unknown_pages_are_a_one_line_404_page(client: httpx.Client) -> None:
-    for path in ("/models/nope", "/models/uifraud/9", "/deployments/zzzzzz"):
+    for path in ("/models/nope", "/models/uifraud/9", "/models/uifraud/latest", "/deployments/zzzzzz"):
         page = client.get(path)
         assert page.status_code == 404, path
         assert page.headers["content-type"].startswith("text/html")
@@ -298,3 +298,24 @@ def test_a_protected_alias_refusal_moves_nothing_and_says_why(client: httpx.Clie
     assert audited == []
     history = client.get("/api/v1/models/uifraud/aliases/champion/history").json()
     assert [h["reason"] for h in history] == ["first champion"]  # nothing moved
+
+
+HOSTILE = ["%00", "a" * 5000, "%F0%9F%92%A9", "..", "%2F", "a%2Fb", "-1", "1e9", "%20", "a@b"]
+
+
+def test_hostile_path_segments_and_bodies_are_never_a_server_error(client: httpx.Client) -> None:
+    failed = []
+    for value in HOSTILE:
+        for path in (f"/api/v1/models/{value}", f"/api/v1/models/uifraud/versions/{value}",
+                     f"/api/v1/models/uifraud/aliases/{value}/history", f"/api/v1/artifact-info/{value}",
+                     f"/api/v1/deployments/{value}", f"/models/{value}", f"/models/uifraud/{value}",
+                     f"/artifacts/{value}", f"/deployments/{value}", f"/reports/{value}/view"):
+            failed += [path[:60]] if client.get(path).status_code >= 500 else []
+        for response in (client.put(f"/api/v1/models/uifraud/aliases/{value}", json={"version": 1}),
+                         client.delete(f"/api/v1/models/uifraud/aliases/{value}"),
+                         client.post("/models/uifraud/aliases", data={"alias": value, "version": value})):
+            failed += [f"{response.request.method} {response.request.url.path[:60]}"] \
+                if response.status_code >= 500 else []
+    binary = client.post("/models/uifraud/aliases", content=b"\xff\xfe=\x00",
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert failed == [] and binary.status_code == 422

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 import mloop
-from mloop.core.errors import MloopError, ValidationError
+from mloop.core.errors import MloopError, NotFoundError, ValidationError
 from mloop.server import security
 from mloop.ui import pages_artifacts, pages_operations, registry_view
 from mloop.ui.page_errors import PageRoute, form_fields
@@ -79,10 +79,12 @@ def _apply_move(principal: security.Principal, name: str, form: dict[str, str]) 
 
 
 @router.get("/models/{name}/{version}")
-def version_page(request: Request, name: str, version: int,
+def version_page(request: Request, name: str, version: str,
                  principal: security.Principal = Depends(security.current_principal)) -> Any:
     security.authorize(principal, "read", f"models/{name}")
-    return render(request, "model_version.html", mv=registry_view.version_detail(name, version))
+    if not version.isdigit() or int(version) < 1:
+        raise NotFoundError(f"model {name!r} has no version {version[:40]!r}; versions are numbers, see /models/{name}")
+    return render(request, "model_version.html", mv=registry_view.version_detail(name, int(version)))
 
 
 router.include_router(pages_artifacts.router)
