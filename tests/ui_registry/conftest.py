@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,38 @@ from servers import free_port
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The example workspace (SQLite metadata, local artifacts) as the current project while the
-    module's tests run; the ids of what it holds."""
+def backend() -> str:
+    """The metadata database of the module's workspace; a module may parametrize it."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def metadata_database(backend: str, request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SQLite file, or a PostgreSQL schema of the module's own (dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('ui-models-db')}/mloop.db"
+        return
+    engine = request.getfixturevalue("pg_engine")
+    schema = f"ui_{uuid.uuid4().hex[:16]}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    yield f"{request.getfixturevalue('pg_url')}?options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="module")
+def built(metadata_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The example workspace (metadata in `metadata_database`, local artifacts) as the current
+    project while the module's tests run; the ids of what it holds."""
     from mloop.stores.workspace import reset_workspaces
 
     folder = tmp_path_factory.mktemp("ui-models")
     with pytest.MonkeyPatch.context() as patch:
         clear_mloop_env(patch)
         patch.setenv("MLOOP_HOME", str(folder))
-        patch.setenv("MLOOP_DB_URL", f"sqlite:///{folder}/mloop.db")
+        patch.setenv("MLOOP_DB_URL", metadata_database)
         patch.chdir(folder)
         reset_workspaces()
         ids = ui_models_example.build(folder)

@@ -16,6 +16,11 @@ from mloop.ui.artifact_view import check_artifact_id
 from mloop.ui.pages_artifacts import REPORT_CSP
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
 def client(server: str) -> Any:
     with httpx.Client(base_url=server, timeout=30) as http:

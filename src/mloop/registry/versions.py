@@ -282,7 +282,8 @@ def evaluate(ref: str | ModelVersion, data: Any, target: str, *, slice_by: str |
 
 
 def alias_history(name: str, alias: str | None = None, workspace: Workspace | None = None) -> list[AliasChange]:
-    return (workspace or get_workspace()).registry.alias_history(check_name(name), alias)
+    return (workspace or get_workspace()).registry.alias_history(check_name(name),
+                                                                  check_alias(alias) if alias is not None else None)
 
 
 def stage_history(name: str, version: int | None = None, workspace: Workspace | None = None) -> list[StageChange]:

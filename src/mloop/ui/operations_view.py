@@ -4,6 +4,7 @@ and live traffic, schedules with their next due times and last fires."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,10 @@ from typing import Any
 import mloop
 from mloop.core.cadence import parse_cadence
 from mloop.core.clock import utcnow
+from mloop.core.errors import NotFoundError
 
+#: what a deployment id (or a prefix of one) looks like; checked before the database is asked
+DEPLOYMENT_ID = re.compile(r"^[0-9a-z]{4,64}$")
 #: how many due times ahead the schedules page lists
 NEXT_RUNS = 3
 #: how many of a schedule's newest fires it lists
@@ -52,6 +56,9 @@ def deployments_overview() -> list[dict[str, Any]]:
 def deployment_detail(deployment_id: str, *, minutes: int = 60) -> dict[str, Any]:
     """A deployment, its events (start, every swap and refusal, stop) and its traffic over the
     last `minutes` from the prediction log."""
+    if not DEPLOYMENT_ID.fullmatch(deployment_id):
+        raise NotFoundError(f"no deployment {deployment_id[:80]!r}: a deployment id is 4 to 64 letters and digits "
+                            "(list them with: mloop deployments list)")
     record, events = mloop.get_deployment(deployment_id)
     traffic = mloop.deployment_traffic(record.id, minutes=minutes)
     return {**deployment_row(record),
