@@ -216,6 +216,8 @@ def test_features_show_definitions_and_which_view_is_stale(client: httpx.Client)
 
     assert views["customer_stats"]["freshness"]["stale"] is False
     assert views["customer_history"]["freshness"]["stale"] is True  # TTL 5 minutes, newest value an hour old
+    assert [h["version"] for h in views["customer_history"]["versions"]] == [1, 2]
+    assert views["customer_history"]["spec"]["description"] == "version 2"
     assert [f["name"] for f in views["customer_stats"]["spec"]["schema"]] == ["amount_7d", "tx_7d"]
     assert [s["spec"]["features"] for s in features["service"]] == [["customer_stats", "amount_share"]]
     assert [(d["name"], d["spec"]["inputs"]) for d in features["on_demand"]] == \

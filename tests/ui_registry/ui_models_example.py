@@ -120,6 +120,8 @@ def features(folder: Path) -> None:
                             schema=[Feature("amount_share", Float64)], function=amount_share)
     mloop.apply_features([customer, fresh, stale, share,
                           FeatureService("uifraud_v1", features=["customer_stats", "amount_share"])])
+    mloop.apply_features([FeatureView("customer_history", entities=[customer], ttl=timedelta(minutes=5),
+                                      source=stale.source, schema=stale.schema, description="version 2")])
     mloop.materialize_features(None)
 
 

@@ -27,15 +27,18 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def features_overview() -> dict[str, Any]:
-    """Entities, views (with freshness and version count), on-demand features and services."""
+    """Entities, views (with freshness), on-demand features and services, each with its versions."""
     definitions = mloop.list_feature_definitions()
     freshness = {row["view"]: row for row in mloop.feature_freshness()} if any(
         d.kind == "view" for d in definitions) else {}
     grouped: dict[str, list[dict[str, Any]]] = {"entity": [], "view": [], "on_demand": [], "service": []}
     for record in definitions:
+        history = mloop.list_feature_definitions(record.kind, record.name) if record.version > 1 else [record]
         grouped.setdefault(record.kind, []).append(
             {"name": record.name, "version": record.version, "spec": record.spec, "created_at": _iso(record.created_at),
-             "created_by": record.created_by, "freshness": freshness.get(record.name) if record.kind == "view" else None})
+             "created_by": record.created_by, "freshness": freshness.get(record.name) if record.kind == "view" else None,
+             "versions": [{"version": h.version, "created_at": _iso(h.created_at), "created_by": h.created_by,
+                           "spec_hash": h.spec_hash} for h in sorted(history, key=lambda h: h.version)]})
     return grouped
 
 
