@@ -91,6 +91,7 @@ def test_models_api_lists_versions_aliases_and_blessing_reports(client: httpx.Cl
 
     assert [v["version"] for v in model["versions"]] == [2, 1]
     assert model["aliases"]["champion"] == 1
+    assert model["alias_moved"]["champion"]["reason"] == "first champion"
     verdicts = {r["version"]: (r["passed"], r["rules"][0]["threshold"]) for r in model["blessing_reports"]}
     assert verdicts == {1: (True, 0.7), 2: (False, 0.7)}
     version = client.get("/api/v1/models/uifraud/versions/1").json()

@@ -24,7 +24,8 @@ def test_open_models_click_into_one_and_see_aliases_and_a_blessing_report(
     page.click("table.models a:text('uifraud')")
     page.wait_for_url(f"{server}/models/uifraud")
 
-    assert page.locator(".alias-card .label").all_inner_texts() == ["champion"]
+    assert page.locator(".alias-card .label:not(.moved)").all_inner_texts() == ["champion"]
+    assert page.locator(".alias-card .moved").inner_text().startswith("by ")  # who moved it, and when
     assert page.locator(".alias-card .value").inner_text() == "uifraud/1"
     reports = page.locator(".blessing-report")
     assert reports.count() == 2

@@ -57,8 +57,11 @@ def model_detail(name: str) -> dict[str, Any]:
     versions = mloop.list_versions(name)
     if not versions:
         mloop.get_model_version(name, "latest")  # raises the registry's NotFoundError
+    history = alias_changes(name)
+    aliases = mloop.model_aliases(name).get(name, {})
+    last_moves = {change["alias"]: change for change in history if change["alias"] in aliases}  # oldest first
     return {"name": name, "versions": [version_summary(v) for v in reversed(versions)],
-            "aliases": mloop.model_aliases(name).get(name, {}), "alias_history": alias_changes(name),
+            "aliases": aliases, "alias_moved": last_moves, "alias_history": history,
             "stage_history": stage_changes(name), "blessing_reports": blessing_reports(name)}
 
 
