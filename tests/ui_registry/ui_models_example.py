@@ -57,6 +57,11 @@ def training(c: float = 1.0):
     drift(train_df, test_df)
 
 
+@pipeline(name="ui-table")
+def table_only(n: int = ROWS):
+    ingest(n)
+
+
 def build(folder: Path) -> dict[str, Any]:
     """Everything the tests look at; returns the ids they need."""
     run = training.run()

@@ -23,6 +23,8 @@ HEAD_ROWS = 20
 TEXT_PREVIEW_BYTES = 16_384
 #: a table larger than this is profiled only when a stored profile exists
 PROFILE_MAX_BYTES = 64 << 20
+#: the largest object copied from an object store for a preview
+REMOTE_PREVIEW_MAX_BYTES = 32 << 20
 
 
 def check_artifact_id(artifact_id: str) -> str:
@@ -156,12 +158,23 @@ def table_preview(artifact: mloop.Artifact) -> dict[str, Any] | None:
     return {"rows": rows, "columns": columns, "head": [[row.get(name) for name in names] for row in head]}
 
 
+def remote_only(artifact: mloop.Artifact) -> bool:
+    """Whether previewing would copy a large object from an object store first (the store
+    protocol reads whole objects): such previews are left out, the download link stays."""
+    return not mloop.get_workspace().artifacts.supports_local_paths and artifact.size > REMOTE_PREVIEW_MAX_BYTES
+
+
+def _local(artifact: mloop.Artifact) -> Any:
+    return mloop.get_workspace().artifacts.local_path(artifact.id)
+
+
 def _table_path(artifact: mloop.Artifact) -> Any:
-    ws = mloop.get_workspace()
+    if remote_only(artifact):
+        return None
     if artifact.materializer in TABLE_MATERIALIZERS:
-        return ws.artifacts.local_path(artifact.id)
+        return _local(artifact)
     if artifact.materializer == "path":
-        path = ws.artifacts.local_path(artifact.id)
+        path = _local(artifact)
         return path if path.is_file() and path.suffix == ".parquet" else None
     return None
 
@@ -169,8 +182,7 @@ def _table_path(artifact: mloop.Artifact) -> Any:
 def table_profile(artifact: mloop.Artifact) -> list[dict[str, Any]] | None:
     """Per-column statistics: the stored profile of this data when one was recorded (training
     data of a model), else computed now for a table small enough; None otherwise."""
-    ws = mloop.get_workspace()
-    stored = ws.quality.profiles_of([f"artifact:{artifact.id}"]).get(f"artifact:{artifact.id}")
+    stored = mloop.get_workspace().quality.profiles_of([f"artifact:{artifact.id}"]).get(f"artifact:{artifact.id}")
     if stored:
         profile = mloop.get_artifact(stored).load()
     else:
@@ -185,9 +197,10 @@ def table_profile(artifact: mloop.Artifact) -> list[dict[str, Any]] | None:
 
 def text_preview(artifact: mloop.Artifact) -> str | None:
     """The start of a JSON value (pretty-printed when it fits) or of a text file."""
-    ws = mloop.get_workspace()
+    if remote_only(artifact):
+        return None
     if artifact.materializer == "json":
-        with open(ws.artifacts.local_path(artifact.id), "rb") as handle:
+        with open(_local(artifact), "rb") as handle:
             data = handle.read(TEXT_PREVIEW_BYTES + 1)
         if len(data) <= TEXT_PREVIEW_BYTES:
             try:
@@ -196,7 +209,7 @@ def text_preview(artifact: mloop.Artifact) -> str | None:
                 pass
         return data[:TEXT_PREVIEW_BYTES].decode("utf-8", "replace")
     if artifact.materializer == "path":
-        path = ws.artifacts.local_path(artifact.id)
+        path = _local(artifact)
         if path.is_file() and path.suffix in (".txt", ".json", ".csv", ".md", ".yaml", ".yml", ".log"):
             with open(path, "rb") as handle:
                 return handle.read(TEXT_PREVIEW_BYTES).decode("utf-8", "replace")
@@ -211,4 +224,5 @@ def artifact_info(artifact: mloop.Artifact) -> dict[str, Any]:
             "size": artifact.size, "uri": artifact.uri, "kind": artifact_kind(artifact, {v.artifact_id for v in versions}),
             "summary": artifact.summary, "created_at": artifact.created_at.isoformat() if artifact.created_at else None,
             "produced_by": producer, "consumers": consumers,
-            "model_versions": [v.ref for v in versions], "download": f"/api/v1/artifacts/{artifact.id}"}
+            "model_versions": [v.ref for v in versions], "download": f"/api/v1/artifacts/{artifact.id}",
+            "preview_skipped": remote_only(artifact)}
