@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mloop.core.clock import utcnow
+from mloop.core.clock import as_utc, utcnow
 from mloop.core.errors import NotFoundError
 from mloop.stores.metadata import schema as t
 from mloop.stores.metadata.database import Database, as_record, as_row
@@ -21,7 +21,7 @@ from mloop.stores.metadata.records import (
     StepExecutionRecord,
     StepRunRecord,
 )
-from mloop.stores.metadata.runs import CachedStep
+from mloop.stores.metadata.runs import CachedStep, PipelineSummary
 from mloop.stores.metadata.tracking_records import MAX_VALUE_CHARS, as_text
 
 
@@ -68,6 +68,25 @@ class SqlRunStore:
 
     def running_runs(self) -> list[RunRecord]:
         return self.list_runs(status="running", limit=10_000)
+
+    def pipeline_summaries(self) -> list[PipelineSummary]:
+        """Every pipeline that has runs, by name: run counts by status and its newest run (two
+        grouped queries in one read, whatever the number of runs)."""
+        r = t.runs.c
+        counts = sa.select(r.pipeline, r.status, sa.func.count()).group_by(r.pipeline, r.status)
+        newest = sa.select(r.pipeline, r.id, r.status, r.created_at, r.ended_at, r.kind,
+                           sa.func.row_number().over(partition_by=r.pipeline,
+                                                     order_by=(r.created_at.desc(), r.id.desc())).label("rank")
+                           ).subquery()
+        last = sa.select(newest).where(newest.c.rank == 1)
+        with self._db.read() as conn:
+            by_pipeline: dict[str, dict[str, int]] = {}
+            for pipeline, status, count in conn.execute(counts):
+                by_pipeline.setdefault(pipeline, {})[status] = int(count)
+            rows = {row.pipeline: row for row in conn.execute(last)}
+        return [PipelineSummary(name, sum(statuses.values()), statuses, rows[name].id, rows[name].status,
+                                as_utc(rows[name].created_at), as_utc(rows[name].ended_at), rows[name].kind)
+                for name, statuses in sorted(by_pipeline.items())]
 
     def mark_run_interrupted(self, run_id: str, reason: str) -> bool:
         """Mark a run that died without saying so, and its running steps failed; False when it is

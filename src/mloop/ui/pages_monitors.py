@@ -1,0 +1,111 @@
+"""Pages of the loop's watch: monitors with their last result, a monitor's measurements over time
+with its threshold, its alerts and the loop's decisions, and the alerts (resolvable by a form)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+import mloop
+from mloop.monitoring import latest_results
+from mloop.server import security
+from mloop.ui.charts import Line, line_chart
+from mloop.ui.error_pages import page
+from mloop.ui.render import render
+
+router = APIRouter(include_in_schema=False)
+Principal = security.Principal
+CurrentPrincipal = Depends(security.current_principal)
+#: results a monitor page draws (newest first from the store, drawn oldest to newest)
+RESULTS_SHOWN = 500
+#: numeric series of a result's `values` drawn besides the main value, at most
+MAX_VALUE_CHARTS = 4
+
+
+@router.get("/monitors")
+def monitors_page(request: Request, principal: Principal = CurrentPrincipal) -> Response:
+    security.authorize(principal, "read", "monitors")
+
+    def build() -> Response:
+        latest = latest_results()
+        open_alerts = {alert.source: alert for alert in mloop.list_alerts(status="open", limit=1000)}
+        return render(request, "monitors.html", title="Monitors", monitors=mloop.list_monitors(), latest=latest,
+                      open_alerts=open_alerts)
+
+    return page(request, build)
+
+
+@router.get("/monitors/{name}")
+def monitor_page(request: Request, name: str, principal: Principal = CurrentPrincipal) -> Response:
+    security.authorize(principal, "read", "monitors")
+
+    def build() -> Response:
+        monitor = mloop.get_monitor(name)
+        results = list(reversed(mloop.monitor_results(name, limit=RESULTS_SHOWN)))
+        decisions = [d for d in mloop.status(decisions=50).decisions if monitor.model and d.model == monitor.model]
+        actions = [(r.time, r.values["action"]) for r in results if r.values.get("action")]
+        return render(request, "monitor.html", title=f"Monitor {name}", monitor=monitor,
+                      results=list(reversed(results)), charts=monitor_charts(monitor, results),
+                      alerts=mloop.list_alerts(source=name, limit=100), decisions=decisions,
+                      actions=list(reversed(actions)))
+
+    return page(request, build)
+
+
+def monitor_charts(monitor: Any, results: Sequence[Any]) -> list[Markup]:
+    """The measured value over time with the threshold as a dashed line, then the numeric
+    series in the results' values (drift scores per column, estimated and actual performance)."""
+    times = [r.time.timestamp() for r in results]
+    thresholds = sorted({r.threshold for r in results if r.threshold is not None})[-2:]
+    charts = [line_chart([Line(monitor.kind, times, [_float(r.value) for r in results])],
+                         title=f"{monitor.name}: {monitor.kind}", x_label="time", time_axis=True, width=900,
+                         thresholds=[("threshold", t) for t in thresholds])]
+    keys = [key for key in dict.fromkeys(k for r in results for k, v in r.values.items() if _is_number(v))]
+    for key in keys[:MAX_VALUE_CHARTS]:
+        charts.append(line_chart([Line(key, times, [_float(r.values.get(key)) for r in results])],
+                                 title=key, x_label="time", time_axis=True, width=440, height=220))
+    return charts
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, principal: Principal = CurrentPrincipal) -> Response:
+    security.authorize(principal, "read", "alerts")
+    return page(request, lambda: render(request, "alerts.html", title="Alerts",
+                                        open=mloop.list_alerts(status="open", limit=500),
+                                        resolved=mloop.list_alerts(status="resolved", limit=200)))
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve_alert_form(request: Request, alert_id: str, principal: Principal = CurrentPrincipal) -> Response:
+    """The resolve button of /alerts: a url-encoded form carrying `csrf_token`, which the security
+    layer checks (read here without python-multipart, which the server does not depend on)."""
+    security.authorize(principal, "write", "alerts")
+
+    def build() -> Response:
+        alert = mloop.get_alert(alert_id)
+        resolve_alert(principal, alert)
+        return RedirectResponse("/alerts", status_code=303)
+
+    return await run_in_threadpool(page, request, build)
+
+
+def resolve_alert(principal: Any, alert: Any) -> Any:
+    """Resolve an open alert by hand, recorded in the audit trail; ConflictError when it is not open."""
+    if alert.status != "open":
+        raise mloop.ConflictError(f"alert {alert.id} of {alert.source!r} is already {alert.status}")
+    resolved = mloop.resolve_alert(alert.source, f"resolved by {principal.name}")
+    security.audit(principal, "alerts.resolve", f"alerts/{alert.id}", {"source": alert.source})
+    return resolved
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _float(value: Any) -> float:
+    return float(value) if _is_number(value) else float("nan")
