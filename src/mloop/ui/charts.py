@@ -113,7 +113,7 @@ def _legend(names: Sequence[str], width: int) -> list[str]:
     parts, x = [], float(width - _RIGHT)
     for index, name in reversed(list(enumerate(names))):
         label = name if len(name) <= 28 else name[:27] + "…"
-        x -= 18 + 6.5 * len(label)
+        x -= 20 + 7.2 * len(label)
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<g class="legend-item"><rect x="{x:.0f}" y="9" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{x + 14:.0f}" y="18">{escape(label)}<title>{escape(name)}</title></text></g>')
@@ -221,8 +221,11 @@ def parallel_coordinates(axes: Sequence[Axis], labels: Sequence[str], *, title: 
                     f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" class="axis-label">'
                     f'{escape(axis.name if len(axis.name) <= 22 else axis.name[:21] + "…")}<title>{escape(axis.name)}'
                     f'</title></text>')
-        body += [f'<text x="{x + 4:.1f}" y="{bottom - share * (bottom - top) + 4:.1f}">'
-                 f'{escape(text if len(text) <= 16 else text[:15] + "…")}</text>' for share, text in ticks]
+        last = x == xs[-1] and len(xs) > 1  # the last axis labels its ticks on its left, inside the chart
+        anchor = "end" if last else "start"
+        body += [f'<text x="{x - 4 if last else x + 4:.1f}" y="{bottom - share * (bottom - top) + 4:.1f}" '
+                 f'text-anchor="{anchor}">{escape(text if len(text) <= 16 else text[:15] + "…")}</text>'
+                 for share, text in ticks]
     colour_by = placed[-1][0] if placed else []
     for run in range(count):
         segments: list[str] = []

@@ -10,11 +10,13 @@ from typing import Any
 from markupsafe import Markup
 
 import mloop
-from mloop.ui.charts import Axis, Point, parallel_coordinates, scatter
-from mloop.ui.run_views import metric_chart
+from mloop.ui.charts import Axis, Point, line_chart, parallel_coordinates, scatter
+from mloop.ui.run_views import metric_lines
 
 #: params drawn as axes of the parallel-coordinates view at most
 MAX_AXES = 8
+#: metrics whose histories are read to pick the one drawn by default, at most
+MAX_PROBED = 10
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _default_param(rows: list[CompareRow]) -> str:
+    """The param the scatter draws unless chosen: the first numeric one that differs, else the first numeric one."""
+    numeric = [row for row in rows if row.field.startswith("params.")
+               and all(_number(v) is not None for v in row.values if v is not None)]
+    chosen = next((row for row in numeric if row.differs), numeric[0] if numeric else None)
+    return chosen.field.removeprefix("params.") if chosen else ""
+
+
 def compare(run_ids: list[str], metric: str = "", param: str = "") -> CompareView:
     """The compare page of these runs (ids or unique prefixes); `metric` and `param` choose what the
     charts draw (default: the first metric and the first param the runs have)."""
@@ -65,19 +75,24 @@ def compare(run_ids: list[str], metric: str = "", param: str = "") -> CompareVie
         raise mloop.NotFoundError(f"none of these runs logged metric {metric!r}; they have: {', '.join(metrics) or 'none'}")
     if param and param not in params:
         raise mloop.NotFoundError(f"none of these runs has param {param!r}; they have: {', '.join(params) or 'none'}")
-    view = CompareView(ids, rows, metrics, params, metric or (metrics[0] if metrics else ""),
-                       param or (params[0] if params else ""))
+    view = CompareView(ids, rows, metrics, params, metric, param or _default_param(rows))
+    histories = {key: metric_lines(ids, key) for key in ([metric] if metric else metrics[:MAX_PROBED])}
+    if not view.metric and metrics:  # the first metric with a history to overlay, else the first
+        view.metric = next((key for key, lines in histories.items() if any(len(line.xs) > 1 for line in lines)),
+                           metrics[0])
     if view.metric:
         by_field = {row.field: row.values for row in rows}
         metric_values = by_field[f"metrics.{view.metric}"]
-        view.charts["history"] = metric_chart(ids, view.metric, width=900)
+        lines = histories.get(view.metric) or metric_lines(ids, view.metric)
+        view.charts["history"] = line_chart(lines, title=view.metric, x_label="step", y_label=view.metric, width=900)
         if view.param:
             points = [Point(x, y, run_id) for run_id, x, y in
                       zip(ids, map(_number, by_field[f"params.{view.param}"]), map(_number, metric_values), strict=True)
                       if x is not None and y is not None]
             view.charts["scatter"] = scatter(points, title=f"{view.metric} vs {view.param}", x_label=view.param,
                                              y_label=view.metric)
-        axes = [Axis(name, by_field[f"params.{name}"]) for name in params[:MAX_AXES]]
+        varying = [name for name in params if any(r.differs for r in rows if r.field == f"params.{name}")]
+        axes = [Axis(name, by_field[f"params.{name}"]) for name in (varying or params)[:MAX_AXES]]
         axes.append(Axis(view.metric, [_number(v) for v in metric_values]))
-        view.charts["parallel"] = parallel_coordinates(axes, ids, title=f"params → {view.metric}", width=900)
+        view.charts["parallel"] = parallel_coordinates(axes, [i[:12] for i in ids], title=f"params → {view.metric}", width=900)
     return view

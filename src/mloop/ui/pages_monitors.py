@@ -65,7 +65,8 @@ def monitor_charts(monitor: Any, results: Sequence[Any]) -> list[Markup]:
     charts = [line_chart([Line(monitor.kind, times, [_float(r.value) for r in results])],
                          title=f"{monitor.name}: {monitor.kind}", x_label="time", time_axis=True, width=900,
                          thresholds=[("threshold", t) for t in thresholds])]
-    keys = [key for key in dict.fromkeys(k for r in results for k, v in r.values.items() if _is_number(v))]
+    keys = [key for key in dict.fromkeys(k for r in results for k, v in r.values.items() if _is_number(v))
+            if any(r.values.get(key) != r.value for r in results)]  # not the main value again
     for key in keys[:MAX_VALUE_CHARTS]:
         charts.append(line_chart([Line(key, times, [_float(r.values.get(key)) for r in results])],
                                  title=key, x_label="time", time_axis=True, width=440, height=220))

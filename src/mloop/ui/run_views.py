@@ -117,7 +117,8 @@ def metric_lines(run_ids: Sequence[str], key: str) -> list[Line]:
             history = mloop.get_metric_history(run_id, key)
         except NotFoundError:
             continue
-        lines.append(Line(run_id, history["step"].to_numpy(), history["value"].to_numpy()))
+        # a 12-character prefix names the run (accepted back as its id) and keeps the legend short
+        lines.append(Line(run_id[:12], history["step"].to_numpy(), history["value"].to_numpy()))
     return lines
 
 
