@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 import mloop
-from mloop.ui.charts import Axis, Point, line_chart, parallel_coordinates, scatter
+from mloop.ui.charts import Axis, Line, Point, line_chart, parallel_coordinates, scatter
 from mloop.ui.run_views import metric_lines
 
 #: params drawn as axes of the parallel-coordinates view at most
@@ -76,8 +76,12 @@ def compare(run_ids: list[str], metric: str = "", param: str = "") -> CompareVie
     if param and param not in params:
         raise mloop.NotFoundError(f"none of these runs has param {param!r}; they have: {', '.join(params) or 'none'}")
     view = CompareView(ids, rows, metrics, params, metric, param or _default_param(rows))
-    histories = {key: metric_lines(ids, key) for key in ([metric] if metric else metrics[:MAX_PROBED])}
-    if not view.metric and metrics:  # the first metric with a history to overlay, else the first
+    histories: dict[str, list[Line]] = {}
+    for key in [metric] if metric else metrics[:MAX_PROBED]:  # the first metric with a history to overlay
+        histories[key] = metric_lines(ids, key)
+        if any(len(line.xs) > 1 for line in histories[key]):
+            break
+    if not view.metric and metrics:
         view.metric = next((key for key, lines in histories.items() if any(len(line.xs) > 1 for line in lines)),
                            metrics[0])
     if view.metric:

@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 import mloop
-from mloop.core.errors import NotFoundError, ValidationError
+from mloop.core.errors import ValidationError
 from mloop.ui.charts import Line, line_chart
 from mloop.ui.filters import duration
 from mloop.ui.graph import GraphNode, dag_svg
@@ -110,15 +110,14 @@ def step_rows(run: Any) -> list[StepRow]:
 
 
 def metric_lines(run_ids: Sequence[str], key: str) -> list[Line]:
-    """One chart line per run that logged `key` (by step); runs without it are left out."""
+    """One chart line per run (full ids) that logged `key` (by step); runs without it are left out."""
+    tracking = mloop.get_workspace().tracking  # arrays straight from the store: no frame per run
     lines = []
     for run_id in run_ids:
-        try:
-            history = mloop.get_metric_history(run_id, key)
-        except NotFoundError:
-            continue
-        # a 12-character prefix names the run (accepted back as its id) and keeps the legend short
-        lines.append(Line(run_id[:12], history["step"].to_numpy(), history["value"].to_numpy()))
+        history = tracking.metric_history(run_id, key)
+        if len(history):
+            # a 12-character prefix names the run (accepted back as its id) and keeps the legend short
+            lines.append(Line(run_id[:12], history.steps.tolist(), history.values.tolist()))
     return lines
 
 

@@ -70,23 +70,27 @@ class SqlRunStore:
         return self.list_runs(status="running", limit=10_000)
 
     def pipeline_summaries(self) -> list[PipelineSummary]:
-        """Every pipeline that has runs, by name: run counts by status and its newest run (two
-        grouped queries in one read, whatever the number of runs)."""
+        """Every pipeline that has runs, by name: run counts by status and its newest run. One
+        grouped scan (count and newest time per pipeline and status), then the newest runs by
+        their time (indexed), whatever the number of runs."""
         r = t.runs.c
-        counts = sa.select(r.pipeline, r.status, sa.func.count()).group_by(r.pipeline, r.status)
-        newest = sa.select(r.pipeline, r.id, r.status, r.created_at, r.ended_at, r.kind,
-                           sa.func.row_number().over(partition_by=r.pipeline,
-                                                     order_by=(r.created_at.desc(), r.id.desc())).label("rank")
-                           ).subquery()
-        last = sa.select(newest).where(newest.c.rank == 1)
+        grouped = sa.select(r.pipeline, r.status, sa.func.count(), sa.func.max(r.created_at)).group_by(r.pipeline, r.status)
         with self._db.read() as conn:
             by_pipeline: dict[str, dict[str, int]] = {}
-            for pipeline, status, count in conn.execute(counts):
+            newest: dict[str, Any] = {}
+            for pipeline, status, count, last in conn.execute(grouped):
                 by_pipeline.setdefault(pipeline, {})[status] = int(count)
-            rows = {row.pipeline: row for row in conn.execute(last)}
-        return [PipelineSummary(name, sum(statuses.values()), statuses, rows[name].id, rows[name].status,
-                                as_utc(rows[name].created_at), as_utc(rows[name].ended_at), rows[name].kind)
-                for name, statuses in sorted(by_pipeline.items())]
+                newest[pipeline] = max(newest.get(pipeline, last), last)
+            candidates = sa.select(r.pipeline, r.id, r.status, r.created_at, r.ended_at, r.kind).where(
+                r.created_at.in_(set(newest.values()))).order_by(r.created_at.desc(), r.id.desc())
+            last_runs: dict[str, Any] = {}
+            for row in conn.execute(candidates) if newest else ():
+                if row.pipeline not in last_runs and row.created_at == newest[row.pipeline]:
+                    last_runs[row.pipeline] = row
+        return [PipelineSummary(name, sum(statuses.values()), statuses, last_runs[name].id, last_runs[name].status,
+                                as_utc(last_runs[name].created_at), as_utc(last_runs[name].ended_at),
+                                last_runs[name].kind)
+                for name, statuses in sorted(by_pipeline.items()) if name in last_runs]
 
     def mark_run_interrupted(self, run_id: str, reason: str) -> bool:
         """Mark a run that died without saying so, and its running steps failed; False when it is
