@@ -19,6 +19,8 @@ from mloop.ui import pages_monitors, run_views
 router = APIRouter(tags=["runs"])
 Principal = security.Principal
 CurrentPrincipal = Depends(security.current_principal)
+#: the largest offset a search takes (databases refuse offsets past a 64-bit integer)
+MAX_OFFSET = 1_000_000_000
 
 
 class PipelineOut(BaseModel):
@@ -56,7 +58,7 @@ class SearchBody(BaseModel):
     order_by: str | None = Field(None, description="a field, e.g. metrics.auc or start_time")
     descending: bool = False
     limit: int = Field(50, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ArtifactRef(BaseModel):
@@ -154,7 +156,7 @@ def list_pipelines(principal: Principal = CurrentPrincipal) -> list[PipelineOut]
 @router.get("/runs", summary="Search runs (filter language of `mloop runs search`), a page at a time")
 def list_runs(q: str = Query("", description="e.g. metrics.auc > 0.9 and params.model = 'xgb'"),
               pipeline: str = "", status: str = "", order_by: str | None = None, descending: bool = False,
-              limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+              limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
               principal: Principal = CurrentPrincipal) -> RunPage:
     security.authorize(principal, "read", "runs")
     return _search(run_views.runs_filter(q, pipeline, status), order_by, descending, limit, offset)
