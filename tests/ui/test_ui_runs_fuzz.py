@@ -4,9 +4,10 @@ over real HTTP: whatever the input, the answer is never a 5xx."""
 from __future__ import annotations
 
 import schemathesis
-from conftest import UiWorld
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+
+from conftest import UiWorld
 
 ROUTES = r"^/api/v1/(pipelines|runs|monitors|alerts)"
 EXAMPLES = 10
