@@ -2,7 +2,8 @@
 
 The workspace: the `ui-training` pipeline run twice with the same params (the second run is all
 cached steps), twice more with other learning rates (train runs again), once failing in evaluate;
-a `volume` monitor run at five times (a failure resolved, then a failure left open)."""
+a `volume` monitor run at five times (a failure resolved, then a failure left open), and an alert
+trigger of it that started a retraining run."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 import mloop
+from mloop.stores.metadata.schedules import FireRecord
 from mloop_env import MLOOP_VARIABLES
 from servers import free_port
 
@@ -56,6 +58,11 @@ def _build(home: Path) -> dict[str, object]:
         _log_predictions("fraud", [end - timedelta(minutes=5 + i) for i in range(count)], f"h{hour}-")
         mloop.run_monitor("fraud-volume", at=end)
     open_alert = mloop.list_alerts(status="open")[0].id
+    # what a scheduler records when the alert trigger starts a retraining run (here: a run made above)
+    trigger = mloop.add_trigger("retrain-on-volume", on_alert="fraud-volume", pipeline="ui_steps:training")
+    fired = T0 + timedelta(hours=5, minutes=1)
+    mloop.get_workspace().schedules.advance_trigger(trigger.name, trigger.revision, trigger.state, fired, FireRecord(
+        "trigger", trigger.name, fired, fired, "ui-tests", "started", others[1]))
     return dict(first=first, cached=cached, others=others, failed=failed, monitor="fraud-volume",
                 open_alert=open_alert)
 

@@ -144,6 +144,9 @@ def test_monitor_pages_and_alerts(ui_world: UiWorld, api: httpx.Client) -> None:
     assert len(tags(main, "circle")) == 5
     assert len(tags(section(html, "monitor-alerts"), "tr")) == 3  # the header, one open, one resolved
     assert len(tags(section(html, "monitor-results"), "tr")) == 6
+    [retrain] = tags(section(html, "decisions"), "li", cls="retrain")
+    assert retrain is not None and f'href="/runs/{ui_world.others[1]}"' in section(html, "decisions")
+    assert "retrain-on-volume" in section(html, "decisions")
     alert = mloop.raise_alert("manual:page-test", "nightly export late")
     open_alerts = section(api.get("/alerts").text, "open-alerts")
     [form] = tags(open_alerts, "form", cls="resolve", action=f"/alerts/{alert.id}/resolve")

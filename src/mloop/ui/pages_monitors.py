@@ -52,9 +52,16 @@ def monitor_page(request: Request, name: str, principal: Principal = CurrentPrin
         return render(request, "monitor.html", title=f"Monitor {name}", monitor=monitor,
                       results=list(reversed(results)), charts=monitor_charts(monitor, results),
                       alerts=mloop.list_alerts(source=name, limit=100), decisions=decisions,
-                      actions=list(reversed(actions)))
+                      actions=list(reversed(actions)), retrains=retrains(name))
 
     return page(request, build)
+
+
+def retrains(monitor: str, limit: int = 20) -> list[tuple[Any, Any]]:
+    """(trigger, fire) of the jobs the alerts of `monitor` started (alert triggers), newest first."""
+    triggers = [t for t in mloop.list_triggers() if t.kind == "alert" and t.config.get("monitor") == monitor]
+    fires = [(t, fire) for t in triggers for fire in mloop.trigger_fires(t.name, limit=limit)]
+    return sorted(fires, key=lambda pair: pair[1].fired_at, reverse=True)[:limit]
 
 
 def monitor_charts(monitor: Any, results: Sequence[Any]) -> list[Markup]:
