@@ -57,3 +57,31 @@ def test_runs_filter_and_log_tail() -> None:
         "pipeline = 'it''s' and status = 'failed' and (metrics.auc > 0.9 or params.x = 'a')")
     assert runs_filter() == ""
     assert log_tail("\n".join(str(i) for i in range(100)), 3) == ("97\n98\n99", 97)
+
+
+def test_monitor_charts_draw_drift_per_column_and_estimated_against_realized() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from mloop.monitoring import Monitor, MonitorResult
+    from mloop.ui.monitor_charts import monitor_charts
+
+    start = datetime(2031, 1, 1, tzinfo=timezone.utc)
+
+    def result(hour: int, value: float, values: dict) -> MonitorResult:
+        at = start + timedelta(hours=hour)
+        return MonitorResult(f"r{hour}", "m", "data_drift", at, at - timedelta(hours=1), at, "passed", value, 0.5,
+                             "", values, 10, 1.0)
+
+    results = [result(h, 0.1 * h, {
+        "columns": [{"name": "amount", "statistic": 0.1 * h, "threshold": 0.2},
+                    {"name": "country", "statistic": 0.05, "threshold": 0.1}],
+        "estimates": {"auc": 0.8 - 0.01 * h}, "realized": {"auc": 0.79} if h > 1 else {},
+        "labelled": h * 3, "drifted": ["amount"] if h > 2 else [], "note": "text"}) for h in range(4)]
+    main, *rest = [str(chart) for chart in monitor_charts(Monitor("m", "data_drift", model="fraud"), results)]
+    assert len(tags(main, "line", cls="threshold")) == 1 and len(tags(main, "circle")) == 4
+    titles = [tags(chart, "svg")[0]["aria-label"] for chart in rest]
+    assert titles == ["columns", "estimated vs realized", "labelled"]
+    columns, performance, _ = rest
+    assert sorted(p["data-series"] for p in tags(columns, "path", cls="series")) == ["amount", "country"]
+    assert len(tags(columns, "line", cls="threshold")) == 2  # each column's threshold
+    assert sorted(p["data-series"] for p in tags(performance, "path", cls="series")) == ["estimated auc", "realized auc"]

@@ -3,19 +3,17 @@ with its threshold, its alerts and the loop's decisions, and the alerts (resolva
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 import mloop
 from mloop.monitoring import latest_results
 from mloop.server import security
-from mloop.ui.charts import Line, line_chart
 from mloop.ui.error_pages import page
+from mloop.ui.monitor_charts import monitor_charts
 from mloop.ui.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,8 +21,6 @@ Principal = security.Principal
 CurrentPrincipal = Depends(security.current_principal)
 #: results a monitor page draws (newest first from the store, drawn oldest to newest)
 RESULTS_SHOWN = 500
-#: numeric series of a result's `values` drawn besides the main value, at most
-MAX_VALUE_CHARTS = 4
 
 
 @router.get("/monitors")
@@ -64,22 +60,6 @@ def retrains(monitor: str, limit: int = 20) -> list[tuple[Any, Any]]:
     return sorted(fires, key=lambda pair: pair[1].fired_at, reverse=True)[:limit]
 
 
-def monitor_charts(monitor: Any, results: Sequence[Any]) -> list[Markup]:
-    """The measured value over time with the threshold as a dashed line, then the numeric
-    series in the results' values (drift scores per column, estimated and actual performance)."""
-    times = [r.time.timestamp() for r in results]
-    thresholds = sorted({r.threshold for r in results if r.threshold is not None})[-2:]
-    charts = [line_chart([Line(monitor.kind, times, [_float(r.value) for r in results])],
-                         title=f"{monitor.name}: {monitor.kind}", x_label="time", time_axis=True, width=900,
-                         thresholds=[("threshold", t) for t in thresholds])]
-    keys = [key for key in dict.fromkeys(k for r in results for k, v in r.values.items() if _is_number(v))
-            if any(r.values.get(key) != r.value for r in results)]  # not the main value again
-    for key in keys[:MAX_VALUE_CHARTS]:
-        charts.append(line_chart([Line(key, times, [_float(r.values.get(key)) for r in results])],
-                                 title=key, x_label="time", time_axis=True, width=440, height=220))
-    return charts
-
-
 @router.get("/alerts")
 def alerts_page(request: Request, principal: Principal = CurrentPrincipal) -> Response:
     security.authorize(principal, "read", "alerts")
@@ -109,11 +89,3 @@ def resolve_alert(principal: Any, alert: Any) -> Any:
     resolved = mloop.resolve_alert(alert.source, f"resolved by {principal.name}")
     security.audit(principal, "alerts.resolve", f"alerts/{alert.id}", {"source": alert.source})
     return resolved
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _float(value: Any) -> float:
-    return float(value) if _is_number(value) else float("nan")
