@@ -86,9 +86,22 @@ def test_run_page_draws_the_dag_steps_logs_and_charts(ui_world: UiWorld, api: ht
     assert "python" in section(html, "environment")
 
 
+def test_run_page_caps_inline_logs_but_never_for_failed_steps(ui_world: UiWorld, api: httpx.Client,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_views, "MAX_INLINE_LOGS", 0)
+    html = api.get(f"/runs/{ui_world.first}").text
+    assert "<pre" not in html and tags(section(html, "step-prepare"), "a", href=f"/runs/{ui_world.first}/logs/prepare")
+    failed = api.get(f"/runs/{ui_world.failed}").text
+    assert "evaluation data is missing" in section(failed, "step-evaluate")
+    assert len(re.findall(r'<pre class="log">', failed)) == 1
+
+
 def test_cached_and_failed_runs_are_marked(ui_world: UiWorld, api: httpx.Client) -> None:
-    cached = section(api.get(f"/runs/{ui_world.cached}").text, "dag")
+    cached_page = api.get(f"/runs/{ui_world.cached}").text
+    cached = section(cached_page, "dag")
     assert [n["class"] for n in tags(cached, "g", cls="node")] == ["node cached"] * 4
+    assert [a["href"] for a in tags(cached_page, "a", cls="cached-from")] == [
+        f"/runs/{ui_world.first}#step-{step}" for step in ("load", "prepare", "train", "evaluate")]
     failed = api.get(f"/runs/{ui_world.failed}").text
     statuses = {n["data-node"]: n["class"].split()[1] for n in tags(section(failed, "dag"), "g", cls="node")}
     assert statuses == {"load": "cached", "prepare": "cached", "train": "cached", "evaluate": "failed"}

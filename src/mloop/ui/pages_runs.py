@@ -64,9 +64,11 @@ def run_page(request: Request, run_id: str, principal: Principal = CurrentPrinci
     def build() -> Response:
         run = mloop.get_run(run_id)
         data = mloop.get_run_data(run.id)
-        charts = [run_views.metric_chart([run.id], key, width=560) for key in run_views.metric_keys(data.metrics)]
+        keys = run_views.metric_keys(data.metrics)
+        charts = [run_views.metric_chart([run.id], key, width=560) for key in keys[:run_views.MAX_RUN_CHARTS]]
         return render(request, "run.html", title=f"Run {run.id}", run=run, data=data, dag=run_views.run_dag(run),
-                      steps=run_views.step_rows(run), charts=charts, environment=run.environment,
+                      steps=run_views.step_rows(run), charts=charts, more_charts=len(keys) - len(charts),
+                      environment=run.environment,
                       code=run.code_version)
 
     return page(request, build)

@@ -17,6 +17,10 @@ from mloop.ui.graph import GraphNode, dag_svg
 
 PAGE_SIZE = 50
 LOG_TAIL_LINES = 40
+#: steps whose log tail a run page shows inline at most (failed steps always show theirs)
+MAX_INLINE_LOGS = 100
+#: metric charts a run page draws at most (every metric links to its own page)
+MAX_RUN_CHARTS = 12
 #: most runs one compare page or overlaid chart takes (each is a column / a line)
 MAX_COMPARED = 20
 STATUSES = ("pending", "running", "succeeded", "failed", "interrupted")
@@ -101,10 +105,18 @@ class StepRow:
     log_hidden: int
 
 
-def step_rows(run: Any) -> list[StepRow]:
+def step_rows(run: Any, inline_logs: int | None = None) -> list[StepRow]:
+    """Each step with the tail of its log: of failed steps always, of the others for the first
+    `inline_logs` (default MAX_INLINE_LOGS: a log may live in remote storage; every step keeps its
+    link to the full log)."""
+    inline_logs = MAX_INLINE_LOGS if inline_logs is None else inline_logs
     rows = []
+    shown = 0
     for step in run.steps:
-        tail, hidden = log_tail(step.logs()) if step.status not in ("pending", "skipped") else ("", 0)
+        tail, hidden = "", 0
+        if step.status not in ("pending", "skipped") and (step.status == "failed" or shown < inline_logs):
+            tail, hidden = log_tail(step.logs())
+            shown += step.status != "failed"
         rows.append(StepRow(step, tail, hidden))
     return rows
 
