@@ -56,11 +56,12 @@ def test_runs_page_searches_filters_sorts_and_pages(ui_world: UiWorld, api: http
 def test_a_bad_search_is_a_400_page_with_the_message(api: httpx.Client, query: str, message: str) -> None:
     response = api.get("/runs", params={"q": query})
     assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
-    [line] = re.findall(r'<p class="error-message">(.*?)</p>', response.text)
+    [line] = re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', response.text)
     assert line and "\n" not in line and mloop.ValidationError.__name__ not in line
     with pytest.raises(mloop.ValidationError) as raised:
         mloop.search_runs(query)
     assert unescape(line) == str(raised.value).splitlines()[0]
+    assert tags(response.text, "input", name="q", value=query)  # kept in the box, to be fixed there
 
 
 def test_run_page_draws_the_dag_steps_logs_and_charts(ui_world: UiWorld, api: httpx.Client) -> None:
@@ -164,6 +165,7 @@ def test_monitor_pages_and_alerts(ui_world: UiWorld, api: httpx.Client) -> None:
     open_alerts = section(api.get("/alerts").text, "open-alerts")
     [form] = tags(open_alerts, "form", cls="resolve", action=f"/alerts/{alert.id}/resolve")
     assert form["method"] == "post"
+    assert "manual:page-test</td>" in open_alerts  # not a monitor: no link to a monitor page
     assert len(tags(open_alerts, "input", type="hidden", name="csrf_token")) == len(tags(open_alerts, "form"))
     mloop.resolve_alert(alert.source, "done")
 

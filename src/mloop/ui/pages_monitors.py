@@ -65,7 +65,8 @@ def alerts_page(request: Request, principal: Principal = CurrentPrincipal) -> Re
     security.authorize(principal, "read", "alerts")
     return page(request, lambda: render(request, "alerts.html", title="Alerts",
                                         open=mloop.list_alerts(status="open", limit=500),
-                                        resolved=mloop.list_alerts(status="resolved", limit=200)))
+                                        resolved=mloop.list_alerts(status="resolved", limit=200),
+                                        monitors={m.name for m in mloop.list_monitors()}))
 
 
 @router.post("/alerts/{alert_id}/resolve")

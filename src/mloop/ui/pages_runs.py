@@ -39,20 +39,24 @@ def runs_page(request: Request, q: str = "", pipeline: str = "", status: str = "
     state = {"q": q, "pipeline": pipeline, "status": status}
 
     def build() -> Response:
-        where = run_views.runs_filter(q, pipeline, status)
-        total = mloop.count_runs(where)
-        pages = max(1, -(-total // run_views.PAGE_SIZE))
-        number = min(max(1, page_number), pages)
-        frame = mloop.search_runs(where, order_by=sort or None, descending=desc, limit=run_views.PAGE_SIZE,
-                                  offset=(number - 1) * run_views.PAGE_SIZE)
+        common = dict(title="Runs", sort=sort, desc=desc, state=state, statuses=run_views.STATUSES,
+                      pipelines=[p.name for p in mloop.list_pipelines()],
+                      link=lambda **changes: "/runs?" + _query({**state, "sort": sort, "desc": int(desc), **changes}))
+        try:
+            where = run_views.runs_filter(q, pipeline, status)
+            total = mloop.count_runs(where)
+            pages = max(1, -(-total // run_views.PAGE_SIZE))
+            number = min(max(1, page_number), pages)
+            frame = mloop.search_runs(where, order_by=sort or None, descending=desc, limit=run_views.PAGE_SIZE,
+                                      offset=(number - 1) * run_views.PAGE_SIZE)
+        except mloop.ValidationError as exc:  # a bad query: said above the form it was typed in, to fix there
+            return render(request, "runs.html", status_code=400, error=str(exc).splitlines()[0], rows=[], metrics=[],
+                          params=[], total=0, page=1, pages=1, **common)
         metrics = [c for c in frame.columns if c.startswith("metrics.")][:LISTED_METRICS]
         params = [c for c in frame.columns if c.startswith("params.")][:LISTED_PARAMS]
         frame["duration"] = (frame["end_time"] - frame["start_time"]).dt.total_seconds()
-        return render(request, "runs.html", title="Runs", rows=frame.to_dict("records"), metrics=metrics,
-                      params=params, total=total, page=number, pages=pages, sort=sort, desc=desc,
-                      pipelines=[p.name for p in mloop.list_pipelines()], statuses=run_views.STATUSES,
-                      state=state, link=lambda **changes: "/runs?" + _query({**state, "sort": sort,
-                                                                             "desc": int(desc), **changes}))
+        return render(request, "runs.html", rows=frame.to_dict("records"), metrics=metrics, params=params,
+                      total=total, page=number, pages=pages, **common)
 
     return page(request, build)
 
