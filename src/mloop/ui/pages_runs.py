@@ -39,9 +39,10 @@ def runs_page(request: Request, q: str = "", pipeline: str = "", status: str = "
     state = {"q": q, "pipeline": pipeline, "status": status}
 
     def build() -> Response:
-        common = dict(title="Runs", sort=sort, desc=desc, state=state, statuses=run_views.STATUSES,
-                      pipelines=[p.name for p in mloop.list_pipelines()],
-                      link=lambda **changes: "/runs?" + _query({**state, "sort": sort, "desc": int(desc), **changes}))
+        common: dict[str, Any] = {
+            "title": "Runs", "sort": sort, "desc": desc, "state": state, "statuses": run_views.STATUSES,
+            "pipelines": [p.name for p in mloop.list_pipelines()],
+            "link": lambda **changes: "/runs?" + _query({**state, "sort": sort, "desc": int(desc), **changes})}
         try:
             where = run_views.runs_filter(q, pipeline, status)
             total = mloop.count_runs(where)
