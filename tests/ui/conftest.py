@@ -77,8 +77,19 @@ def _log_predictions(model: str, times: list[datetime], prefix: str) -> None:
             "latency_ms": [1.0] * n, "entity_key": [None] * n})
 
 
+def _enter(patch: pytest.MonkeyPatch, home: Path) -> None:
+    """Make `home` the project of this process (what the server in its thread opens per request)."""
+    for variable in MLOOP_VARIABLES:
+        patch.delenv(variable, raising=False)
+    patch.setenv("MLOOP_HOME", str(home))
+    patch.setenv("MLOOP_DB_URL", f"sqlite:///{home}/mloop.db")
+    patch.chdir(home)
+
+
 @pytest.fixture(scope="package")
-def ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiWorld]:
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiWorld]:
+    """The workspace, built once, and the server over it. The project is entered only while
+    building here and during each test (`ui_world`), so nothing leaks into tests elsewhere."""
     import uvicorn
 
     from mloop.server.app import create_server_app
@@ -86,28 +97,31 @@ def ui_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiWorld]:
 
     home = tmp_path_factory.mktemp("ui-world")
     with pytest.MonkeyPatch.context() as patch:
-        for variable in MLOOP_VARIABLES:
-            patch.delenv(variable, raising=False)
-        patch.setenv("MLOOP_HOME", str(home))
-        patch.setenv("MLOOP_DB_URL", f"sqlite:///{home}/mloop.db")
-        patch.chdir(home)
+        _enter(patch, home)
         reset_workspaces()
         built = _build(home)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_server_app(), host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the UI test server did not start")
-            time.sleep(0.02)
-        yield UiWorld(url=url, home=home, **built)  # type: ignore[arg-type]
-        server.should_exit = True
-        thread.join(10)
         reset_workspaces()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_server_app(), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the UI test server did not start")
+        time.sleep(0.02)
+    yield UiWorld(url=f"http://127.0.0.1:{port}", home=home, **built)  # type: ignore[arg-type]
+    server.should_exit = True
+    thread.join(10)
+    reset_workspaces()
+
+
+@pytest.fixture
+def ui_world(ui_server: UiWorld, monkeypatch: pytest.MonkeyPatch) -> UiWorld:
+    """The UI workspace and its server, the workspace being this process' project for the test."""
+    _enter(monkeypatch, ui_server.home)
+    return ui_server
 
 
 @pytest.fixture
