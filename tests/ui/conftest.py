@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
+from ui_workspace import UiWorld
 
 import mloop
 from mloop.stores.metadata.schedules import FireRecord
@@ -24,22 +24,6 @@ from servers import free_port
 
 #: the monitor's clock (results are at T0 + 1h .. T0 + 5h)
 T0 = datetime(2031, 1, 1, 12, 0, tzinfo=timezone.utc)
-
-
-@dataclass
-class UiWorld:
-    url: str
-    home: Path
-    first: str      #: lr 0.1, all steps run
-    cached: str     #: same params: every step cached
-    others: list[str]  #: lr 0.2 and 0.3
-    failed: str     #: evaluate raised
-    monitor: str
-    open_alert: str
-
-    @property
-    def compared(self) -> list[str]:
-        return [self.first, *self.others]
 
 
 def _build(home: Path) -> dict[str, object]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from ui_workspace import UiWorld
 
 import mloop
-from conftest import UiWorld
 
 
 def test_pipelines_count_runs_by_status_and_name_the_newest(ui_world: UiWorld, api: httpx.Client) -> None:

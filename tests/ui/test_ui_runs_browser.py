@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import UiWorld
+from ui_workspace import UiWorld
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-
-from conftest import UiWorld
+from ui_workspace import UiWorld
 
 ROUTES = r"^/api/v1/(pipelines|runs|monitors|alerts)"
 EXAMPLES = 10

@@ -9,9 +9,9 @@ from html import unescape
 import httpx
 import pytest
 from ui_html import section, tags
+from ui_workspace import UiWorld
 
 import mloop
-from conftest import UiWorld
 from mloop.ui import run_views
 
 
