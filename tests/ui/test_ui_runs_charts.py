@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from ui_html import tags
 
+from mloop.core.errors import ValidationError
 from mloop.ui.charts import PALETTE, Axis, Line, line_chart, parallel_coordinates
 from mloop.ui.graph import GraphNode, dag_svg, layers
 from mloop.ui.run_views import graph_edges, log_tail, runs_filter
@@ -56,6 +58,8 @@ def test_runs_filter_and_log_tail() -> None:
     assert runs_filter("metrics.auc > 0.9 or params.x = 'a'", "it's", "failed") == (
         "pipeline = 'it''s' and status = 'failed' and (metrics.auc > 0.9 or params.x = 'a')")
     assert runs_filter() == ""
+    with pytest.raises(ValidationError, match="NUL character"):
+        runs_filter("params.model = 'a\x00b'")
     assert log_tail("\n".join(str(i) for i in range(100)), 3) == ("97\n98\n99", 97)
 
 

@@ -24,3 +24,22 @@ def test_runs_routes_never_answer_5xx(ui_world: UiWorld) -> None:
             case.call_and_validate(checks=[not_a_server_error])
 
         fuzz()
+
+
+def test_runs_page_answers_any_query_with_a_page_never_a_5xx(ui_world: UiWorld) -> None:
+    import httpx
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["metrics.auc", "params.lr", "tags.team", "status", "start_time", "and", "or", "not",
+                             "in", "like", "(", ")", ",", "=", ">", "<=", "!=", "'xgb'", "0.5", "'2026-01-01'", "`"])
+    queries = st.one_of(st.text(max_size=40), st.lists(words, max_size=8).map(" ".join))
+
+    with httpx.Client(base_url=ui_world.url, timeout=30) as client:
+        @given(q=queries, sort=st.sampled_from(["", "metrics.auc", "params.lr", "nonsense", "metrics."]))
+        @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        def fuzz(q: str, sort: str) -> None:
+            response = client.get("/runs", params={"q": q, "sort": sort})
+            assert response.status_code in (200, 400), (q, sort, response.status_code)
+            assert ('class="error-message"' in response.text) == (response.status_code == 400)
+
+        fuzz()

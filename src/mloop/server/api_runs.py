@@ -165,7 +165,7 @@ def list_runs(q: str = Query("", description="e.g. metrics.auc > 0.9 and params.
 @router.post("/runs/search", summary="Search runs with the filter in a JSON body (read only)")
 def search_runs(body: SearchBody, principal: Principal = CurrentPrincipal) -> RunPage:
     security.authorize(principal, "read", "runs")
-    return _search(body.filter, body.order_by, body.descending, body.limit, body.offset)
+    return _search(run_views.runs_filter(body.filter), body.order_by, body.descending, body.limit, body.offset)
 
 
 def _search(where: str, order_by: str | None, descending: bool, limit: int, offset: int) -> RunPage:

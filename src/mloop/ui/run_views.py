@@ -32,7 +32,10 @@ def quoted(text: str) -> str:
 
 
 def runs_filter(q: str = "", pipeline: str = "", status: str = "") -> str:
-    """The search of a runs listing: its query box and its pipeline and status choices, and-ed."""
+    """The search of a runs listing: its query box and its pipeline and status choices, and-ed.
+    A NUL character is refused here: PostgreSQL cannot compare text holding one."""
+    if "\x00" in q + pipeline + status:
+        raise ValidationError("the search holds a NUL character (\\x00); remove it")
     parts = []
     if pipeline:
         parts.append(f"pipeline = {quoted(pipeline)}")
