@@ -11,9 +11,9 @@ PUBLIC = {
     # pipelines and runs
     "Data", "Pipeline", "Plan", "Step", "pipeline", "step", "load_pipeline", "init_project",
     "Run", "StepRun", "Artifact", "Lineage", "ReproduceReport",
-    "get_run", "list_runs", "resume_run", "reproduce_run", "get_artifact", "list_artifacts",
+    "get_run", "list_pipelines", "list_runs", "resume_run", "reproduce_run", "get_artifact", "list_artifacts",
     # tracking
-    "ActiveRun", "RunData", "autolog", "best_run", "compare_runs", "get_metric_history", "get_run_data",
+    "ActiveRun", "RunData", "autolog", "best_run", "compare_runs", "count_runs", "get_metric_history", "get_run_data",
     "log_artifact", "log_metric", "log_metrics", "log_param", "log_params", "search_runs", "set_tag", "set_tags",
     "start_run",
     # registry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import NotFoundError, ValidationError, missing_extra
@@ -38,13 +38,17 @@ class RunData:
 
 
 def search_runs(filter: str = "", order_by: str | None = None, descending: bool = False, limit: int = 1000,
-                workspace: Workspace | None = None) -> pd.DataFrame:
+                workspace: Workspace | None = None, offset: int = 0) -> pd.DataFrame:
     """Runs matching `filter` (see the filter language in mloop.tracking.filters), ordered by a field
     (runs without it last; then newest first), as a DataFrame: run_id, pipeline, kind, status,
-    start_time, end_time, then params.*, metrics.* (latest values) and tags.* columns."""
+    start_time, end_time, then params.*, metrics.* (latest values) and tags.* columns. `offset`
+    skips that many matching runs first (pages of a listing; count_runs gives the total)."""
     pd = _pandas()
     workspace = workspace or get_workspace()
-    table = workspace.tracking.search_table(_query(filter, order_by, descending, limit))
+    if not isinstance(offset, int) or offset < 0:
+        raise ValidationError(f"offset must be a non-negative integer, not {offset!r}")
+    query = replace(_query(filter, order_by, descending, limit), offset=offset)
+    table = workspace.tracking.search_table(query)
     frame = pd.DataFrame(table.runs, columns=list(RUN_COLUMNS))
     for name in ("start_time", "end_time"):
         frame[name] = pd.to_datetime(frame[name], utc=True)
@@ -52,6 +56,12 @@ def search_runs(filter: str = "", order_by: str | None = None, descending: bool 
         return frame
     wide = _wide_columns(pd, frame["run_id"], table.values)
     return pd.concat([frame, pd.DataFrame(wide, index=frame.index)], axis=1)
+
+
+def count_runs(filter: str = "", workspace: Workspace | None = None) -> int:
+    """How many runs match `filter` (the filter language of search_runs)."""
+    workspace = workspace or get_workspace()
+    return workspace.tracking.count_runs(_query(filter, None, False, 1))
 
 
 def _wide_columns(pd: Any, run_ids: Any, values: list[tuple[Any, ...]]) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def _legend(names: Sequence[str], width: int) -> list[str]:
     parts, x = [], float(width - _RIGHT)
     for index, name in reversed(list(enumerate(names))):
         label = name if len(name) <= 28 else name[:27] + "…"
-        x -= 18 + 6.5 * len(label)
+        x -= 20 + 7.2 * len(label)
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<g class="legend-item"><rect x="{x:.0f}" y="9" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{x + 14:.0f}" y="18">{escape(label)}<title>{escape(name)}</title></text></g>')
@@ -167,3 +167,90 @@ def scatter(points: Sequence[Point], *, title: str, x_label: str, y_label: str, 
         f'data-hover="{escape(p.label)} · {escape(x_label)} {p.x:.6g}, {escape(y_label)} {p.y:.6g}"/>'
         for x, p in zip(xs, kept, strict=True)) + "</g>")
     return _svg(body, title, width, height, "scatter")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One vertical axis of a parallel-coordinates view: a name and one value per run (a number,
+    or a text placed as a category; None when the run lacks it)."""
+
+    name: str
+    values: Sequence[float | str | None]
+
+
+def _axis_positions(values: Sequence[float | str | None]) -> tuple[list[float | None], list[tuple[float, str]]]:
+    """Each value as a 0..1 height on its axis, and the axis' tick labels (height, text)."""
+    numbers = [_number(v) for v in values]
+    if all(n is not None or v is None for n, v in zip(numbers, values, strict=True)):
+        present = [n for n in numbers if n is not None]
+        if not present:
+            return [None] * len(values), []
+        low, high = min(present), max(present)
+        span = (high - low) or 1.0
+        ticks = [(0.0, f"{low:.4g}"), (1.0, f"{high:.4g}")] if high != low else [(0.5, f"{low:.4g}")]
+        return [None if n is None else ((n - low) / span if high != low else 0.5) for n in numbers], ticks
+    categories = sorted({str(v) for v in values if v is not None})
+    step = 1 / max(1, len(categories) - 1)
+    place = {c: (i * step if len(categories) > 1 else 0.5) for i, c in enumerate(categories)}
+    return [None if v is None else place[str(v)] for v in values], [(place[c], c) for c in categories]
+
+
+def _number(value: float | str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parallel_coordinates(axes: Sequence[Axis], labels: Sequence[str], *, title: str, width: int = 720,
+                         height: int = 300) -> Markup:
+    """One polyline per run across the axes (e.g. each param, then the metric last), coloured from
+    blue (lowest) to orange (highest) by the last axis; a run missing a value breaks its line there."""
+    count = len(labels)
+    usable = [axis for axis in axes if len(axis.values) == count]
+    top, bottom = _TOP + 12, height - _BOTTOM
+    gap = (width - _LEFT - _RIGHT) / max(1, len(usable) - 1)
+    xs = [_LEFT + i * gap if len(usable) > 1 else width / 2 for i in range(len(usable))]
+    placed = [_axis_positions(axis.values) for axis in usable]
+    body: list[str] = []
+    for x, axis, (_, ticks) in zip(xs, usable, placed, strict=True):
+        body.append(f'<g class="axis"><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}"/></g>'
+                    f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" class="axis-label">'
+                    f'{escape(axis.name if len(axis.name) <= 22 else axis.name[:21] + "…")}<title>{escape(axis.name)}'
+                    f'</title></text>')
+        last = x == xs[-1] and len(xs) > 1  # the last axis labels its ticks on its left, inside the chart
+        anchor = "end" if last else "start"
+        body += [f'<text x="{x - 4 if last else x + 4:.1f}" y="{bottom - share * (bottom - top) + 4:.1f}" '
+                 f'text-anchor="{anchor}">{escape(text if len(text) <= 16 else text[:15] + "…")}</text>'
+                 for share, text in ticks]
+    colour_by = placed[-1][0] if placed else []
+    for run in range(count):
+        segments: list[str] = []
+        pen = "M"
+        for x, (heights, _) in zip(xs, placed, strict=True):
+            share = heights[run]
+            if share is None:
+                pen = "M"
+                continue
+            segments.append(f"{pen}{x:.1f},{bottom - share * (bottom - top):.1f}")
+            pen = "L"
+        shade = colour_by[run] if colour_by and colour_by[run] is not None else None
+        colour = _blend(shade) if shade is not None else PALETTE[-1]
+        hover = " · ".join([labels[run]] + [f"{axis.name} {axis.values[run]}" for axis in usable
+                                            if axis.values[run] is not None])
+        body.append(f'<path class="pc-line" data-run="{escape(labels[run])}" d="{" ".join(segments)}" fill="none" '
+                    f'stroke="{colour}" stroke-width="2" stroke-opacity="0.85" data-hover="{escape(hover)}"/>')
+    if not usable or not count:
+        body.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" class="muted">no values</text>')
+    return _svg(body, title, width, height, "parallel")
+
+
+def _blend(share: float) -> str:
+    """A colour from PALETTE[0] (share 0) to PALETTE[1] (share 1)."""
+    low, high = PALETTE[0], PALETTE[1]
+    channels = [round(int(low[i:i + 2], 16) + (int(high[i:i + 2], 16) - int(low[i:i + 2], 16)) * share)
+                for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in channels)

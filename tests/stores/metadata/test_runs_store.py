@@ -116,6 +116,21 @@ def test_list_runs_filters_and_orders_newest_first(store: MetadataStores) -> Non
 
 
 
+def test_pipeline_summaries_count_by_status_and_name_the_newest_run(store: MetadataStores) -> None:
+    assert store.runs.pipeline_summaries() == []
+    for run in [make_run("r1", pipeline="training", status="succeeded", created=1),
+                make_run("r2", pipeline="training", status="failed", created=2),
+                make_run("r3", pipeline="scoring", status="running", created=2),
+                make_run("r5", pipeline="training", status="succeeded", created=3),
+                make_run("r4", pipeline="training", status="running", created=3)]:  # same time: the higher id is newer
+        store.runs.create_run(run, [])
+    scoring, training = store.runs.pipeline_summaries()
+    assert (training.name, training.runs, training.by_status) == ("training", 4, {"succeeded": 2, "failed": 1,
+                                                                                  "running": 1})
+    assert (training.last_run_id, training.last_status, training.last_created_at) == ("r5", "succeeded", at(3))
+    assert (scoring.name, scoring.runs, scoring.last_run_id, scoring.kind) == ("scoring", 1, "r3", "pipeline")
+
+
 def test_mark_run_interrupted(store: MetadataStores) -> None:
     run = make_run(status="running")
     running, done, pending = (make_step(run, "train", status="running"),

@@ -66,3 +66,17 @@ def test_a_batch_for_an_unknown_run_is_refused_whole(store: MetadataStores) -> N
     with pytest.raises(mloop.ConflictError):
         store.tracking.log_batch(TrackingBatch(metrics=[("r1", None, "auc", 1.0, 0, 1.0), ("ghost", None, "auc", 1.0, 0, 1.0)]))
     assert store.tracking.run_values(["r1"]) == {}
+
+
+def test_search_pages_with_offset_and_counts_every_match(store: MetadataStores) -> None:
+    for index in range(7):
+        make_run(store, f"r{index}", params={"model": "xgb" if index % 2 else "rf"})
+        store.tracking.log_batch(TrackingBatch(metrics=[(f"r{index}", None, "auc", index / 10, 0, 1.0)]))
+    xgb = Comparison(Field("params", "model"), "=", "xgb")
+    pages = [store.tracking.search_runs(RunQuery(None, Field("metrics", "auc"), True, 3, offset)) for offset in (0, 3, 6)]
+    assert [[r.id for r in page] for page in pages] == [["r6", "r5", "r4"], ["r3", "r2", "r1"], ["r0"]]
+    assert [row[0] for row in store.tracking.search_table(RunQuery(xgb, Field("metrics", "auc"), False, 2, 1)).runs] == [
+        "r3", "r5"]
+    assert store.tracking.count_runs(RunQuery()) == 7
+    assert store.tracking.count_runs(RunQuery(xgb, Field("metrics", "auc"), True, 1, 2)) == 3  # order, limit, offset ignored
+    assert store.tracking.count_runs(RunQuery(Comparison(Field("metrics", "auc"), ">", 5.0))) == 0

@@ -13,6 +13,7 @@ from mloop.pipeline.execution.recovery import recover_interrupted
 from mloop.stores.artifacts import load_object
 from mloop.stores.metadata import ArtifactRecord, RunRecord, StepExecutionRecord, StepRunRecord
 from mloop.stores.metadata.records import RUN_STATES
+from mloop.stores.metadata.runs import PipelineSummary
 from mloop.stores.workspace import Workspace, get_workspace
 
 
@@ -214,6 +215,14 @@ def list_runs(pipeline: str | None = None, status: str | None = None, limit: int
     workspace = workspace or get_workspace()
     recover_interrupted(workspace)
     return workspace.runs.list_runs(pipeline, status, limit)
+
+
+def list_pipelines(workspace: Workspace | None = None) -> list[PipelineSummary]:
+    """Every pipeline (and notebook experiment) that has runs, by name: its run counts by status
+    and its newest run."""
+    workspace = workspace or get_workspace()
+    recover_interrupted(workspace)
+    return workspace.runs.pipeline_summaries()
 
 
 def get_artifact(artifact_id: str, workspace: Workspace | None = None) -> Artifact:

@@ -69,6 +69,7 @@ class RunQuery:
     order_by: Field | None = None
     descending: bool = False
     limit: int = 1000
+    offset: int = 0  #: matching runs to skip (a page of a listing)
 
 
 def compile_query(query: RunQuery, columns: Sequence[Any] | None = None) -> sa.Select[Any]:
@@ -83,7 +84,14 @@ def compile_query(query: RunQuery, columns: Sequence[Any] | None = None) -> sa.S
         column, statement = _order_column(query.order_by, statement)
         order.append((column.desc() if query.descending else column.asc()).nulls_last())
     order += [t.runs.c.created_at.desc(), t.runs.c.id.desc()]
-    return statement.order_by(*order).limit(query.limit)
+    statement = statement.order_by(*order).limit(query.limit)
+    return statement.offset(query.offset) if query.offset else statement
+
+
+def compile_count(query: RunQuery) -> sa.Select[Any]:
+    """One SELECT of the number of runs matching `query` (its order, limit and offset ignored)."""
+    statement = sa.select(sa.func.count()).select_from(t.runs)
+    return statement.where(_condition(query.condition)) if query.condition is not None else statement
 
 
 def _condition(condition: Condition) -> sa.ColumnElement[bool]:

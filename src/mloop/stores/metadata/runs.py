@@ -12,6 +12,8 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from mloop.stores.metadata.records import (
@@ -21,6 +23,21 @@ from mloop.stores.metadata.records import (
     StepExecutionRecord,
     StepRunRecord,
 )
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """A pipeline (or a notebook experiment) as its runs show it: how many by status, and the newest."""
+
+    name: str
+    runs: int
+    by_status: dict[str, int] = field(default_factory=dict)
+    last_run_id: str = ""
+    last_status: str = ""
+    last_created_at: datetime | None = None
+    last_ended_at: datetime | None = None
+    kind: str = "pipeline"
+
 
 #: a cache hit: the step run that produced the outputs, and its outputs by name
 CachedStep = tuple[StepRunRecord, dict[str, ArtifactRecord]]
@@ -33,6 +50,7 @@ class RunStore(Protocol):
     def get_run(self, run_id: str) -> RunRecord: ...
     def list_runs(self, pipeline: str | None = None, status: str | None = None, limit: int = 50) -> list[RunRecord]: ...
     def running_runs(self) -> list[RunRecord]: ...
+    def pipeline_summaries(self) -> list[PipelineSummary]: ...
     def mark_run_interrupted(self, run_id: str, reason: str) -> bool: ...
     def put_environment(self, env_id: str, data: dict[str, Any]) -> None: ...
     def get_environment(self, env_id: str) -> dict[str, Any]: ...

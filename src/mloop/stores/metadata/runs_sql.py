@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mloop.core.clock import utcnow
+from mloop.core.clock import as_utc, utcnow
 from mloop.core.errors import NotFoundError
 from mloop.stores.metadata import schema as t
 from mloop.stores.metadata.database import Database, as_record, as_row
@@ -21,7 +21,7 @@ from mloop.stores.metadata.records import (
     StepExecutionRecord,
     StepRunRecord,
 )
-from mloop.stores.metadata.runs import CachedStep
+from mloop.stores.metadata.runs import CachedStep, PipelineSummary
 from mloop.stores.metadata.tracking_records import MAX_VALUE_CHARS, as_text
 
 
@@ -68,6 +68,29 @@ class SqlRunStore:
 
     def running_runs(self) -> list[RunRecord]:
         return self.list_runs(status="running", limit=10_000)
+
+    def pipeline_summaries(self) -> list[PipelineSummary]:
+        """Every pipeline that has runs, by name: run counts by status and its newest run. One
+        grouped scan (count and newest time per pipeline and status), then the newest runs by
+        their time (indexed), whatever the number of runs."""
+        r = t.runs.c
+        grouped = sa.select(r.pipeline, r.status, sa.func.count(), sa.func.max(r.created_at)).group_by(r.pipeline, r.status)
+        with self._db.read() as conn:
+            by_pipeline: dict[str, dict[str, int]] = {}
+            newest: dict[str, Any] = {}
+            for pipeline, status, count, last in conn.execute(grouped):
+                by_pipeline.setdefault(pipeline, {})[status] = int(count)
+                newest[pipeline] = max(newest.get(pipeline, last), last)
+            candidates = sa.select(r.pipeline, r.id, r.status, r.created_at, r.ended_at, r.kind).where(
+                r.created_at.in_(set(newest.values()))).order_by(r.created_at.desc(), r.id.desc())
+            last_runs: dict[str, Any] = {}
+            for row in conn.execute(candidates) if newest else ():
+                if row.pipeline not in last_runs and row.created_at == newest[row.pipeline]:
+                    last_runs[row.pipeline] = row
+        return [PipelineSummary(name, sum(statuses.values()), statuses, last_runs[name].id, last_runs[name].status,
+                                as_utc(last_runs[name].created_at), as_utc(last_runs[name].ended_at),
+                                last_runs[name].kind)
+                for name, statuses in sorted(by_pipeline.items()) if name in last_runs]
 
     def mark_run_interrupted(self, run_id: str, reason: str) -> bool:
         """Mark a run that died without saying so, and its running steps failed; False when it is

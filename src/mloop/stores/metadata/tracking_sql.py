@@ -15,7 +15,7 @@ from mloop.core.clock import as_utc
 from mloop.stores.metadata import schema as t
 from mloop.stores.metadata.database import Database, driver_rows
 from mloop.stores.metadata.records import ArtifactRecord, LineageEdge, RunRecord
-from mloop.stores.metadata.run_query import RunQuery, compile_query
+from mloop.stores.metadata.run_query import RunQuery, compile_count, compile_query
 from mloop.stores.metadata.tracking_records import (
     MetricHistory,
     MetricRow,
@@ -92,6 +92,11 @@ class SqlTrackingStore:
             else:
                 found = [tuple(row) for row in conn.execute(statement, {"ids": ids}).all()]
         return SearchTable(runs, found)
+
+    def count_runs(self, query: RunQuery) -> int:
+        """How many runs match `query` (a listing's total), in one SQL query."""
+        with self._db.read() as conn:
+            return int(conn.execute(compile_count(query)).scalar_one())
 
     def run_values(self, run_ids: Sequence[str]) -> dict[str, RunValues]:
         """Params, tags and latest metrics of these runs (a run without any is left out)."""
