@@ -58,11 +58,22 @@ def records_swaps(deployment_id: str) -> bool:
     except OSError:
         handle.close()
         return False
+    if not _RECORDER:
+        import atexit
+
+        atexit.register(_release_recorders)
     _RECORDER[deployment_id] = handle
     return True
 
 
 _RECORDER: dict[str, Any] = {}
+
+
+def _release_recorders() -> None:
+    """Close the held lock files at exit (the kernel would free them too, but quietly)."""
+    for handle in _RECORDER.values():
+        handle.close()
+    _RECORDER.clear()
 
 
 def record_swap(deployment_id: str, event: SwapEvent, workspace: Workspace | None = None) -> None:
