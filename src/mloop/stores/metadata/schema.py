@@ -329,3 +329,4 @@ training_sets = sa.Table(
 # imported here, after the shared names above exist, so `schema.<table>` names every table.
 from mloop.stores.metadata.schema_loop import *  # noqa: E402, F403
 from mloop.stores.metadata.schema_serving import *  # noqa: E402, F403
+from mloop.stores.metadata.schema_access import *  # noqa: E402, F403
