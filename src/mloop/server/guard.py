@@ -1,0 +1,210 @@
+"""AccessGuard: the ASGI middleware in front of every route of the server (API, pages, docs).
+
+For each request it finds the route's need (security.access, else "read" for GET/HEAD/OPTIONS and
+"write" otherwise; unmatched paths need "read", so probing without a token learns nothing), resolves
+the caller (security.resolve_principal) and refuses before any body is parsed: 401 JSON for the API
+and non-HTML clients, a redirect to /login?next=... for pages, 403 when the role is too low. A
+state-changing request that a browser could send cross-site (a session cookie, or a form body) must
+carry the CSRF token (sessions.py) in the `csrf_token` field or the X-CSRF-Token header. Bodies are
+capped (413). After an accepted write whose route recorded no audit entry, it records a generic one."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
+
+from mloop.access.audit import record_audit, recorded_in_request
+from mloop.server import sessions
+from mloop.server.security import ACCESS_KEY, NEED_RANK, RANK, Principal, resolve_principal
+
+Scope = dict[str, Any]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+#: bodies a page of another site can send without a CORS preflight
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+PUBLIC_PATHS = ("/api/v1/openapi.json", "/favicon.ico")
+MAX_FORM_BYTES = 1 << 20
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class AccessGuard:
+    def __init__(self, app: Any, *, server: Any, auth: bool, max_body_bytes: int) -> None:
+        self.app = app
+        self.server = server
+        self.auth = auth
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        method = scope["method"]
+        route_path, need = self.route_need(scope)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            await too_large(self.max_body_bytes)(scope, receive, send)
+            return
+        session = request.cookies.get(sessions.SESSION_COOKIE) or ""
+        principal, via = await to_thread.run_sync(lambda: resolve_principal(
+            request.headers.get("authorization"), session or None, auth=self.auth))
+        csrf_cookie = request.cookies.get(sessions.CSRF_COOKIE)
+        new_csrf = None if csrf_cookie else sessions.new_csrf_cookie()
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
+        state["csrf_token"] = sessions.csrf_token(csrf_cookie or new_csrf or "", session if via == "session" else "")
+        refusal = self.refusal(request, need, principal)
+        unsafe = method not in SAFE_METHODS
+        if refusal is None and unsafe and via != "bearer" and cross_site(request):
+            refusal = error(403, "Forbidden", "a write from another site's page is refused (CSRF); "
+                            "use this server's own pages, or an API client with a token")
+        if refusal is None and unsafe and via != "bearer" and (via == "session" or is_form(request)):
+            receive, refusal = await check_csrf(request, receive, csrf_cookie, session if via == "session" else "")
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.forward(scope, receive, send, new_csrf, principal if unsafe and need != "public" else None,
+                           route_path)
+
+    async def forward(self, scope: Scope, receive: Any, send: Any, new_csrf: str | None,
+                      writer: Principal | None, route_path: str) -> None:
+        status = 0
+        started = False
+
+        async def send_on(message: dict[str, Any]) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+                if new_csrf:
+                    secure = scope.get("scheme") == "https"
+                    cookie = sessions.cookie_header(sessions.CSRF_COOKIE, new_csrf, secure=secure)
+                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode("latin-1"))]
+            await send(message)
+
+        received = 0
+
+        async def receive_capped() -> dict[str, Any]:
+            nonlocal received
+            message: dict[str, Any] = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise BodyTooLarge
+            return message
+
+        recorded: list[int] = []
+        context = recorded_in_request.set(recorded)
+        try:
+            await self.app(scope, receive_capped, send_on)
+        except BodyTooLarge:
+            if started:
+                raise
+            await too_large(self.max_body_bytes)(scope, receive, send)
+            return
+        finally:
+            recorded_in_request.reset(context)
+        if writer is not None and 200 <= status < 400 and not recorded:
+            detail = {"status": status, **({"token": writer.token_id} if writer.token_id else {})}
+            await to_thread.run_sync(lambda: record_audit(writer.name, writer.role, f"{scope['method']} {route_path}",
+                                                          scope["path"], detail))
+
+    def route_need(self, scope: Scope) -> tuple[str, str]:
+        """(the route's path template, its need)."""
+        path, method = scope["path"], scope["method"]
+        default = "read" if method in SAFE_METHODS else "write"
+        if path in PUBLIC_PATHS or path.startswith("/static/"):
+            return path, "public"
+        partial = None
+        for route in self.server.router.routes:
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                extra = getattr(route, "openapi_extra", None) or {}
+                return str(getattr(route, "path", path)), str(extra.get(ACCESS_KEY, default))
+            if match == Match.PARTIAL and partial is None:
+                partial = getattr(route, "path", path)
+        return str(partial or path), default
+
+    def refusal(self, request: Request, need: str, principal: Principal | None) -> Response | None:
+        if need == "public":
+            return None
+        if principal is None:
+            if wants_html(request):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            return error(401, "Unauthorized", "this server needs a token: send Authorization: Bearer TOKEN "
+                         "(an admin creates one with: mloop tokens create NAME --role viewer)",
+                         {"WWW-Authenticate": "Bearer"})
+        if RANK.get(principal.role, -1) < NEED_RANK.get(need, 2):
+            wanted = {"read": "viewer", "write": "editor"}.get(need, "admin")
+            return error(403, "Forbidden", f"{principal.name} ({principal.role}) may not {request.method} "
+                         f"{request.url.path}: it needs role {wanted}; ask an admin for such a token")
+        return None
+
+
+async def check_csrf(request: Request, receive: Any, csrf_cookie: str | None, session: str) -> tuple[Any, Response | None]:
+    """(the receive to pass on, a refusal or None): the token from the header, else the form field."""
+    given = request.headers.get(sessions.CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_FORM_BYTES:
+                return receive, too_large(MAX_FORM_BYTES)
+            if not message.get("more_body"):
+                break
+        fields = parse_qs(body.decode("latin-1"), max_num_fields=200)
+        given = next(iter(fields.get(sessions.CSRF_FIELD, [])), None)
+        receive = replay(bytes(body))
+    if not sessions.csrf_valid(csrf_cookie, session, given):
+        return receive, error(403, "Forbidden", "missing or stale CSRF token: reload the page and submit the "
+                              "form again (API clients send Authorization: Bearer TOKEN instead of cookies)")
+    return receive, None
+
+
+def replay(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in FORM_TYPES
+
+
+def cross_site(request: Request) -> bool:
+    """Whether a browser says another site sent this (Origin or Sec-Fetch-Site); other clients send neither."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    return bool(origin) and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", "")
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status, headers=headers)
+
+
+def too_large(limit: int) -> Response:
+    return error(413, "PayloadTooLarge", f"the request body is over {limit} bytes; send a smaller one "
+                 "(the server's limit is MLOOP_SERVER_MAX_UPLOAD_MB)")
+
+
+
