@@ -10,13 +10,14 @@ capped (413). After an accepted write whose route recorded no audit entry, it re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from mloop.access.audit import record_audit, recorded_in_request
 from mloop.server import sessions
@@ -40,6 +41,8 @@ class AccessGuard:
         self.server = server
         self.auth = auth
         self.max_body_bytes = max_body_bytes
+        #: built at the first request, when every route is in place
+        self.table: list[tuple[re.Pattern[str], set[str] | None, str, str | None]] | None = None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -120,15 +123,15 @@ class AccessGuard:
         default = "read" if method in SAFE_METHODS else "write"
         if path in PUBLIC_PATHS or path.startswith("/static/"):
             return path, "public"
+        if self.table is None:
+            self.table = route_table(self.server)
         partial = None
-        for route in self.server.router.routes:
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                extra = getattr(route, "openapi_extra", None) or {}
-                return str(getattr(route, "path", path)), str(extra.get(ACCESS_KEY, default))
-            if match == Match.PARTIAL and partial is None:
-                partial = getattr(route, "path", path)
-        return str(partial or path), default
+        for pattern, methods, template, need in self.table:
+            if pattern.match(path):
+                if methods is None or method in methods:
+                    return template, need or default
+                partial = partial or template
+        return partial or path, default
 
     def refusal(self, request: Request, need: str, principal: Principal | None) -> Response | None:
         if need == "public":
@@ -145,6 +148,29 @@ class AccessGuard:
             return error(403, "Forbidden", f"{principal.name} ({principal.role}) may not {request.method} "
                          f"{request.url.path}: it needs role {wanted}; ask an admin for such a token")
         return None
+
+
+def route_table(app: Any) -> list[tuple[re.Pattern[str], set[str] | None, str, str | None]]:
+    """(path regex, methods, path template, declared need) of every route of the app, included routers flattened."""
+    table = []
+    for route in flat_routes(app):
+        template = getattr(route, "path", None)
+        if not template:
+            continue
+        extra = getattr(route, "openapi_extra", None) or {}
+        methods = getattr(route, "methods", None)
+        table.append((compile_path(template)[0], set(methods) if methods else None, str(template),
+                      extra.get(ACCESS_KEY)))
+    return table
+
+
+def flat_routes(app: Any) -> list[Any]:
+    """Every route of the app; FastAPI keeps included routers as one route each until asked."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included routers were kept lazily: app.routes is flat
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
 
 
 async def check_csrf(request: Request, receive: Any, csrf_cookie: str | None, session: str) -> tuple[Any, Response | None]:
