@@ -29,6 +29,9 @@ def test_editor_moves_champion_only_to_a_version_with_a_passing_blessing_report(
     register("fraud", 0.9)  # version 1: blessed below
     register("fraud", 0.6)  # version 2: its blessing fails
     register("fraud", 0.95)  # version 3: never blessed
+    mloop.apply_monitors(mloop.Monitor(name="fraud-drift", kind="data_drift", model="fraud"))
+    checked = mloop.run_monitor("fraud-drift")
+    alert = mloop.raise_alert("fraud-drift", "amount drifted")
     report = mloop.bless("fraud/1", mloop.Blessing(metric="val_auc", min=0.8))
     assert report.passed and not mloop.bless("fraud/2", mloop.Blessing(metric="val_auc", min=0.8)).passed
 
@@ -53,7 +56,10 @@ def test_editor_moves_champion_only_to_a_version_with_a_passing_blessing_report(
                              ("editor-1", "models/fraud/aliases/champion", 1)]
         promoted = entries[-1]["detail"]
         assert promoted["blessing"]["id"] == report.id and promoted["blessing"]["passed"] is True
-        assert promoted["drift"] == {"monitors": [], "open_alerts": []}
+        drift = promoted["drift"]
+        assert drift["open_alerts"] == [alert.id]
+        assert [(m["monitor"], m["result"], m["status"]) for m in drift["monitors"]] == [
+            ("fraud-drift", checked.id, str(checked.status))]
         assert entries[0]["detail"]["blessing"]["passed"] is False  # the admin's move shows what it overrode
         assert entries[1]["detail"]["blessing"] is None
 
