@@ -23,6 +23,8 @@ from servers import free_port
 
 PROMOTE_ROUTE = "/api/v1/test-models/{model}/aliases/{alias}"
 NOTE_ROUTE = "/api/v1/test-notes"
+#: a page's form target (outside /api: refusals are pages)
+FORM_ROUTE = "/test-forms/note"
 
 
 @dataclass
@@ -49,6 +51,10 @@ def add_stand_in_routes(app: Any) -> None:
 
     @app.post(NOTE_ROUTE, tags=["test"])
     def note(principal: Principal = Depends(current_principal)) -> dict[str, str]:
+        return {"by": principal.name}
+
+    @app.post(FORM_ROUTE, include_in_schema=False)
+    def form(principal: Principal = Depends(current_principal)) -> dict[str, str]:
         return {"by": principal.name}
 
     @app.put(PROMOTE_ROUTE, tags=["test"])

@@ -10,7 +10,7 @@ from contextlib import closing
 
 import auth_served
 import httpx
-from auth_served import NOTE_ROUTE, Team
+from auth_served import FORM_ROUTE, NOTE_ROUTE, Team
 
 team = auth_served.team  # the module's server (a fixture)
 
@@ -66,6 +66,15 @@ def test_cookie_writes_need_the_sessions_csrf_token_and_the_role(team: Team) -> 
             assert client.post(NOTE_ROUTE, headers={"X-CSRF-Token": other_token}).status_code == 403
         assert client.post("/logout", data={"csrf_token": token}).headers["location"] == "/login"
         assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_viewers_form_post_gets_a_page_that_says_which_role_it_needs(team: Team) -> None:
+    client, token = logged_in(team, "viewer")
+    with closing(client):
+        answer = client.post(FORM_ROUTE, data={"csrf_token": token}, headers={"Accept": "text/html"})
+        assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+        assert "viewer-1 (viewer) may not POST /test-forms/note: it needs role editor" in answer.text
+        assert "viewer-1 · viewer" in answer.text  # the page knows who is logged in
 
 
 def test_revoking_a_token_ends_its_sessions(team: Team) -> None:

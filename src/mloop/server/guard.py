@@ -145,8 +145,13 @@ class AccessGuard:
                          {"WWW-Authenticate": "Bearer"})
         if RANK.get(principal.role, -1) < NEED_RANK.get(need, 2):
             wanted = {"read": "viewer", "write": "editor"}.get(need, "admin")
-            return error(403, "Forbidden", f"{principal.name} ({principal.role}) may not {request.method} "
-                         f"{request.url.path}: it needs role {wanted}; ask an admin for such a token")
+            message = (f"{principal.name} ({principal.role}) may not {request.method} {request.url.path}: "
+                       f"it needs role {wanted}; ask an admin for such a token")
+            if wants_html(request):
+                from mloop.ui.render import render
+
+                return render(request, "error.html", status_code=403, title="Not allowed", message=message)
+            return error(403, "Forbidden", message)
         return None
 
 
