@@ -31,10 +31,6 @@ PUBLIC_PATHS = ("/api/v1/openapi.json", "/favicon.ico")
 MAX_FORM_BYTES = 1 << 20
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class AccessGuard:
     def __init__(self, app: Any, *, server: Any, auth: bool, max_body_bytes: int) -> None:
         self.app = app
@@ -51,13 +47,19 @@ class AccessGuard:
         request = Request(scope)
         method = scope["method"]
         route_path, need = self.route_need(scope)
+        if need == "public" and method in SAFE_METHODS and scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body_bytes:
             await too_large(self.max_body_bytes)(scope, receive, send)
             return
         session = request.cookies.get(sessions.SESSION_COOKIE) or ""
-        principal, via = await to_thread.run_sync(lambda: resolve_principal(
-            request.headers.get("authorization"), session or None, auth=self.auth))
+        if self.auth:  # a token lookup is a database read: off the event loop
+            principal, via = await to_thread.run_sync(lambda: resolve_principal(
+                request.headers.get("authorization"), session or None, auth=True))
+        else:
+            principal, via = resolve_principal(None, None, auth=False)
         csrf_cookie = request.cookies.get(sessions.CSRF_COOKIE)
         new_csrf = None if csrf_cookie else sessions.new_csrf_cookie()
         state = scope.setdefault("state", {})
@@ -80,11 +82,17 @@ class AccessGuard:
                       writer: Principal | None, route_path: str) -> None:
         status = 0
         started = False
+        recorded: list[int] = []
 
         async def send_on(message: dict[str, Any]) -> None:
             nonlocal status, started
+            if refused:
+                return  # the 413 went out instead of whatever the route answers
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
+                if writer is not None and 200 <= status < 400 and not recorded:
+                    # before the answer leaves: a client that reads the trail next finds this write
+                    await self.record_write(scope, writer, route_path, status)
                 if new_csrf:
                     secure = scope.get("scheme") == "https"
                     cookie = sessions.cookie_header(sessions.CSRF_COOKIE, new_csrf, secure=secure)
@@ -92,30 +100,36 @@ class AccessGuard:
             await send(message)
 
         received = 0
+        refused = False
 
         async def receive_capped() -> dict[str, Any]:
-            nonlocal received
+            # A body without Content-Length is counted as the route reads it; past the limit the
+            # client gets 413 and the route a disconnect, so it stops reading.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message: dict[str, Any] = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body_bytes:
-                raise BodyTooLarge
+            if received > self.max_body_bytes and not started:
+                refused = True
+                await too_large(self.max_body_bytes)(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
-        recorded: list[int] = []
         context = recorded_in_request.set(recorded)
         try:
             await self.app(scope, receive_capped, send_on)
-        except BodyTooLarge:
-            if started:
+        except Exception:
+            if not refused:
                 raise
-            await too_large(self.max_body_bytes)(scope, receive, send)
-            return
         finally:
             recorded_in_request.reset(context)
-        if writer is not None and 200 <= status < 400 and not recorded:
-            detail = {"status": status, **({"token": writer.token_id} if writer.token_id else {})}
-            await to_thread.run_sync(lambda: record_audit(writer.name, writer.role, f"{scope['method']} {route_path}",
-                                                          scope["path"], detail))
+
+    @staticmethod
+    async def record_write(scope: Scope, writer: Principal, route_path: str, status: int) -> None:
+        detail = {"status": status, **({"token": writer.token_id} if writer.token_id else {})}
+        await to_thread.run_sync(lambda: record_audit(writer.name, writer.role, f"{scope['method']} {route_path}",
+                                                      scope["path"], detail))
 
     def route_need(self, scope: Scope) -> tuple[str, str]:
         """(the route's path template, its need)."""
