@@ -80,3 +80,15 @@ def test_an_admins_only_rule_stops_editors_even_with_a_blessing(team: Team) -> N
         assert rules[("churn", "champion")] == ("admin", False) and rules[("*", "champion")] == ("blessed", True)
         assert admin.put("/api/v1/alias-rules", json={"model": "churn", "alias": "champion",
                                                       "rule": "nobody"}).status_code == 422
+
+
+def test_the_most_specific_alias_rule_decides() -> None:
+    from mloop.registry.protection import AliasRule, rule_for
+
+    rules = [AliasRule("*", "champion", "blessed"), AliasRule("fraud-*", "champion", "admin"),
+             AliasRule("fraud-eu", "champion", "open"), AliasRule("*", "canary", "admin")]
+    assert rule_for("churn", "champion", rules) == "blessed"
+    assert rule_for("fraud-us", "champion", rules) == "admin"  # a longer glob beats "*"
+    assert rule_for("fraud-eu", "champion", rules) == "open"  # the exact name beats every glob
+    assert rule_for("fraud-us", "canary", rules) == "admin"
+    assert rule_for("fraud-us", "challenger", rules) == "open"  # no rule: anyone who may write
