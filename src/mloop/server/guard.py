@@ -5,8 +5,9 @@ For each request it finds the route's need (security.access, else "read" for GET
 the caller (security.resolve_principal) and refuses before any body is parsed: 401 JSON for the API
 and non-HTML clients, a redirect to /login?next=... for pages, 403 when the role is too low. A
 state-changing request that a browser could send cross-site (a session cookie, or a form body) must
-carry the CSRF token (sessions.py) in the `csrf_token` field or the X-CSRF-Token header. Bodies are
-capped (413). After an accepted write whose route recorded no audit entry, it records a generic one."""
+carry the CSRF token (sessions.py) in the `csrf_token` field or the X-CSRF-Token header, and a
+write a browser says came from another site is refused. Bodies are capped (413). An accepted write
+whose route recorded no audit entry gets a generic one, written before the answer leaves."""
 
 from __future__ import annotations
 
