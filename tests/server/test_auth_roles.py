@@ -4,11 +4,14 @@ a caller without a token gets (401 for the API, the login page for a browser).""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 
 import auth_served
 import httpx
 from auth_served import NOTE_ROUTE, Team
+from starlette.websockets import WebSocket
 
 import mloop
 from mloop.server.guard import flat_routes
@@ -111,3 +114,39 @@ def test_every_accepted_write_is_audited_with_who_and_what(team: Team) -> None:
 
 def httpx_client(server: Team, secret: str) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+
+
+def test_websockets_need_a_token_and_this_site(team: Team) -> None:
+    async def echo_principal(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(websocket.state.principal.name)
+        await websocket.close()
+
+    team.app.add_api_websocket_route("/api/v1/test-socket", echo_principal)
+    viewer = {"authorization": f"Bearer {team.secrets['viewer']}"}
+    sent = handshake(team.app, "/api/v1/test-socket", viewer)
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
+    assert sent[1]["text"] == "viewer-1"
+    for headers in ({}, {**viewer, "origin": "http://evil.example"}):
+        assert handshake(team.app, "/api/v1/test-socket", headers) == [{"type": "websocket.close", "code": 1008}]
+
+
+def handshake(app: object, path: str, headers: dict[str, str]) -> list[dict[str, object]]:
+    """What the app sends to a websocket client that connects and waits (in process: the venv has no
+    websocket library for uvicorn); on a thread of its own, away from Playwright's event loop."""
+    sent: list[dict[str, object]] = []
+    scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": path, "raw_path": path.encode(),
+             "root_path": "", "query_string": b"", "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000), "subprotocols": []}
+    incoming = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, object]:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))  # type: ignore[operator]
+    worker.start()
+    worker.join(30)
+    return sent

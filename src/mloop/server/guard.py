@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from anyio import to_thread
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import compile_path
 
@@ -42,6 +42,9 @@ class AccessGuard:
         self.table: list[tuple[re.Pattern[str], set[str] | None, str, str | None]] | None = None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await self.guard_websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -125,6 +128,17 @@ class AccessGuard:
                 raise
         finally:
             recorded_in_request.reset(context)
+
+    async def guard_websocket(self, scope: Scope, receive: Any, send: Any) -> None:
+        """A websocket needs what a read needs (its handshake is a GET), and never from another site."""
+        connection = HTTPConnection(scope)
+        principal, _ = await to_thread.run_sync(lambda: resolve_principal(
+            connection.headers.get("authorization"), connection.cookies.get(sessions.SESSION_COOKIE), auth=self.auth))
+        if principal is None or cross_site(connection):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
 
     @staticmethod
     async def record_write(scope: Scope, writer: Principal, route_path: str, status: int) -> None:
@@ -232,7 +246,7 @@ def is_form(request: Request) -> bool:
     return kind in FORM_TYPES
 
 
-def cross_site(request: Request) -> bool:
+def cross_site(request: HTTPConnection) -> bool:
     """Whether a browser says another site sent this (Origin or Sec-Fetch-Site); other clients send neither."""
     if request.headers.get("sec-fetch-site") == "cross-site":
         return True
