@@ -247,11 +247,17 @@ def is_form(request: Request) -> bool:
 
 
 def cross_site(request: HTTPConnection) -> bool:
-    """Whether a browser says another site sent this (Origin or Sec-Fetch-Site); other clients send neither."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return True
+    """Whether a browser says another site sent this: Sec-Fetch-Site where the browser sends it, else
+    an Origin (a sandboxed frame's "null" included) naming another host than the request's (or the
+    proxy's X-Forwarded-Host). Other clients send neither."""
+    site = request.headers.get("sec-fetch-site")
+    if site:
+        return site == "cross-site"
     origin = request.headers.get("origin")
-    return bool(origin) and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", "")
+    if not origin:
+        return False
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
+    return origin == "null" or urlsplit(origin).netloc not in hosts
 
 
 def wants_html(request: Request) -> bool:
