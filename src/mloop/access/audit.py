@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from mloop.core.clock import utcnow
+from mloop.core.clock import as_utc, utcnow
 from mloop.stores.metadata.access import AuditRecord
 from mloop.stores.workspace import Workspace, get_workspace
 
@@ -34,9 +34,10 @@ def record_audit(who: str, role: str, action: str, target: str, detail: dict[str
 def audit_trail(*, who: str | None = None, action: str | None = None, since: datetime | None = None,
                 limit: int = 100, workspace: Workspace | None = None) -> list[AuditEntry]:
     """Audit entries, newest first: by `who` (a token's name, or "local"), `action` (exact, or a
-    prefix ending in "*": "models.*"), at or after `since`; at most `limit`."""
+    prefix ending in "*": "models.*"), at or after `since` (naive times are UTC); at most `limit`."""
     from mloop.core.errors import ValidationError
 
     if not 0 < limit <= 10_000:
         raise ValidationError(f"limit must be between 1 and 10000, got {limit}")
-    return (workspace or get_workspace()).access.audit_entries(who=who, action=action, since=since, limit=limit)
+    return (workspace or get_workspace()).access.audit_entries(who=who, action=action, since=as_utc(since),
+                                                               limit=limit)

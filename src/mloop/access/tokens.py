@@ -92,18 +92,25 @@ def authenticate(secret: str, *, workspace: Workspace | None = None) -> Token | 
     record = workspace.access.token_by_hash(digest)
     if record is None or record.revoked_at is not None or not hmac.compare_digest(record.secret_hash, digest):
         return None
-    now = utcnow()
-    if record.last_used_at is None or record.last_used_at < now - LAST_USE_INTERVAL:
-        workspace.access.touch_token(record.id, now, older_than=now - LAST_USE_INTERVAL)
+    _note_use(record, workspace)
     return _public(record)
 
 
 def token_by_id(token_id: str, *, workspace: Workspace | None = None) -> tuple[Token, str] | None:
-    """An active token and its secret's hash (the key its UI sessions are signed with), or None."""
-    record = (workspace or get_workspace()).access.get_token(token_id)
+    """An active token and its secret's hash (the key its UI sessions are signed with), or None; a
+    session's request counts as a use of its token."""
+    workspace = workspace or get_workspace()
+    record = workspace.access.get_token(token_id)
     if record is None or record.revoked_at is not None:
         return None
+    _note_use(record, workspace)
     return _public(record), record.secret_hash
+
+
+def _note_use(record: TokenRecord, workspace: Workspace) -> None:
+    now = utcnow()
+    if record.last_used_at is None or record.last_used_at < now - LAST_USE_INTERVAL:
+        workspace.access.touch_token(record.id, now, older_than=now - LAST_USE_INTERVAL)
 
 
 def _public(record: TokenRecord) -> Token:
