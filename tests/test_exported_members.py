@@ -47,6 +47,8 @@ PUBLIC = {
     # scheduling
     "Schedule", "add_schedule", "add_trigger", "apply_schedules", "get_schedule", "list_schedulers", "list_schedules", "list_triggers",
     "pause_schedule", "remove_schedule", "remove_trigger", "resume_schedule", "run_scheduler", "schedule_fires", "trigger_fires",
+    # access to a team server: tokens, the audit trail, protected aliases
+    "alias_rules", "audit_trail", "create_token", "list_tokens", "protect_alias", "revoke_token",
     # errors
     "MloopError", "BackendError", "ConfigError", "ConflictError", "GraphError", "IntegrityError", "NotFoundError",
     "DataCheckFailed", "RunFailed", "RunInterrupted", "StepFailed", "StepTimeoutError", "ValidationError",

@@ -21,6 +21,7 @@ from mloop.pipeline.definition.pipelines import Pipeline, pipeline
 from mloop.pipeline.definition.step import Step, step
 
 if typing.TYPE_CHECKING:
+    from mloop.access import audit_trail, create_token, list_tokens, revoke_token
     from mloop.core.config import init_project
     from mloop.core.errors import (
         BackendError,
@@ -141,6 +142,7 @@ if typing.TYPE_CHECKING:
         set_stage,
         stage_history,
     )
+    from mloop.registry.protection import alias_rules, protect_alias
     from mloop.scheduling import (
         Schedule,
         add_schedule,
@@ -374,6 +376,12 @@ _LAZY: dict[str, str] = {
     'run_monitors': 'mloop.monitoring',
     'pause_monitor': 'mloop.monitoring',
     'resume_monitor': 'mloop.monitoring',
+    'alias_rules': 'mloop.registry.protection',
+    'audit_trail': 'mloop.access',
+    'create_token': 'mloop.access',
+    'list_tokens': 'mloop.access',
+    'protect_alias': 'mloop.registry.protection',
+    'revoke_token': 'mloop.access',
 }
 
 
@@ -450,7 +458,9 @@ __all__ = [
     "ValidationReport",
     "Workspace",
     "alias_history",
+    "alias_rules",
     "apply_features",
+    "audit_trail",
     "autolog",
     "batch_scoring_step",
     "best_run",
@@ -458,6 +468,7 @@ __all__ = [
     "bless_step",
     "compare_runs",
     "count_runs",
+    "create_token",
     "detect_drift",
     "drift_reference",
     "drift_step",
@@ -479,6 +490,7 @@ __all__ = [
     "list_pipelines",
     "list_quality_reports",
     "list_runs",
+    "list_tokens",
     "list_versions",
     "load_model",
     "load_pipeline",
@@ -497,9 +509,11 @@ __all__ = [
     "profile_data",
     "profile_step",
     "promote",
+    "protect_alias",
     "register_materializer",
     "register_model",
     "reproduce_run",
+    "revoke_token",
     "score_stream",
     "resume_run",
     "rollback",

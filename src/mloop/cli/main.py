@@ -26,6 +26,7 @@ from mloop.cli import serve as serve_cli
 from mloop.cli import server as server_cli
 from mloop.cli import status as status_cli
 from mloop.cli import stream as stream_cli
+from mloop.cli import tokens as tokens_cli
 from mloop.cli import tracking as tracking_cli
 from mloop.cli.errors import DEBUG, err_console, handle_errors
 
@@ -48,6 +49,7 @@ app.command("predict")(predict_cli.predict)
 app.command("stream")(stream_cli.stream)
 schedules_cli.register(app)
 app.command("status")(status_cli.status_command)
+tokens_cli.register(app)
 console = render.out_console()
 
 

@@ -24,15 +24,23 @@ ERROR_STATUS: tuple[tuple[type[MloopError], int], ...] = (
 )
 
 
-def create_server_app(*, auth: bool = False) -> Any:
+#: the largest request body the server takes (uploads included), unless MLOOP_SERVER_MAX_UPLOAD_MB says
+DEFAULT_MAX_UPLOAD_MB = 1024
+
+
+def create_server_app(*, auth: bool = False, max_upload_mb: int | None = None) -> Any:
     """The team server's ASGI app over the workspace of the current folder (mloop.yaml, MLOOP_*).
-    With `auth`, every route but the health check and the login page needs a token (mloop tokens)."""
+    With `auth`, every route but the health check and the login page needs a token (mloop tokens);
+    roles, CSRF, body size and the audit trail are enforced in front of every route (server.guard)."""
+    import os
+
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
     from fastapi.staticfiles import StaticFiles
 
     from mloop import __version__
-    from mloop.server import api_models, api_runs, security, store_api
+    from mloop.server import api_models, api_runs, login, security, store_api
+    from mloop.server.guard import AccessGuard
     from mloop.ui import STATIC_DIR, pages
 
     app = FastAPI(title="mloop server", version=__version__, docs_url="/api/docs", redoc_url=None,
@@ -44,10 +52,11 @@ def create_server_app(*, auth: bool = False) -> Any:
     app.include_router(api_runs.router, prefix="/api/v1")
     app.include_router(api_models.router, prefix="/api/v1")
     app.include_router(store_api.router, prefix="/api/v1")
+    app.include_router(login.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/api/v1/health", tags=["server"])
+    @app.get("/api/v1/health", tags=["server"], openapi_extra=security.access("public"))
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
@@ -55,6 +64,17 @@ def create_server_app(*, auth: bool = False) -> Any:
     async def mloop_error(request: Request, exc: MloopError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=status_of(exc))
 
+    @app.exception_handler(security.Unauthorized)
+    async def unauthorized(request: Request, exc: security.Unauthorized) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(security.Forbidden)
+    async def forbidden(request: Request, exc: security.Forbidden) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=403)
+
+    if max_upload_mb is None:
+        max_upload_mb = int(os.environ.get("MLOOP_SERVER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
+    app.add_middleware(AccessGuard, server=app, auth=auth, max_body_bytes=max_upload_mb << 20)
     return app
 
 

@@ -5,8 +5,8 @@ The metadata database is reached through role stores: `workspace.runs` (runs, st
 executions, cache lookup), `workspace.lineage` (artifact records, lineage edges, fingerprints),
 `workspace.tracking` (logged values, run search), `workspace.registry` (models, versions, aliases,
 stages, blessing reports), `workspace.predictions` (the prediction log and labels), `workspace.monitors` (monitors,
-results, alerts, webhooks), `workspace.schedules` (schedules, triggers, their fires, scheduler processes); see
-mloop.stores.metadata."""
+results, alerts, webhooks), `workspace.schedules` (schedules, triggers, their fires, scheduler processes), `workspace.access`
+(API tokens, the audit trail, protected alias rules); see mloop.stores.metadata."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mloop.core.config import Settings, load_settings
 from mloop.core.errors import ConfigError
 from mloop.stores.artifacts import ArtifactStore
 from mloop.stores.metadata import (
+    AccessStore,
     DeploymentStore,
     FeatureDefinitionStore,
     LineageStore,
@@ -98,6 +99,11 @@ class Workspace:
     def schedules(self) -> ScheduleStore:
         """Schedules and triggers of jobs, their claimed fires, scheduler processes."""
         return self.metadata.schedules
+
+    @property
+    def access(self) -> AccessStore:
+        """API tokens of the team server, the audit trail of writes, protected alias rules."""
+        return self.metadata.access
 
     @property
     def artifacts(self) -> ArtifactStore:

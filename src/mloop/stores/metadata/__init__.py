@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mloop.stores.metadata.access import AccessStore
 from mloop.stores.metadata.deployments import DeploymentStore
 from mloop.stores.metadata.features import FeatureDefinitionStore
 from mloop.stores.metadata.lineage import LineageStore
@@ -42,7 +43,7 @@ from mloop.stores.metadata.tracking import TrackingStore
 if TYPE_CHECKING:
     from mloop.stores.metadata.database import Database
 
-__all__ = ["ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "MonitorStore",
+__all__ = ["AccessStore", "ArtifactRecord", "DeploymentStore", "FeatureDefinitionStore", "LineageEdge", "LineageStore", "MetadataStores", "MonitorStore",
            "PredictionRecord", "PredictionSegment", "PredictionStore", "QualityReportRecord", "QualityStore",
            "RegistryStore", "RunRecord", "RunStore", "ScheduleStore", "StepExecutionRecord", "StepRunRecord", "TrackingStore", "open_metadata_stores"]
 
@@ -62,6 +63,7 @@ class MetadataStores:
     predictions: PredictionStore
     monitors: MonitorStore
     schedules: ScheduleStore
+    access: AccessStore
 
     @property
     def url(self) -> str:
@@ -82,6 +84,7 @@ class MetadataStores:
 
 def open_metadata_stores(url: str) -> MetadataStores:
     """The role stores for a database URL (sqlite:///... or postgresql://...); no I/O until used."""
+    from mloop.stores.metadata.access_sql import SqlAccessStore
     from mloop.stores.metadata.database import Database
     from mloop.stores.metadata.deployments_sql import SqlDeploymentStore
     from mloop.stores.metadata.features_sql import SqlFeatureDefinitionStore
@@ -98,4 +101,5 @@ def open_metadata_stores(url: str) -> MetadataStores:
     return MetadataStores(database, SqlRunStore(database), SqlLineageStore(database), SqlTrackingStore(database),
                           SqlRegistryStore(database), SqlQualityStore(database),
                           SqlFeatureDefinitionStore(database), SqlDeploymentStore(database),
-                          SqlPredictionStore(database), SqlMonitorStore(database), SqlScheduleStore(database))
+                          SqlPredictionStore(database), SqlMonitorStore(database), SqlScheduleStore(database),
+                          SqlAccessStore(database))

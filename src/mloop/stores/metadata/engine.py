@@ -17,7 +17,7 @@ from mloop.core.config import STATE_DIR
 from mloop.core.errors import BackendError, ConfigError, ConflictError, missing_extra
 
 #: newest Alembic revision in migrations/versions; checked cheaply at open without importing Alembic
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 _MIGRATE_LOCK = threading.Lock()
 
 

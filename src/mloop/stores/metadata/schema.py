@@ -327,5 +327,6 @@ training_sets = sa.Table(
 
 # The tables of the later domains live in their own modules (the schema is one MetaData); they are
 # imported here, after the shared names above exist, so `schema.<table>` names every table.
+from mloop.stores.metadata.schema_access import *  # noqa: E402, F403
 from mloop.stores.metadata.schema_loop import *  # noqa: E402, F403
 from mloop.stores.metadata.schema_serving import *  # noqa: E402, F403
