@@ -172,8 +172,11 @@ def test_monitor_pages_and_alerts(ui_world: UiWorld, api: httpx.Client) -> None:
 
 def test_the_resolve_form_resolves_and_redirects(api: httpx.Client) -> None:
     alert = mloop.raise_alert("manual:form-test", "queue stuck")
-    response = api.post(f"/alerts/{alert.id}/resolve", data={"csrf_token": "x"})
+    forged = api.post(f"/alerts/{alert.id}/resolve", data={"csrf_token": "x"})
+    assert forged.status_code == 403 and mloop.get_alert(alert.id).status != "resolved"
+    [field] = tags(api.get("/alerts").text, "input", type="hidden", name="csrf_token")[:1]
+    response = api.post(f"/alerts/{alert.id}/resolve", data={"csrf_token": field["value"]})
     assert response.status_code == 303 and response.headers["location"] == "/alerts"
     assert mloop.get_alert(alert.id).status == "resolved"
-    again = api.post(f"/alerts/{alert.id}/resolve", data={"csrf_token": "x"})
+    again = api.post(f"/alerts/{alert.id}/resolve", data={"csrf_token": field["value"]})
     assert again.status_code == 409 and "already resolved" in again.text

@@ -4,6 +4,8 @@ with logged requests, a feature store and a schedule (conftest.py, ui_models_exa
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +16,18 @@ import pytest
 from mloop.core.errors import NotFoundError
 from mloop.ui.artifact_view import check_artifact_id
 from mloop.ui.pages_artifacts import REPORT_CSP
+
+def csrf_token(client: httpx.Client) -> str:
+    """The CSRF token a page hands this client (its cookie is kept by the client), as a browser gets it."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/models/uifraud").text)
+    assert found, "the model page carries no CSRF token"
+    return found.group(1)
+
+
+def form_post(client: httpx.Client, path: str, fields: dict[str, str]) -> httpx.Response:
+    """Submit a page's form as a browser does: with the CSRF token of the page."""
+    return client.post(path, data={**fields, "csrf_token": csrf_token(client)})
+
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -145,18 +159,17 @@ def test_bad_input_is_a_one_line_4xx(client: httpx.Client, method: str, path: st
 
 
 def test_the_promote_form_shows_a_refusal_and_moves_and_rolls_back_an_alias(client: httpx.Client) -> None:
-    refused = client.post("/models/uifraud/aliases", data={"action": "promote", "alias": "champion", "version": "2",
-                                                           "csrf_token": ""})
+    refused = form_post(client, "/models/uifraud/aliases", {"action": "promote", "alias": "champion", "version": "2"})
     assert refused.status_code == 422
     assert 'class="notice error refusal"' in refused.text and "not blessed" in refused.text
 
-    moved = client.post("/models/uifraud/aliases", data={"action": "promote", "alias": "candidate", "version": "2",
+    moved = form_post(client, "/models/uifraud/aliases", {"action": "promote", "alias": "candidate", "version": "2",
                                                          "reason": "from the form"})
     assert moved.status_code == 303
     page = client.get(moved.headers["location"])
     assert "Moved candidate → uifraud/2" in page.text and "from the form" in page.text
     client.put("/api/v1/models/uifraud/aliases/candidate", json={"version": 1})
-    back = client.post("/models/uifraud/aliases", data={"action": "rollback", "alias": "candidate"})
+    back = form_post(client, "/models/uifraud/aliases", {"action": "rollback", "alias": "candidate"})
     assert back.status_code == 303
     assert client.get("/api/v1/models/uifraud").json()["aliases"]["candidate"] == 2
 
@@ -279,7 +292,7 @@ def test_alias_moves_pass_the_security_gate_and_are_audited(client: httpx.Client
                         lambda p, action, target, detail=None: calls.append(("audit", action, target,
                                                                              str((detail or {}).get("to_version")))))
     client.put("/api/v1/models/uifraud/aliases/audited", json={"version": 1, "reason": "r"})
-    client.post("/models/uifraud/aliases", data={"action": "promote", "alias": "audited", "version": "2"})
+    form_post(client, "/models/uifraud/aliases", {"action": "promote", "alias": "audited", "version": "2"})
 
     writes = [c for c in calls if c[0] != "authorize" or c[1] == "write"]
     assert writes == [("authorize", "write", "models/uifraud"), ("check", "uifraud", "audited", "1"),
@@ -299,7 +312,7 @@ def test_a_protected_alias_refusal_moves_nothing_and_says_why(client: httpx.Clie
     audited: list[str] = []
     monkeypatch.setattr(security, "audit", lambda *args, **kwargs: audited.append("audit"))
     refused = client.put("/api/v1/models/uifraud/aliases/champion", json={"version": 1, "reason": "again"})
-    form = client.post("/models/uifraud/aliases", data={"action": "promote", "alias": "champion", "version": "1"})
+    form = form_post(client, "/models/uifraud/aliases", {"action": "promote", "alias": "champion", "version": "1"})
 
     assert 400 <= refused.status_code < 500 and "only admins may move 'champion'" in refused.text
     assert form.status_code == 403 and "only admins may move &#39;champion&#39;" in form.text
@@ -321,9 +334,10 @@ def test_hostile_path_segments_and_bodies_are_never_a_server_error(client: httpx
             failed += [path[:60]] if client.get(path).status_code >= 500 else []
         for response in (client.put(f"/api/v1/models/uifraud/aliases/{value}", json={"version": 1}),
                          client.delete(f"/api/v1/models/uifraud/aliases/{value}"),
-                         client.post("/models/uifraud/aliases", data={"alias": value, "version": value})):
+                         form_post(client, "/models/uifraud/aliases", {"alias": value, "version": value})):
             failed += [f"{response.request.method} {response.request.url.path[:60]}"] \
                 if response.status_code >= 500 else []
     binary = client.post("/models/uifraud/aliases", content=b"\xff\xfe=\x00",
-                         headers={"content-type": "application/x-www-form-urlencoded"})
+                         headers={"content-type": "application/x-www-form-urlencoded",
+                                  "x-csrf-token": csrf_token(client)})
     assert failed == [] and binary.status_code == 422
