@@ -102,8 +102,12 @@ Served = Annotated[Workspace, Depends(server_workspace)]
 @router.post("/stores/{role}/{method}", summary="Call a method of a role store")
 def call_store(role: str, method: str, call: StoreCall, principal: Caller, workspace: Served) -> Response:
     """Run `role.method(*args, **kwargs)` on the server's metadata stores; the result in the codec."""
-    need = "write" if method in WRITES.get(role, ()) else "read" if method in READS.get(role, ()) else None
-    if need is None:
+    need: security.Need
+    if method in WRITES.get(role, ()):
+        need = "write"
+    elif method in READS.get(role, ()):
+        need = "read"
+    else:
         raise NotFoundError(f"no store method {role}.{method}; the roles are {', '.join(ROLES)}")
     action = f"{role}.{method}"
     security.authorize(principal, need, action)
@@ -176,7 +180,7 @@ def delete_artifact(digest: Digest, principal: Caller, workspace: Served) -> dic
 @router.put("/artifacts/{digest}", summary="Upload an artifact object; stored only if its bytes hash to digest")
 async def upload_artifact(request: Request, digest: Digest, principal: Caller, workspace: Served,
                           name: Annotated[str, Query(max_length=255)],
-                          kind: Annotated[str, Query(pattern="^(file|folder)$")] = "file") -> dict[str, str]:
+                          kind: Annotated[str, Query(pattern="^(file|folder)$")] = "file") -> Any:
     """The body is the file's bytes, or a tar of the folder's files. It is staged, hashed, and
     only then stored (atomically); a digest mismatch is a 409 and nothing is stored."""
     security.authorize(principal, "write", "artifacts.put")
@@ -248,7 +252,7 @@ def _tar_of(path: Path) -> str:
 def _target(bound: inspect.BoundArguments) -> str:
     """What a write changed, in a few characters: the first argument's id, name or model."""
     values = [v for k, v in bound.arguments.items() if k != "self"]
-    first = values[0] if values else ""
+    first: Any = values[0] if values else ""
     for attribute in ("id", "name", "model"):
         if hasattr(first, attribute):
             return str(getattr(first, attribute))[:120]
@@ -264,7 +268,7 @@ def _detail(bound: inspect.BoundArguments) -> dict[str, Any]:
     for key, value in bound.arguments.items():
         if isinstance(value, dict) and key == "fields":  # update_run(**fields): the field names
             detail[key] = sorted(value)[:20]
-        elif isinstance(value, (bool, int, float)) or value is None or (isinstance(value, str) and len(value) <= 200):
-            if key != "self":
-                detail[key] = value
+        elif key != "self" and (isinstance(value, (bool, int, float)) or value is None
+                                or (isinstance(value, str) and len(value) <= 200)):
+            detail[key] = value
     return detail

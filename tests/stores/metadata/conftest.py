@@ -22,11 +22,33 @@ def store_server() -> Iterator[ThreadedServer]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The role contract suites (test_*_store.py) run locally and remotely; the tests of the SQL
-    database itself (test_database.py, ...) locally only."""
-    if "store" in metafunc.fixturenames:
-        remote = metafunc.module.__name__.endswith("_store")
-        metafunc.parametrize("store_mode", ["local", "remote"] if remote else ["local"])
+    """The role contract suites (test_*_store.py) run locally on SQLite and PostgreSQL, and remotely
+    on a server over SQLite (the server's PostgreSQL path is the local one; tests/remote runs a
+    server on PostgreSQL too). The tests of the SQL database itself (test_database.py) run locally."""
+    if "metadata_url" not in metafunc.fixturenames:
+        return
+    if any("metadata_url" in str(marker.args[0]) for marker in metafunc.definition.iter_markers("parametrize")):
+        if "store" in metafunc.fixturenames:  # the test chose its backend itself
+            metafunc.parametrize("store_mode", ["local"])
+        return
+    if "store" not in metafunc.fixturenames:
+        metafunc.parametrize("metadata_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                             indirect=True)
+        return
+    cases = [pytest.param("local", "sqlite", id="sqlite-local"),
+             pytest.param("local", "postgres", marks=pytest.mark.postgres, id="postgres-local")]
+    if metafunc.module.__name__.endswith("_store"):
+        cases.append(pytest.param("remote", "sqlite", id="sqlite-remote"))
+    metafunc.parametrize(("store_mode", "metadata_url"), cases, indirect=["metadata_url"])
+
+
+@pytest.fixture
+def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """tests/conftest.py's `metadata_url`, parametrized here (with the store's mode) by the hook above."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/mloop.db"
+        return
+    yield request.getfixturevalue("pg_schema_url")
 
 
 @pytest.fixture
