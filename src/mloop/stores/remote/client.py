@@ -74,7 +74,7 @@ class RemoteClient:
         except ValueError:
             error = {}
         message = str(error.get("message") or response.text[:200] or response.reason_phrase).splitlines()[0]
-        if response.status_code in (401, 403):
+        if response.status_code in (401, 403) or error.get("type") in ("Forbidden", "Unauthorized"):
             raise ConfigError(f"the mloop server at {self.url} refused the call ({message}); set MLOOP_TOKEN to a "
                               "token it knows (mloop tokens create) or ask an admin for a role that allows this")
         cls = _ERRORS.get(str(error.get("type"))) or _BY_STATUS.get(response.status_code)
