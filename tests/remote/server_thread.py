@@ -30,6 +30,7 @@ class ThreadedServer:
 
 def served_workspace(folder: Path, db_url: str | None = None) -> Workspace:
     """The server side's own workspace in `folder` (SQLite there unless `db_url`)."""
+    folder.mkdir(parents=True, exist_ok=True)
     state = folder / ".mloop"
     return Workspace(Settings(root=folder, db_url=db_url or f"sqlite:///{state / 'mloop.db'}",
                               artifacts_url=str(state / "artifacts")))

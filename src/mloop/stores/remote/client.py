@@ -40,7 +40,7 @@ class RemoteClient:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=TIMEOUT,
-                                 transport=httpx.HTTPTransport(retries=3))
+                                 transport=httpx.HTTPTransport(retries=2))
 
     def call(self, role: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The result of `role.method(*args, **kwargs)` on the server's stores."""
