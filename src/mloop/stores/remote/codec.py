@@ -31,6 +31,7 @@ RECORD_MODULES = (
 ARRAY_KINDS = frozenset("biufcmM")
 TAG = "__t"
 _PLAIN = (str, int, float, bool, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
 @cache
@@ -50,13 +51,15 @@ def encode(value: Any) -> Any:
     if isinstance(value, _PLAIN):
         return value
     if isinstance(value, list):
+        if value and type(value[0]) is tuple and _plain_rows(value):  # the hot path: metric rows
+            return {TAG: "rows", "v": [list(row) for row in value]}
         return [encode(item) for item in value]
     if isinstance(value, dict):
         if all(type(key) is str for key in value) and TAG not in value:
             return {key: encode(item) for key, item in value.items()}
         return {TAG: "dict", "v": [[encode(key), encode(item)] for key, item in value.items()]}
     if isinstance(value, tuple):
-        if all(type(item) in _PLAIN for item in value):  # the hot path: metric rows
+        if all(type(item) in _PLAIN for item in value):
             return {TAG: "tuple", "v": list(value)}
         return {TAG: "tuple", "v": [encode(item) for item in value]}
     if isinstance(value, datetime):
@@ -112,6 +115,11 @@ def decode(data: Any) -> Any:
 
 
 def _decode_tagged(tag: Any, data: dict[str, Any]) -> Any:
+    if tag == "rows":
+        rows = data["v"]
+        if not (all(type(row) is list for row in rows) and {type(v) for row in rows for v in row} <= _PLAIN_TYPES):
+            raise ValidationError("rows in a store call must be lists of plain values")
+        return [tuple(row) for row in rows]
     if tag == "tuple":
         return tuple(decode(item) for item in data["v"])
     if tag == "datetime":
@@ -141,6 +149,11 @@ def _decode_tagged(tag: Any, data: dict[str, Any]) -> Any:
     if tag == "bytes":
         return base64.b64decode(data["v"])
     raise ValidationError(f"unknown value tag {str(tag)[:40]!r} in a store call")
+
+
+def _plain_rows(value: list[Any]) -> bool:
+    """Whether `value` is a list of tuples of plain values (sent as one list of lists)."""
+    return all(type(row) is tuple for row in value) and {type(v) for row in value for v in row} <= _PLAIN_TYPES
 
 
 def _hashable(value: Any) -> Any:
