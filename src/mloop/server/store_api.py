@@ -121,7 +121,7 @@ def call_store(role: str, method: str, call: StoreCall, principal: Caller, works
         security.check_alias_move(principal, values["model"], values["alias"], values["version"])
     try:
         result = getattr(getattr(workspace.metadata, role), method)(*args, **kwargs)
-    except (TypeError, AttributeError, KeyError, ValueError) as exc:  # arguments of the wrong shape
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError) as exc:  # wrong shapes
         raise ValidationError(f"bad arguments for {action}: {type(exc).__name__}: {exc}") from None
     if need == "write":
         security.audit(principal, action, _target(bound), _detail(bound))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from mloop.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from mloop.stores.artifacts import ArtifactStore
@@ -26,7 +28,7 @@ def metadata_stores(url: str) -> MetadataStores:
     stores = _METADATA.get(url)
     if stores is None:
         if url.startswith(REMOTE_SCHEMES):
-            from mloop.stores.remote import remote_metadata_stores as open_metadata_stores
+            open_metadata_stores = _remote_module().remote_metadata_stores
         else:
             from mloop.stores.metadata import open_metadata_stores
 
@@ -49,12 +51,21 @@ def artifact_store(url: str, options: dict[str, str] | None = None) -> ArtifactS
 def _open_artifacts(url: str, options: dict[str, str] | None) -> ArtifactStore:
     if url.startswith(REMOTE_SCHEMES):
         from mloop.core.config import load_settings
-        from mloop.stores.remote import RemoteArtifactStore
 
-        return RemoteArtifactStore(url, load_settings().state_dir / "cache" / "remote")
+        return _remote_module().RemoteArtifactStore(url, load_settings().state_dir / "cache" / "remote")
     from mloop.stores.artifacts import open_artifact_store
 
     return open_artifact_store(url, options)
+
+
+def _remote_module() -> Any:
+    """mloop.stores.remote, or the one-line fix when its HTTP client is not installed."""
+    try:
+        from mloop.stores import remote
+    except ImportError as exc:
+        raise ConfigError(f"remote client mode (an http:// tracking_uri) needs {exc.name}; install it with: "
+                          "pip install 'mloop[serve]'") from None
+    return remote
 
 
 def online_store(url: str) -> OnlineStore:
