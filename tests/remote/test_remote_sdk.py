@@ -48,3 +48,17 @@ def test_notebook_runs_log_and_search(remote_workspace: Path) -> None:
     assert found["params.c"].tolist() == ["1.0"] and found["metrics.score"].tolist() == [2.0]
     assert mloop.best_run("score", "experiment = 'remote-notebook'").params["c"] == "10.0"
     assert len(mloop.search_runs("params.c = '0.1'", order_by="metrics.score")) == 1
+
+
+def test_logged_points_travel_in_batches(remote_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mloop.server import security
+
+    writes: list[str] = []
+    monkeypatch.setattr(security, "audit", lambda principal, action, target, detail=None: writes.append(action))
+    with mloop.start_run(experiment="batching") as run:
+        for step in range(2000):
+            mloop.log_metrics({"a": 0.1, "b": 0.2, "c": 0.3}, step=step)
+
+    assert len(mloop.get_metric_history(run.id, "c")) == 2000
+    # 6,000 points in 2,000 calls: a flush per second of logging at most, never a request per call
+    assert 1 <= writes.count("tracking.log_batch") <= 10
