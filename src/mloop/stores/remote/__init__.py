@@ -5,8 +5,7 @@ mloop.server.store_api; calls travel in the JSON codec of codec.py."""
 from __future__ import annotations
 
 from mloop.stores.remote.artifacts import RemoteArtifactStore
-from mloop.stores.remote.client import RemoteClient, close_clients, is_remote_url, remote_client
+from mloop.stores.remote.client import RemoteClient, close_clients, remote_client
 from mloop.stores.remote.metadata import remote_metadata_stores
 
-__all__ = ["RemoteArtifactStore", "RemoteClient", "close_clients", "is_remote_url", "remote_client",
-           "remote_metadata_stores"]
+__all__ = ["RemoteArtifactStore", "RemoteClient", "close_clients", "remote_client", "remote_metadata_stores"]

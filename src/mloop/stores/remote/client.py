@@ -107,10 +107,6 @@ def close_clients() -> None:
         client.close()
 
 
-def is_remote_url(url: str) -> bool:
-    return url.startswith(("http://", "https://"))
-
-
 def _token() -> str:
     if os.environ.get("MLOOP_TOKEN"):
         return os.environ["MLOOP_TOKEN"]
