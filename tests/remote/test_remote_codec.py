@@ -58,7 +58,9 @@ def test_only_the_metadata_records_are_rebuilt() -> None:
                     {"__t": "record", "n": "os.system", "v": {}},
                     {"__t": "pickle", "v": "gASV"},
                     {"__t": "array", "dtype": "O", "shape": [1], "v": ""},
-                    {"__t": "record", "n": "RunRecord", "v": {"no_such_field": 1}}):
+                    {"__t": "record", "n": "RunRecord", "v": {"no_such_field": 1}},
+                    {"__t": "rows", "v": [["ok", {"__t": "record", "n": "RunRecord", "v": {}}]]},
+                    {"__t": "rows", "v": 5}):
         with pytest.raises(ValidationError):
             decode(hostile)
 
