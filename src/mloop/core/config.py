@@ -16,8 +16,10 @@ from mloop.core.errors import ConfigError, invalid_yaml
 
 CONFIG_FILE = "mloop.yaml"
 STATE_DIR = ".mloop"
+#: set by `mloop server` for its own process: it ignores tracking_uri (it is the server)
+SERVER_PROCESS = "MLOOP_SERVER_PROCESS"
 _KEYS = {"db_url", "artifacts_url", "online_url", "tracking_uri", "executor", "max_workers", "address",
-         "s3_endpoint_url", "webhooks"}
+         "s3_endpoint_url", "webhooks", "token"}
 _ENV = {
     "db_url": "MLOOP_DB_URL",
     "artifacts_url": "MLOOP_ARTIFACTS_URL",
@@ -27,6 +29,7 @@ _ENV = {
     "max_workers": "MLOOP_MAX_WORKERS",
     "address": "MLOOP_ADDRESS",
     "s3_endpoint_url": "MLOOP_S3_ENDPOINT_URL",
+    "token": "MLOOP_TOKEN",
 }
 
 
@@ -45,6 +48,8 @@ class Settings:
     #: webhooks declared in mloop.yaml: (url, events, format), e.g.
     #: `webhooks: [{url: https://hooks.slack.com/..., events: [alerts], format: slack}]`
     webhooks: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    #: the API token a remote client sends to the server at `tracking_uri` (mloop tokens create)
+    token: str = field(default="", repr=False)
 
     @property
     def artifacts_options(self) -> dict[str, str]:
@@ -79,6 +84,11 @@ def load_settings(start: Path | None = None) -> Settings:
     values.setdefault("db_url", f"sqlite:///{state / 'mloop.db'}")
     values.setdefault("artifacts_url", str(state / "artifacts"))
     values.setdefault("online_url", f"sqlite:///{state / 'online.db'}")
+    if os.environ.get(SERVER_PROCESS) == "1":
+        values.pop("tracking_uri", None)  # the server is where remote calls end: it uses its own stores
+    elif values.get("tracking_uri"):
+        # remote client mode: metadata and artifacts go through the server (mloop.stores.remote)
+        values["db_url"] = values["artifacts_url"] = values["tracking_uri"] = values["tracking_uri"].rstrip("/")
     if "max_workers" in values:
         try:
             values["max_workers"] = int(values["max_workers"])

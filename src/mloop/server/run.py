@@ -35,6 +35,7 @@ def run_server(*, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, a
     if os.environ.get("MLOOP_TRACKING_URI"):
         # the server is where the remote clients' calls end: it reads and writes its own stores
         os.environ.pop("MLOOP_TRACKING_URI")
+    os.environ["MLOOP_SERVER_PROCESS"] = "1"  # and so is a tracking_uri in mloop.yaml (mloop.core.config)
     from mloop.serving.server import check_port
 
     check_port(host, port)

@@ -45,9 +45,10 @@ class Workspace:
 
     @property
     def metadata(self) -> MetadataStores:
-        """Every role store of the metadata database (prefer the role properties below)."""
+        """Every role store of the metadata database (prefer the role properties below); with a
+        `tracking_uri`, those of the mloop server there (mloop.stores.remote)."""
         if self._metadata is None:
-            self._metadata = metadata_stores(self.settings.db_url)
+            self._metadata = metadata_stores(self.settings.tracking_uri or self.settings.db_url)
         return self._metadata
 
     @property
@@ -107,8 +108,10 @@ class Workspace:
 
     @property
     def artifacts(self) -> ArtifactStore:
+        """The artifact objects: a folder or bucket, or (remote client mode) the server's."""
         if self._artifacts is None:
-            self._artifacts = artifact_store(self.settings.artifacts_url, self.settings.artifacts_options)
+            url = self.settings.tracking_uri or self.settings.artifacts_url
+            self._artifacts = artifact_store(url, self.settings.artifacts_options)
         return self._artifacts
 
     @property
