@@ -89,3 +89,13 @@ def test_writes_are_audited_and_alias_moves_checked(api: httpx.Client, calls: li
     assert ("audit", "runs.put_environment", "env1", {"env_id": "env1"}) in calls
     assert ("alias", "nomodel", "champion", 3) in calls
     assert moved.status_code == 404  # the rule ran first; then the store found no such model
+
+
+def test_the_access_role_is_not_served_to_remote_clients() -> None:
+    from mloop.core.errors import ConfigError
+    from mloop.stores.remote import remote_metadata_stores
+
+    stores = remote_metadata_stores("http://127.0.0.1:9")  # never contacted: refused before any request
+    with pytest.raises(ConfigError, match="managed where the server runs"):
+        stores.access.list_tokens()
+    assert "access" not in ROLES

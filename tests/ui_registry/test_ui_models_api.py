@@ -5,7 +5,6 @@ with logged requests, a feature store and a schedule (conftest.py, ui_models_exa
 from __future__ import annotations
 
 import re
-
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from mloop.core.errors import NotFoundError
 from mloop.ui.artifact_view import check_artifact_id
 from mloop.ui.pages_artifacts import REPORT_CSP
+
 
 def csrf_token(client: httpx.Client) -> str:
     """The CSRF token a page hands this client (its cookie is kept by the client), as a browser gets it."""

@@ -75,7 +75,24 @@ def create_server_app(*, auth: bool = False, max_upload_mb: int | None = None) -
     if max_upload_mb is None:
         max_upload_mb = int(os.environ.get("MLOOP_SERVER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
     app.add_middleware(AccessGuard, server=app, auth=auth, max_body_bytes=max_upload_mb << 20)
+    app.add_middleware(ServedWorkspace, server=app)  # outermost: the guard's token reads use it too
     return app
+
+
+class ServedWorkspace:
+    """Every request of an app whose `state.workspace` is set (a test's server, or an embedding
+    application) reads and writes that workspace: `mloop.get_workspace()` in routes, pages, the
+    guard and the threads they use (mloop.stores.workspace.using_workspace). Otherwise the
+    process's folder (mloop.yaml, MLOOP_*) is served, as `mloop server` does."""
+
+    def __init__(self, app: Any, server: Any) -> None:
+        self.app, self.server = app, server
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from mloop.stores.workspace import using_workspace
+
+        with using_workspace(getattr(self.server.state, "workspace", None)):
+            await self.app(scope, receive, send)
 
 
 def status_of(exc: MloopError) -> int:

@@ -59,11 +59,11 @@ WRITES: dict[str, frozenset[str]] = {
                             "advance_trigger", "scheduler_started", "scheduler_beat", "scheduler_stopped"}),
 }
 READS: dict[str, frozenset[str]] = {
-    "runs": frozenset({"get_run", "list_runs", "running_runs", "get_environment", "step_runs", "get_step_runs_by_id",
+    "runs": frozenset({"get_run", "list_runs", "pipeline_summaries", "running_runs", "get_environment", "step_runs", "get_step_runs_by_id",
                        "find_cached", "find_cached_many", "last_step_run", "step_executions"}),
     "lineage": frozenset({"get_artifact", "get_artifacts", "list_artifacts", "step_run_edges", "artifact_edges",
                           "find_fingerprint"}),
-    "tracking": frozenset({"search_runs", "search_table", "run_values", "metric_history", "logged_artifacts"}),
+    "tracking": frozenset({"search_runs", "count_runs", "search_table", "run_values", "metric_history", "logged_artifacts"}),
     "registry": frozenset({"get_model", "list_models", "get_model_version", "list_model_versions",
                            "find_model_version", "model_aliases", "alias_history", "stage_history",
                            "blessing_reports"}),

@@ -11,6 +11,9 @@ results, alerts, webhooks), `workspace.schedules` (schedules, triggers, their fi
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from mloop.core.config import Settings, load_settings
@@ -33,6 +36,7 @@ from mloop.stores.metadata import (
 from mloop.stores.opened import artifact_store, close_stores, metadata_stores
 
 _CACHE: dict[tuple[str, str, str], Workspace] = {}
+_CURRENT: ContextVar[Workspace | None] = ContextVar("mloop_workspace", default=None)
 _LOCK = threading.Lock()
 
 
@@ -143,7 +147,12 @@ class Workspace:
 
 
 def get_workspace(settings: Settings | None = None) -> Workspace:
-    """The workspace for `settings` (default: from mloop.yaml and MLOOP_* in the current folder)."""
+    """The workspace for `settings` (default: the one `using_workspace` set in this context, else
+    from mloop.yaml and MLOOP_* in the current folder)."""
+    if settings is None:
+        current = _CURRENT.get()
+        if current is not None:
+            return current
     settings = settings or load_settings()
     key = (str(settings.root), settings.db_url, settings.artifacts_url)
     with _LOCK:
@@ -151,6 +160,21 @@ def get_workspace(settings: Settings | None = None) -> Workspace:
         if workspace is None or workspace.settings != settings:
             workspace = _CACHE[key] = Workspace(settings)
         return workspace
+
+
+@contextmanager
+def using_workspace(workspace: Workspace | None) -> Iterator[None]:
+    """Within this block (this thread or task, and the threads it starts through contextvars-aware
+    pools), `get_workspace()` without settings is `workspace`; None changes nothing. A server
+    serving a workspace other than its folder's sets it per request."""
+    if workspace is None:
+        yield
+        return
+    token = _CURRENT.set(workspace)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
 
 
 def reset_workspaces() -> None:

@@ -25,7 +25,7 @@ RECORD_MODULES = (
     "mloop.stores.metadata.records", "mloop.stores.metadata.tracking_records",
     "mloop.stores.metadata.registry_records", "mloop.stores.metadata.run_query", "mloop.stores.metadata.quality",
     "mloop.stores.metadata.features", "mloop.stores.metadata.deployments", "mloop.stores.metadata.predictions",
-    "mloop.stores.metadata.monitors", "mloop.stores.metadata.schedules",
+    "mloop.stores.metadata.monitors", "mloop.stores.metadata.schedules", "mloop.stores.metadata.runs",
 )
 #: array dtypes that may travel (no object arrays: those would need pickle)
 ARRAY_KINDS = frozenset("biufcmM")

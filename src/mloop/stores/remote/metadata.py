@@ -68,7 +68,21 @@ def remote_metadata_stores(url: str) -> MetadataStores:
     """Every role store of the server at `url`, as a MetadataStores (no I/O until used)."""
     client = remote_client(url)
     proxies = {role: _proxy_class(role)(client) for role in ROLES}
-    return MetadataStores(database=cast(Any, RemoteDatabase(client)), **proxies)
+    return MetadataStores(database=cast(Any, RemoteDatabase(client)), access=cast(Any, ServerOnly()), **proxies)
+
+
+class ServerOnly:
+    """The access role (tokens, the audit trail, alias rules) is not served to remote clients: it
+    is what decides who may call the server, so it is managed where the server runs."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from mloop.core.errors import ConfigError
+
+        raise ConfigError("tokens, the audit trail and alias rules are managed where the server runs: use "
+                          "`mloop tokens` / `mloop audit` / `mloop aliases` there, or the /api/v1/tokens, /audit "
+                          "and /alias-rules routes with an admin token")
 
 
 @cache
