@@ -35,6 +35,7 @@ def project(sqlite_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def auth_server(project: Path) -> Iterator[str]:
+    assert cli("tokens", "create", "root", "--role", "admin")[0] == 0  # --auth refuses to start without one
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen([sys.executable, "-m", "mloop.cli.main", "server", "--auth", "--port", str(port)],
@@ -59,13 +60,13 @@ def test_tokens_created_and_revoked_by_the_cli_govern_the_running_server(project
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
         assert (me["name"], me["role"], me["token_id"]) == ("ci", "editor", token_id)
         code, output = cli("tokens", "list", "--json")
-        listed = json.loads(output)
+        listed = [t for t in json.loads(output) if t["name"] != "root"]  # root: the fixture's admin
         assert [(t["id"], t["active"]) for t in listed] == [(token_id, True)] and secret not in output
         assert listed[0]["last_used_at"] is not None  # the server noted the use
         assert cli("tokens", "revoke", token_id)[0] == 0
         assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     code, output = cli("audit", "--json", "--since", "1h")
-    assert [(e["action"], e["target"]) for e in json.loads(output)] == [
+    assert [(e["action"], e["target"]) for e in json.loads(output)][:2] == [
         ("tokens.revoke", f"tokens/{token_id}"), ("tokens.create", f"tokens/{token_id}")]
 
 
@@ -90,6 +91,12 @@ def test_alias_rules_and_the_audit_trail_from_the_cli(project: Path) -> None:
     assert [e["target"] for e in json.loads(output)] == ["models/fraud-*/challenger", "models/*/champion"]
     code, output = cli("audit")
     assert code == 0 and "aliases.protect" in output and "local" in output
+
+
+def test_server_refuses_auth_without_an_admin_token(project: Path) -> None:
+    code, error = cli("server", "--auth", "--port", str(free_port()))
+    assert code == 2 and error.strip() == ("error: --auth needs an admin token first, or nobody could log in: "
+                                           "mloop tokens create NAME --role admin")
 
 
 def test_server_refuses_to_listen_beyond_the_loopback_without_auth(project: Path) -> None:

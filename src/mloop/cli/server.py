@@ -21,8 +21,11 @@ def server_command(
     """Serve the REST API (/api/v1, docs at /api/docs) and the web UI over this workspace's stores."""
     from mloop.server import run_server
 
-    typer.echo(f"mloop server on http://{host}:{port} (API docs: /api/docs){' · auth on' if auth else ''}", err=True)
-    run_server(host=host, port=port, workers=workers, auth=auth, allow_remote_without_auth=allow_unauthenticated)
+    def announce(url: str) -> None:
+        typer.echo(f"mloop server on {url} (web UI: /, API docs: /api/docs){' · auth on' if auth else ''}", err=True)
+
+    run_server(host=host, port=port, workers=workers, auth=auth, allow_remote_without_auth=allow_unauthenticated,
+               announce=announce)
 
 
 @handle_errors
@@ -32,8 +35,7 @@ def ui_command(
     """Open the web UI of this folder's workspace on http://127.0.0.1:PORT (the server, locally)."""
     from mloop.server import run_server
 
-    typer.echo(f"mloop ui on http://127.0.0.1:{port}", err=True)
-    run_server(host="127.0.0.1", port=port)
+    run_server(host="127.0.0.1", port=port, announce=lambda url: typer.echo(f"mloop ui on {url}", err=True))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from mloop.core.errors import ConfigError
@@ -20,7 +21,8 @@ def check_server_extra() -> None:
 
 
 def run_server(*, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, auth: bool = False,
-               allow_remote_without_auth: bool = False, log_level: str = "info") -> None:
+               allow_remote_without_auth: bool = False, log_level: str = "info",
+               announce: Callable[[str], None] | None = None) -> None:
     """Serve the REST API and the UI until interrupted. Without auth the server listens on the
     loopback only unless `allow_remote_without_auth`: anyone who reaches it could change anything."""
     check_server_extra()
@@ -39,6 +41,14 @@ def run_server(*, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, a
     from mloop.serving.server import check_port
 
     check_port(host, port)
+    if auth:
+        import mloop
+
+        if not any(token.role == "admin" for token in mloop.list_tokens(include_revoked=False)):
+            raise ConfigError("--auth needs an admin token first, or nobody could log in: "
+                              "mloop tokens create NAME --role admin")
+    if announce is not None:
+        announce(f"http://{host}:{port}")
     import uvicorn
 
     from mloop.core.logs import configure_logging
