@@ -35,7 +35,7 @@ router = APIRouter(tags=["stores"])
 Caller = Annotated[security.Principal, Depends(security.current_principal)]
 Digest = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$", description="the sha256 of the object's bytes")]
 #: the largest artifact upload, in MiB (MLOOP_SERVER_MAX_UPLOAD_MB)
-MAX_UPLOAD_MB = 4096
+MAX_UPLOAD_MB = 1024  # the same default as the guard's cap on every body (server.app)
 _NAME = re.compile(r"^[^/\\\x00]{1,255}$")
 
 #: every role method that changes something; every other Protocol method is a read (reviewed by
