@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mloop_env import clear_mloop_env
-from remote.server_thread import ThreadedServer, served_workspace, threaded_server
+from remote.server_thread import ThreadedServer, client_project, served_workspace, threaded_server
 
 
 @pytest.fixture(scope="session")
@@ -26,22 +25,12 @@ def server_folder(tmp_path: Path) -> Path:
     return tmp_path / "server"
 
 
-def _client(folder: Path, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    clear_mloop_env(monkeypatch)
-    monkeypatch.delenv("MLOOP_TOKEN", raising=False)
-    monkeypatch.setenv("MLOOP_HOME", str(folder))
-    monkeypatch.setenv("MLOOP_TRACKING_URI", server.url)
-    monkeypatch.chdir(folder)
-    return folder
-
-
 @pytest.fixture
 def remote_workspace(remote_server: ThreadedServer, server_folder: Path, tmp_path: Path,
                      monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The client's project folder (the current one); its stores are the server's (SQLite)."""
     remote_server.serve(served_workspace(server_folder))
-    yield _client(tmp_path / "client", remote_server, monkeypatch)
+    yield client_project(tmp_path / "client", remote_server, monkeypatch)
     remote_server.serve(None)
 
 
@@ -50,5 +39,5 @@ def pg_remote_workspace(remote_server: ThreadedServer, server_folder: Path, pg_s
                         monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Like `remote_workspace`, the server's metadata on PostgreSQL."""
     remote_server.serve(served_workspace(server_folder, pg_schema_url))
-    yield _client(tmp_path / "client", remote_server, monkeypatch)
+    yield client_project(tmp_path / "client", remote_server, monkeypatch)
     remote_server.serve(None)

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 
 from mloop.core.config import Settings
 from mloop.server.app import create_server_app
 from mloop.stores.workspace import Workspace
+from mloop_env import clear_mloop_env
 from servers import free_port
 
 
@@ -54,3 +56,14 @@ def threaded_server(workspace: Workspace | None = None) -> Iterator[ThreadedServ
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def client_project(folder: Path, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A client project in `folder` (the current one) whose MLOOP_TRACKING_URI is `server`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clear_mloop_env(monkeypatch)
+    monkeypatch.delenv("MLOOP_TOKEN", raising=False)
+    monkeypatch.setenv("MLOOP_HOME", str(folder))
+    monkeypatch.setenv("MLOOP_TRACKING_URI", server.url)
+    monkeypatch.chdir(folder)
+    return folder

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -54,8 +55,10 @@ def test_runs_logs_and_models_listed_through_the_server(remote_workspace: Path, 
 
 
 def test_an_unreachable_server_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
-    uri = f"http://127.0.0.1:{free_port()}"
-    result = mloop_cli("runs", "list", uri=uri, cwd=tmp_path)
+    with socket.socket() as held:  # bound, never listening: refused, and no other process can take it
+        held.bind(("127.0.0.1", 0))
+        uri = f"http://127.0.0.1:{held.getsockname()[1]}"
+        result = mloop_cli("runs", "list", uri=uri, cwd=tmp_path)
 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

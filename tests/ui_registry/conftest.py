@@ -64,7 +64,7 @@ def server(built: dict[str, Any]) -> Iterator[str]:
     """The base URL of a real server (mloop.server.create_server_app on uvicorn) over `built`."""
     import uvicorn
 
-    from mloop.server import create_server_app
+    from mloop.server.app import create_server_app
 
     port = free_port()
     config = uvicorn.Config(create_server_app(), host="127.0.0.1", port=port, log_level="warning",

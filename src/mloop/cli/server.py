@@ -19,7 +19,7 @@ def server_command(
         "--allow-unauthenticated", help="Listen beyond the loopback without --auth (anyone reaching it may change anything).")] = False,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/docs) and the web UI over this workspace's stores."""
-    from mloop.server import run_server
+    from mloop.server.run import run_server
 
     def announce(url: str) -> None:
         typer.echo(f"mloop server on {url} (web UI: /, API docs: /api/docs){' · auth on' if auth else ''}", err=True)
@@ -33,7 +33,7 @@ def ui_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
 ) -> None:
     """Open the web UI of this folder's workspace on http://127.0.0.1:PORT (the server, locally)."""
-    from mloop.server import run_server
+    from mloop.server.run import run_server
 
     run_server(host="127.0.0.1", port=port, announce=lambda url: typer.echo(f"mloop ui on {url}", err=True))
 

@@ -5,9 +5,6 @@ and the web UI (mloop.ui), over the metadata and artifact stores of the workspac
     mloop server --host 127.0.0.1 --port 5000      # a team's server (PostgreSQL + S3 behind it)
     mloop ui                                       # the same on the embedded default
 
-Layer: top (beside mloop.cli); routes call the public API (`mloop`, `mloop.get_workspace()`)."""
-
-from mloop.server.app import create_server_app
-from mloop.server.run import run_server
-
-__all__ = ["create_server_app", "run_server"]
+`mloop.server.app.create_server_app()` builds the ASGI app, `mloop.server.run.run_server()` runs it.
+This package module imports nothing, so the UI's pages can use `mloop.server.security` without
+loading the app that includes them. Layer: top (beside mloop.cli); routes call the public API."""

@@ -19,13 +19,30 @@ FORM_LIMIT = 16_384
 
 
 def error_page(request: Request, exc: MloopError) -> Any:
-    from mloop.server.app import status_of
+    """The error page of `exc`: the API's status for it, except that an invalid query or path read
+    by a GET is a 400 (a bad request), where a refused form is a 422 (it could not be processed)."""
+    from mloop.server.errors import status_of
     from mloop.ui.render import render
 
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     status = 403 if type(exc).__name__ == "Forbidden" else status_of(exc)
-    title = {404: "Not found", 403: "Not allowed", 409: "Refused"}.get(status, "Cannot do that")
+    if status == 422 and request.method == "GET":
+        status = 400
+    title = {400: "Bad request", 404: "Not found", 403: "Not allowed", 409: "Refused"}.get(status, "Cannot do that")
     return render(request, "error.html", status_code=status, title=title, message=message)
+
+
+def page(request: Request, build: Callable[[], Any]) -> Any:
+    """`build()`'s response, or the error page of the MloopError it raised. Authorization errors
+    (mloop.server.security.Forbidden) pass through to the server's handler."""
+    from mloop.server.security import Forbidden
+
+    try:
+        return build()
+    except Forbidden:
+        raise
+    except MloopError as exc:
+        return error_page(request, exc)
 
 
 class PageRoute(APIRoute):

@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 import mloop
 from mloop.monitoring import latest_results
 from mloop.server import security
-from mloop.ui.error_pages import page
 from mloop.ui.monitor_charts import monitor_charts
+from mloop.ui.page_errors import page
 from mloop.ui.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 import mloop
 from mloop.server import security
 from mloop.ui import compare_view, pages_monitors, run_views
-from mloop.ui.error_pages import page
+from mloop.ui.page_errors import page
 from mloop.ui.render import render
 
 router = APIRouter(include_in_schema=False)
