@@ -48,6 +48,7 @@ def print_result(console: Console, demo: Any, seconds: float) -> None:
     for args in ("status", "monitor results fraud-input-drift", "alerts list", "deployments",
                  f"predictions explain {demo.example_request}", "models show fraud@champion", "schedule list"):
         console.print(f"  {command} {args}", soft_wrap=True)
+    console.print(f"  {command} ui      [dim]# all of it in the browser: http://127.0.0.1:5000[/]", soft_wrap=True)
     if activate:
         console.print(f"(mloop is not on your PATH: run it as above, or first: source {activate})", soft_wrap=True)
 

@@ -91,12 +91,15 @@ class SqliteOnlineStore:
         connection = self._connection(create=True)
         assert connection is not None  # create=True always opens one
         if not self._schema_ready:
-            with self._errors("create"):
-                connection.execute("PRAGMA journal_mode = WAL")
-                with self._transaction(connection):
-                    for statement in _SCHEMA:
-                        connection.execute(statement)
-            self._schema_ready = True
+            # one thread creates (switching a new file to WAL takes an exclusive lock that another
+            # thread's switch would meet without waiting: "database is locked")
+            with self._lock, self._errors("create"):
+                if not self._schema_ready:
+                    connection.execute("PRAGMA journal_mode = WAL")
+                    with self._transaction(connection):
+                        for statement in _SCHEMA:
+                            connection.execute(statement)
+                    self._schema_ready = True
         return connection
 
     @contextmanager
