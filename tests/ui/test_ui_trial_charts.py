@@ -1,0 +1,43 @@
+"""What trying the UI on the demo's workspace found in the charts: a metric logged once drew an
+axis from step -1 to 1 in halves, the last time label ran off the right edge, and the last axis
+name of parallel coordinates was cut off."""
+
+from __future__ import annotations
+
+import re
+
+from mloop.ui.charts import Axis, Line, line_chart, parallel_coordinates
+
+
+def _x_labels(svg: str, height: int = 260) -> list[tuple[str, str]]:
+    """(anchor, text) of the tick labels under the x axis (their y is the axis' y + 15)."""
+    y = height - 40 + 15
+    return re.findall(rf'<text x="[\d.]+" y="{y}" text-anchor="(\w+)">([^<]+)</text>', svg)
+
+
+def test_a_metric_logged_once_has_one_tick_at_its_step() -> None:
+    svg = str(line_chart([Line("a", [0], [0.83])], title="val_auc"))
+    assert [text for _, text in _x_labels(svg)] == ["0"]
+
+
+def test_steps_get_whole_ticks_only() -> None:
+    texts = [text for _, text in _x_labels(str(line_chart([Line("a", [0, 1, 2, 3], [1, 2, 3, 4])], title="loss")))]
+    assert texts and all(re.fullmatch(r"\d+", t) for t in texts), texts
+    fractional = [t for _, t in _x_labels(str(line_chart([Line("a", [0.0, 0.5, 1.5], [1, 2, 3])], title="x")))]
+    assert any("." in t for t in fractional)  # x values that are not steps keep their fractional ticks
+
+
+def test_a_label_at_the_right_edge_ends_at_its_tick() -> None:
+    start = 1_764_867_600.0  # a whole hour: the last tick falls on the right edge
+    svg = str(line_chart([Line("drift", [start, start + 60], [0.1, 0.6])], title="drift", x_label="time",
+                         time_axis=True))
+    labels = _x_labels(svg)
+    assert labels[0][0] == "middle" and labels[-1][0] == "end", labels
+
+
+def test_parallel_coordinates_keep_the_end_axis_names_inside() -> None:
+    svg = str(parallel_coordinates([Axis("data", ["a", "b"]), Axis("val_accuracy", [0.8, 0.9])], ["r1", "r2"],
+                                   title="params → val_accuracy"))
+    anchors = dict((name, anchor) for anchor, name in
+                   re.findall(r'text-anchor="(\w+)" class="axis-label">([^<]+)<title>', svg))
+    assert anchors == {"data": "start", "val_accuracy": "end"}
