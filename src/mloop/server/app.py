@@ -35,6 +35,7 @@ def create_server_app(*, auth: bool = False, max_upload_mb: int | None = None) -
     import os
 
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from fastapi.staticfiles import StaticFiles
 
@@ -63,6 +64,16 @@ def create_server_app(*, auth: bool = False, max_upload_mb: int | None = None) -
     @app.exception_handler(MloopError)
     async def mloop_error(request: Request, exc: MloopError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=status_of(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
+        # a bad query value (?page=abc, ?limit=abc): one line, as the error page or mloop's error JSON
+        error = ValidationError(validation_message(exc))
+        if not request.url.path.startswith("/api/"):
+            from mloop.ui.page_errors import error_page
+
+            return error_page(request, error)
+        return JSONResponse(error_body(error), status_code=422)
 
     @app.exception_handler(security.Unauthorized)
     async def unauthorized(request: Request, exc: security.Unauthorized) -> JSONResponse:
@@ -104,3 +115,19 @@ def status_of(exc: MloopError) -> int:
 
 def error_body(exc: BaseException) -> dict[str, Any]:
     return {"error": {"type": type(exc).__name__, "message": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}}
+
+
+def validation_message(exc: Any) -> str:
+    """FastAPI's validation error (a list of dicts) as one line naming the first bad field and its value:
+    `query parameter 'page': Input should be a valid integer, unable to parse string as an integer (got 'abc')`."""
+    problems = exc.errors() if hasattr(exc, "errors") else []
+    if not problems:
+        return "the request is invalid"
+    first = problems[0]
+    place, *names = [str(part) for part in first.get("loc", ())] or ["request"]
+    where = {"query": "query parameter", "path": "path parameter", "body": "request body field",
+             "header": "header", "cookie": "cookie"}.get(place, place)
+    name = ".".join(names)
+    got = f" (got {first['input']!r})" if isinstance(first.get("input"), str | int | float) else ""
+    more = f"; and {len(problems) - 1} more" if len(problems) > 1 else ""
+    return f"{where}{f' {name!r}' if name else ''}: {first.get('msg', 'invalid')}{got}{more}"
