@@ -1,6 +1,6 @@
-"""What trying the UI on the demo's workspace found in the charts: a metric logged once drew an
+"""What trying the UI on the demo's workspace found in charts and numbers: a metric logged once drew an
 axis from step -1 to 1 in halves, the last time label ran off the right edge, and the last axis
-name of parallel coordinates was cut off."""
+name of parallel coordinates was cut off, and a metric of 99,999 read 1e+05."""
 
 from __future__ import annotations
 
@@ -41,3 +41,10 @@ def test_parallel_coordinates_keep_the_end_axis_names_inside() -> None:
     anchors = dict((name, anchor) for anchor, name in
                    re.findall(r'text-anchor="(\w+)" class="axis-label">([^<]+)<title>', svg))
     assert anchors == {"data": "start", "val_accuracy": "end"}
+
+
+def test_large_numbers_keep_their_digits_and_small_ones_four() -> None:
+    from mloop.ui.filters import num
+
+    assert num(99999.0) == "99,999" and num(12345.67) == "12,346"  # not 1e+05 and 1.235e+04
+    assert num(0.87654875) == "0.8765" and num(1234.5) == "1234" and num(3e20) == "3e+20"
