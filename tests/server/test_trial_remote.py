@@ -137,12 +137,13 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_a_wrong_token_a_missing_token_and_a_mistyped_url_are_one_line_each(served: Team,
-                                                                             client_folder: Path) -> None:
-    wrong, missing, typo = _at_once([
+def test_wrong_token_missing_token_mistyped_url_and_ui_of_a_client_are_one_line_each(served: Team,
+                                                                                     client_folder: Path) -> None:
+    wrong, missing, typo, ui = _at_once([
         (_mloop("runs", "list"), served.client_env("mlp_wrong")),
         (_mloop("runs", "list"), served.client_env("")),
         (_mloop("runs", "list"), {**served.client_env(), "MLOOP_TRACKING_URI": "htp://127.0.0.1:5000"}),
+        (_mloop("ui", "--port", str(free_port())), served.client_env()),
     ], client_folder)
 
     assert "does not know the token in MLOOP_TOKEN" in _one_line(wrong)
@@ -150,6 +151,7 @@ def test_a_wrong_token_a_missing_token_and_a_mistyped_url_are_one_line_each(serv
     line = _one_line(typo)
     assert "'htp://127.0.0.1:5000'" in line and "MLOOP_TRACKING_URI" in line and "http://HOST:PORT" in line
     assert "database" not in line  # not mistaken for a database URL any more
+    assert f"open its web UI at {served.url}/" in _one_line(ui)  # not an empty local workspace, silently
 
 
 def test_a_remote_pipeline_is_listed_logged_and_shown_by_the_server(served: Team, client_folder: Path) -> None:
