@@ -48,3 +48,23 @@ def test_large_numbers_keep_their_digits_and_small_ones_four() -> None:
 
     assert num(99999.0) == "99,999" and num(12345.67) == "12,346"  # not 1e+05 and 1.235e+04
     assert num(0.87654875) == "0.8765" and num(1234.5) == "1234" and num(3e20) == "3e+20"
+
+
+def test_a_pass_through_cycle_does_not_pile_the_lineage_into_one_column() -> None:
+    from mloop.ui.graph import GraphNode, layers
+
+    # data_validation reads and writes the same artifact (its output is its input): a cycle in the lineage
+    nodes = [GraphNode(n, n) for n in ("raw", "ingest", "data", "validate", "train", "model")]
+    edges = [("raw", "ingest"), ("ingest", "data"), ("data", "validate"), ("validate", "data"), ("data", "train"),
+             ("train", "model")]
+    depth = {node: level for level, members in enumerate(layers(nodes, edges)) for node in members}
+    assert depth["raw"] < depth["ingest"] < depth["data"] < depth["train"] < depth["model"]
+    assert depth["validate"] > depth["data"]
+
+
+def test_legend_keys_stay_right_of_the_title() -> None:
+    names = ["estimated auc", "estimated accuracy", "realized accuracy", "realized auc"]
+    svg = str(line_chart([Line(n, [0, 1], [0.8, 0.9]) for n in names], title="estimated vs realized", width=440))
+    keys = [float(x) for x in re.findall(r'<g class="legend-item"><rect x="(-?[\d.]+)"', svg)]
+    assert len(keys) == 4 and min(keys) > 56 + 7.2 * len("estimated vs realized")
+    assert all(f"<title>{n}</title>" in svg for n in names)  # whole names under the pointer

@@ -121,10 +121,15 @@ def _svg(body: list[str], title: str, width: int, height: int, kind: str) -> Mar
     return Markup(f'<div class="chart-box">{head}{"".join(body)}</svg></div>')
 
 
-def _legend(names: Sequence[str], width: int) -> list[str]:
+def _legend(names: Sequence[str], width: int, title: str = "") -> list[str]:
+    """Right-aligned keys after the title; labels are shortened (whole names under the pointer) so
+    that the keys of a narrow chart neither cover the title nor run off its left edge."""
+    room = width - _RIGHT - (_LEFT + 7.2 * len(title) + 16)
+    longest = int((room / max(1, len(names)) - 20) / 7.2)
+    limit = max(4, min(28, longest))
     parts, x = [], float(width - _RIGHT)
     for index, name in reversed(list(enumerate(names))):
-        label = name if len(name) <= 28 else name[:27] + "…"
+        label = name if len(name) <= limit else name[:limit - 1] + "…"
         x -= 20 + 7.2 * len(label)
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<g class="legend-item"><rect x="{x:.0f}" y="9" width="10" height="10" fill="{colour}"/>'
@@ -161,7 +166,7 @@ def line_chart(lines: Sequence[Line], *, title: str, x_label: str = "step", y_la
             f'data-hover="{escape(name)} · {escape(x_label)} {escape(frame.x_text(x))}: {y:.6g}"/>'
             for x, y in pairs) + "</g>")
     if len(prepared) > 1 or thresholds:
-        body += _legend([name for name, _ in prepared], width)
+        body += _legend([name for name, _ in prepared], width, title)
     if not xs:
         body.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" class="muted">no values</text>')
     return _svg(body, title, width, height, "line")

@@ -77,7 +77,8 @@ def monitor_charts(monitor: Any, results: Sequence[Any]) -> list[Markup]:
         if len(lines) == 1 and all(a == b or (math.isnan(a) and math.isnan(b))
                                    for a, b in zip(lines[0].ys, [_float(r.value) for r in results], strict=True)):
             continue  # the main value again
-        charts.append(line_chart(lines, title=group, x_label="time", time_axis=True, width=440, height=240,
+        wide = len(lines) > 2  # room for the keys of several series
+        charts.append(line_chart(lines, title=group, x_label="time", time_axis=True, width=900 if wide else 440, height=240,
                                  thresholds=[("threshold", t) for t in sorted(limits.get(group, ()))[-2:]]))
         drawn += 1
     return charts
