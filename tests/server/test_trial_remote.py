@@ -156,6 +156,8 @@ def test_wrong_token_missing_token_mistyped_url_and_ui_of_a_client_are_one_line_
 
 def test_a_remote_pipeline_is_listed_logged_and_shown_by_the_server(served: Team, client_folder: Path) -> None:
     (client_folder / "trial.py").write_text(PIPELINE)
+    html = {"Authorization": f"Bearer {served.editor}", "Accept": "text/html"}
+    assert "No runs yet: start one with" in httpx.get(f"{served.url}/runs", headers=html).text
     ran = subprocess.run([sys.executable, "trial.py"], cwd=client_folder, env=served.client_env(),
                          capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stderr
@@ -170,6 +172,7 @@ def test_a_remote_pipeline_is_listed_logged_and_shown_by_the_server(served: Team
     with httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {served.editor}"}, timeout=30) as http:
         page = http.get("/runs", headers={"Accept": "text/html"})
         assert page.status_code == 200 and f'href="/runs/{run_id}"' in page.text
+        assert "No runs match." in http.get("/runs?q=params.n+%3E+99", headers={"Accept": "text/html"}).text
         bad_page = http.get("/runs?page=abc", headers={"Accept": "text/html"})
         assert bad_page.status_code == 422 and "query parameter &#39;page&#39;" in bad_page.text
         bad_call = http.get("/api/v1/runs?limit=abc").json()
