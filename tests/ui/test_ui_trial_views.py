@@ -68,3 +68,26 @@ def test_legend_keys_stay_right_of_the_title() -> None:
     keys = [float(x) for x in re.findall(r'<g class="legend-item"><rect x="(-?[\d.]+)"', svg)]
     assert len(keys) == 4 and min(keys) > 56 + 7.2 * len("estimated vs realized")
     assert all(f"<title>{n}</title>" in svg for n in names)  # whole names under the pointer
+
+
+def test_a_performance_monitor_draws_the_lowest_accepted_value_not_its_drop_tolerance() -> None:
+    from types import SimpleNamespace
+
+    from mloop.ui.monitor_charts import main_thresholds
+
+    def result(value: float, drop: float | None, values: bool = True) -> SimpleNamespace:
+        return SimpleNamespace(value=value, threshold=0.05, values={"baseline": 0.88, "drop": drop} if values else {})
+
+    assert main_thresholds([result(0.89, -0.01)]) == [("lowest accepted", 0.88 - 0.05)]  # auc: higher is better
+    assert main_thresholds([result(0.90, 0.02)]) == [("highest accepted", 0.88 + 0.05)]  # rmse: lower is better
+    assert main_thresholds([result(0.6, None, values=False)]) == [("threshold", 0.05)]  # drift: the level itself
+
+
+def test_drift_columns_keyed_by_name_are_drawn_per_column() -> None:
+    from mloop.ui.monitor_charts import value_groups
+
+    # what the data_drift kind records (the demo's fraud-input-drift): columns keyed by name
+    groups, thresholds = value_groups({"drifted": ["amount"], "columns": {
+        "amount": {"name": "amount", "statistic": 0.57, "threshold": 0.1, "drifted": True},
+        "hour": {"name": "hour", "statistic": 0.02, "threshold": 0.1, "drifted": False}}})
+    assert groups["columns"] == {"amount": 0.57, "hour": 0.02} and thresholds["columns"] == {0.1}
