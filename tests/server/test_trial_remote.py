@@ -137,13 +137,14 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_wrong_token_missing_token_mistyped_url_and_ui_of_a_client_are_one_line_each(served: Team,
-                                                                                     client_folder: Path) -> None:
-    wrong, missing, typo, ui = _at_once([
+def test_wrong_or_missing_token_mistyped_urls_and_ui_of_a_client_are_one_line_each(served: Team,
+                                                                                  client_folder: Path) -> None:
+    wrong, missing, typo, ui, api_url = _at_once([
         (_mloop("runs", "list"), served.client_env("mlp_wrong")),
         (_mloop("runs", "list"), served.client_env("")),
         (_mloop("runs", "list"), {**served.client_env(), "MLOOP_TRACKING_URI": "htp://127.0.0.1:5000"}),
         (_mloop("ui", "--port", str(free_port())), served.client_env()),
+        (_mloop("runs", "list"), {**served.client_env(), "MLOOP_TRACKING_URI": served.url + "/api/v1"}),
     ], client_folder)
 
     assert "does not know the token in MLOOP_TOKEN" in _one_line(wrong)
@@ -152,6 +153,7 @@ def test_wrong_token_missing_token_mistyped_url_and_ui_of_a_client_are_one_line_
     assert "'htp://127.0.0.1:5000'" in line and "MLOOP_TRACKING_URI" in line and "http://HOST:PORT" in line
     assert "database" not in line  # not mistaken for a database URL any more
     assert f"open its web UI at {served.url}/" in _one_line(ui)  # not an empty local workspace, silently
+    assert "to the mloop server's root URL, http://HOST:PORT without /api/v1" in _one_line(api_url)  # not '{"detail"...'
 
 
 def test_a_remote_pipeline_is_listed_logged_and_shown_by_the_server(served: Team, client_folder: Path) -> None:

@@ -81,6 +81,10 @@ class RemoteClient:
         except ValueError:
             error = {}
         message = str(error.get("message") or response.text[:200] or response.reason_phrase).splitlines()[0]
+        if response.status_code == 404 and not error:  # no such route: not an mloop server's root URL
+            raise ConfigError(f"{response.request.url.path} is not found at {self.url}: set MLOOP_TRACKING_URI (or "
+                              "tracking_uri in mloop.yaml) to the mloop server's root URL, http://HOST:PORT "
+                              "without /api/v1 or a page's path")
         if response.status_code == 401 or error.get("type") == "Unauthorized":
             raise ConfigError(self._unauthorized())
         if response.status_code == 403 or error.get("type") == "Forbidden":
