@@ -49,7 +49,7 @@ def test_the_token_of_mloop_yaml_is_sent(token_server: list[str], remote_workspa
 
 def test_a_refused_call_names_the_fix(token_server: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLOOP_TOKEN", "wrong")
-    with pytest.raises(mloop.ConfigError, match="refused the call .*; set MLOOP_TOKEN to a token it knows"):
+    with pytest.raises(mloop.ConfigError, match="does not know the token in MLOOP_TOKEN .*mistyped or revoked"):
         mloop.list_runs()
     close_stores()  # the next client is made with the new token
     monkeypatch.setenv("MLOOP_TOKEN", "s3cret")

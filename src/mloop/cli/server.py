@@ -33,8 +33,15 @@ def ui_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
 ) -> None:
     """Open the web UI of this folder's workspace on http://127.0.0.1:PORT (the server, locally)."""
+    from mloop.core.config import load_settings
+    from mloop.core.errors import ConfigError
     from mloop.server.run import run_server
 
+    remote = load_settings().tracking_uri
+    if remote:  # the server would ignore it and show an empty local workspace: say where the data is
+        raise ConfigError(f"this folder is a client of the mloop server at {remote} (MLOOP_TRACKING_URI or "
+                          f"tracking_uri in mloop.yaml): open its web UI at {remote}/, or unset it to see this "
+                          "folder's own workspace")
     run_server(host="127.0.0.1", port=port, announce=lambda url: typer.echo(f"mloop ui on {url}", err=True))
 
 

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mloop.core.errors import ConfigError, invalid_yaml
 
@@ -88,6 +89,7 @@ def load_settings(start: Path | None = None) -> Settings:
         values.pop("tracking_uri", None)  # the server is where remote calls end: it uses its own stores
     elif values.get("tracking_uri"):
         # remote client mode: metadata and artifacts go through the server (mloop.stores.remote)
+        _check_tracking_uri(values["tracking_uri"])
         values["db_url"] = values["artifacts_url"] = values["tracking_uri"] = values["tracking_uri"].rstrip("/")
     if "max_workers" in values:
         try:
@@ -95,6 +97,15 @@ def load_settings(start: Path | None = None) -> Settings:
         except ValueError:
             raise ConfigError(f"max_workers must be a whole number, got {values['max_workers']!r}") from None
     return Settings(root=root, **values)
+
+
+def _check_tracking_uri(uri: str) -> None:
+    """A tracking_uri is an mloop server's http(s) URL; anything else (a typo such as htp://) is
+    refused here in one line rather than read as a database URL further down."""
+    parsed = urlsplit(uri)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"tracking_uri {uri!r} (MLOOP_TRACKING_URI or mloop.yaml) is not an mloop server's URL: "
+                          "use http://HOST:PORT (or https://) where `mloop server` runs, or unset it to work locally")
 
 
 def _read_config(path: Path) -> dict[str, Any]:

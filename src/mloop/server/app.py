@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mloop.core.errors import MloopError
-from mloop.server.errors import error_body, status_of
+from mloop.core.errors import MloopError, ValidationError
+from mloop.server.errors import error_body, status_of, validation_message
 
 #: the largest request body the server takes (uploads included), unless MLOOP_SERVER_MAX_UPLOAD_MB says
 DEFAULT_MAX_UPLOAD_MB = 1024
@@ -19,6 +19,7 @@ def create_server_app(*, auth: bool = False, max_upload_mb: int | None = None) -
     import os
 
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from fastapi.staticfiles import StaticFiles
 
@@ -47,6 +48,16 @@ def create_server_app(*, auth: bool = False, max_upload_mb: int | None = None) -
     @app.exception_handler(MloopError)
     async def mloop_error(request: Request, exc: MloopError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=status_of(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
+        # a bad query value (?page=abc, ?limit=abc): one line, as the error page or mloop's error JSON
+        error = ValidationError(validation_message(exc))
+        if not request.url.path.startswith("/api/"):
+            from mloop.ui.page_errors import error_page
+
+            return error_page(request, error)
+        return JSONResponse(error_body(error), status_code=422)
 
     @app.exception_handler(security.Unauthorized)
     async def unauthorized(request: Request, exc: security.Unauthorized) -> JSONResponse:

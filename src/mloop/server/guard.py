@@ -169,9 +169,12 @@ class AccessGuard:
             if wants_html(request):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-            return error(401, "Unauthorized", "this server needs a token: send Authorization: Bearer TOKEN "
-                         "(an admin creates one with: mloop tokens create NAME --role viewer)",
-                         {"WWW-Authenticate": "Bearer"})
+            sent = request.headers.get("authorization", "").lower().startswith("bearer ")
+            message = ("this server does not know the token sent (mistyped or revoked); an admin creates one with: "
+                       "mloop tokens create NAME --role viewer" if sent else
+                       "this server needs a token: send Authorization: Bearer TOKEN "
+                       "(an admin creates one with: mloop tokens create NAME --role viewer)")
+            return error(401, "Unauthorized", message, {"WWW-Authenticate": "Bearer"})
         if RANK.get(principal.role, -1) < NEED_RANK.get(need, 2):
             wanted = {"read": "viewer", "write": "editor"}.get(need, "admin")
             message = (f"{principal.name} ({principal.role}) may not {request.method} {request.url.path}: "

@@ -34,19 +34,20 @@ def run_server(*, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, a
         raise ConfigError(f"--host {host} without --auth would let anyone who reaches this machine change every run "
                           "and model; create a token (mloop tokens create NAME --role admin) and add --auth, or pass "
                           "--allow-unauthenticated")
-    if os.environ.get("MLOOP_TRACKING_URI"):
-        # the server is where the remote clients' calls end: it reads and writes its own stores
-        os.environ.pop("MLOOP_TRACKING_URI")
-    os.environ["MLOOP_SERVER_PROCESS"] = "1"  # and so is a tracking_uri in mloop.yaml (mloop.core.config)
-    from mloop.serving.server import check_port
-
-    check_port(host, port)
-    if auth:
-        import mloop
-
-        if not any(token.role == "admin" for token in mloop.list_tokens(include_revoked=False)):
-            raise ConfigError("--auth needs an admin token first, or nobody could log in: "
-                              "mloop tokens create NAME --role admin")
+    saved = {name: os.environ.get(name) for name in ("MLOOP_TRACKING_URI", "MLOOP_SERVER_PROCESS")}
+    # the server is where the remote clients' calls end: it reads and writes its own stores, whatever
+    # MLOOP_TRACKING_URI or a tracking_uri in mloop.yaml say (mloop.core.config)
+    os.environ.pop("MLOOP_TRACKING_URI", None)
+    os.environ["MLOOP_SERVER_PROCESS"] = "1"
+    try:
+        _check_can_start(host, port, auth)
+    except BaseException:  # a refused start leaves the environment as it was (e.g. for the caller's process)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        raise
     if announce is not None:
         announce(f"http://{host}:{port}")
     import uvicorn
@@ -59,6 +60,19 @@ def run_server(*, host: str = "127.0.0.1", port: int = 5000, workers: int = 1, a
     config: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "log_config": None,
                               "workers": workers, "factory": True, "timeout_graceful_shutdown": 10}
     uvicorn.run("mloop.server.run:app_from_environment", **config)
+
+
+def _check_can_start(host: str, port: int, auth: bool) -> None:
+    """The port is free and, with auth, someone can log in."""
+    from mloop.serving.server import check_port
+
+    check_port(host, port)
+    if auth:
+        import mloop
+
+        if not any(token.role == "admin" for token in mloop.list_tokens(include_revoked=False)):
+            raise ConfigError("--auth needs an admin token first, or nobody could log in: "
+                              "mloop tokens create NAME --role admin")
 
 
 def app_from_environment() -> Any:

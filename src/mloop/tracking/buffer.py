@@ -115,12 +115,22 @@ def _write_forever() -> None:
         _flush_quietly()
 
 
+#: sink URL -> the last write error reported for it (said once, until a write succeeds again)
+_REPORTED: dict[str, str] = {}
+
+
 def _flush_quietly() -> None:
     for sink in list(_SINKS.values()):
         try:
             sink.flush()
         except Exception as exc:  # a background writer has no caller to raise to
-            _log.error("mloop could not write tracked values to %s: %s", sink.url, exc)
+            if _REPORTED.get(sink.url) != str(exc):  # one line per outage, not one a second
+                _REPORTED[sink.url] = str(exc)
+                _log.error("mloop could not write tracked values to %s: %s; they are kept and retried",
+                           sink.url, exc)
+        else:
+            if _REPORTED.pop(sink.url, None) is not None:
+                _log.warning("mloop writes tracked values to %s again", sink.url)
 
 
 def _after_fork_in_child() -> None:

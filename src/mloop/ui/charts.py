@@ -53,6 +53,9 @@ class _Frame:
         self.width, self.height, self.time_axis = width, height, time_axis
         x_low, x_high = (min(xs), max(xs)) if xs else (0.0, 1.0)
         y_low, y_high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+        # steps are whole numbers: their axis shows whole ticks only (a single step, just its own)
+        self.whole_x = not time_axis and bool(xs) and all(float(x).is_integer() for x in xs)
+        self.single_x = x_low if xs and x_high == x_low else None
         if x_high == x_low:
             x_low, x_high = x_low - 1, x_high + 1
         if y_high == y_low:
@@ -72,6 +75,13 @@ class _Frame:
     def x_text(self, value: float) -> str:
         return time_label(value, "%Y-%m-%d %H:%M") if self.time_axis else f"{value:g}"
 
+    def _number_x_ticks(self) -> list[float]:
+        if self.single_x is not None:
+            return [self.single_x]
+        ticks = number_ticks(self.x_low, self.x_high, 6)
+        whole = [tick for tick in ticks if float(tick).is_integer()]
+        return whole if self.whole_x and len(whole) >= 2 else ticks
+
     def axes(self, x_label: str, y_label: str) -> list[str]:
         parts = []
         y_ticks = number_ticks(self.y_low, self.y_high, 5)
@@ -84,13 +94,15 @@ class _Frame:
             x_ticks, fmt = time_ticks(self.x_low, self.x_high, 5)
             labels = [time_label(tick, fmt) for tick in x_ticks]
         else:
-            x_ticks = number_ticks(self.x_low, self.x_high, 6)
+            x_ticks = self._number_x_ticks()
             labels = [number_label(tick, x_ticks) for tick in x_ticks]
         bottom = self.height - _BOTTOM
         for tick, label in zip(x_ticks, labels, strict=True):
             x = self.x(tick)
+            # a label that would run past the right edge ends at its tick instead of centring on it
+            anchor = "end" if x + len(label) * 3.5 > self.width else "middle"
             parts.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{_TOP}" y2="{bottom}"/>'
-                         f'<text x="{x:.1f}" y="{bottom + 15}" text-anchor="middle">{escape(label)}</text>')
+                         f'<text x="{x:.1f}" y="{bottom + 15}" text-anchor="{anchor}">{escape(label)}</text>')
         parts.append(f'<g class="axis"><line x1="{_LEFT}" x2="{self.width - _RIGHT}" y1="{bottom}" y2="{bottom}"/>'
                      f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{bottom}"/></g>')
         if x_label:
@@ -109,10 +121,15 @@ def _svg(body: list[str], title: str, width: int, height: int, kind: str) -> Mar
     return Markup(f'<div class="chart-box">{head}{"".join(body)}</svg></div>')
 
 
-def _legend(names: Sequence[str], width: int) -> list[str]:
+def _legend(names: Sequence[str], width: int, title: str = "") -> list[str]:
+    """Right-aligned keys after the title; labels are shortened (whole names under the pointer) so
+    that the keys of a narrow chart neither cover the title nor run off its left edge."""
+    room = width - _RIGHT - (_LEFT + 7.2 * len(title) + 16)
+    longest = int((room / max(1, len(names)) - 20) / 7.2)
+    limit = max(4, min(28, longest))
     parts, x = [], float(width - _RIGHT)
     for index, name in reversed(list(enumerate(names))):
-        label = name if len(name) <= 28 else name[:27] + "…"
+        label = name if len(name) <= limit else name[:limit - 1] + "…"
         x -= 20 + 7.2 * len(label)
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<g class="legend-item"><rect x="{x:.0f}" y="9" width="10" height="10" fill="{colour}"/>'
@@ -149,7 +166,7 @@ def line_chart(lines: Sequence[Line], *, title: str, x_label: str = "step", y_la
             f'data-hover="{escape(name)} · {escape(x_label)} {escape(frame.x_text(x))}: {y:.6g}"/>'
             for x, y in pairs) + "</g>")
     if len(prepared) > 1 or thresholds:
-        body += _legend([name for name, _ in prepared], width)
+        body += _legend([name for name, _ in prepared], width, title)
     if not xs:
         body.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" class="muted">no values</text>')
     return _svg(body, title, width, height, "line")
@@ -218,7 +235,7 @@ def parallel_coordinates(axes: Sequence[Axis], labels: Sequence[str], *, title: 
     body: list[str] = []
     for x, axis, (_, ticks) in zip(xs, usable, placed, strict=True):
         body.append(f'<g class="axis"><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}"/></g>'
-                    f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" class="axis-label">'
+                    f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="{_name_anchor(x, xs)}" class="axis-label">'
                     f'{escape(axis.name if len(axis.name) <= 22 else axis.name[:21] + "…")}<title>{escape(axis.name)}'
                     f'</title></text>')
         last = x == xs[-1] and len(xs) > 1  # the last axis labels its ticks on its left, inside the chart
@@ -246,6 +263,13 @@ def parallel_coordinates(axes: Sequence[Axis], labels: Sequence[str], *, title: 
     if not usable or not count:
         body.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" class="muted">no values</text>')
     return _svg(body, title, width, height, "parallel")
+
+
+def _name_anchor(x: float, xs: Sequence[float]) -> str:
+    """The first axis's name starts at its line and the last one's ends there, so neither is cut off."""
+    if len(xs) < 2:
+        return "middle"
+    return "start" if x == xs[0] else "end" if x == xs[-1] else "middle"
 
 
 def _blend(share: float) -> str:

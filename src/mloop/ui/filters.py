@@ -40,7 +40,8 @@ def duration(seconds: Any) -> str:
 
 
 def num(value: Any, digits: int = 4) -> str:
-    """A number with `digits` significant digits; ints as they are; '' for none."""
+    """A number with `digits` significant digits (whole numbers from 10**digits up to 1e15 in full);
+    ints as they are; '' for none."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -49,6 +50,8 @@ def num(value: Any, digits: int = 4) -> str:
         return f"{value:,}"
     if math.isnan(value) or math.isinf(value):
         return str(value)
+    if 10 ** digits <= abs(value) < 1e15:  # a large value keeps its digits: 99,999 and 12,346, not 1e+05
+        return f"{value:,.0f}"
     return f"{value:.{digits}g}"
 
 

@@ -44,17 +44,24 @@ def layers(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str]]) -> list
             indegree[target] += 1
     depth = dict.fromkeys(ids, 0)
     ready = [node_id for node_id in ids if indegree[node_id] == 0]
-    seen = 0
-    while ready:
+    done: set[str] = set()
+    while len(done) < len(ids):
+        if not ready:  # a cycle (a step passing an artifact through unchanged): enter it where it is reached
+            waiting = [node_id for node_id in ids if node_id not in done]
+            ready.append(next((n for n in waiting if any(p in done for p in parents[n])), waiting[0]))
         current = ready.pop()
-        seen += 1
+        if current in done:
+            continue
+        done.add(current)
         for child in children[current]:
+            if child in done:  # the edge closing a cycle: drawn, but it places nothing
+                continue
             depth[child] = max(depth[child], depth[current] + 1)
             indegree[child] -= 1
             if indegree[child] == 0:
                 ready.append(child)
     grouped: dict[int, list[str]] = defaultdict(list)
-    for node_id in ids:  # nodes left in a cycle keep depth from what was reached
+    for node_id in ids:
         grouped[depth[node_id]].append(node_id)
     ordered: list[list[str]] = []
     position: dict[str, float] = {}

@@ -7,6 +7,7 @@ write twice); a timeout or an HTTP error is reported at once."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -32,12 +33,18 @@ _JSON = {"Content-Type": "application/json"}
 _CLIENTS: dict[str, RemoteClient] = {}
 _LOCK = threading.Lock()
 
+# httpx logs every request at INFO, which a step's captured log (INFO and up) would fill with this
+# client's own transport lines; unless the user configured it, it reports warnings only
+if logging.getLogger("httpx").level == logging.NOTSET:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
 
 class RemoteClient:
     """Calls to the server at `url` (`http(s)://host:port`, without /api/v1)."""
 
     def __init__(self, url: str, token: str = "") -> None:
         self.url = url.rstrip("/")
+        self.has_token = bool(token)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.http = httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=TIMEOUT,
                                  transport=httpx.HTTPTransport(retries=2))
@@ -74,13 +81,26 @@ class RemoteClient:
         except ValueError:
             error = {}
         message = str(error.get("message") or response.text[:200] or response.reason_phrase).splitlines()[0]
-        if response.status_code in (401, 403) or error.get("type") in ("Forbidden", "Unauthorized"):
-            raise ConfigError(f"the mloop server at {self.url} refused the call ({message}); set MLOOP_TOKEN to a "
-                              "token it knows (mloop tokens create) or ask an admin for a role that allows this")
+        if response.status_code == 404 and not error:  # no such route: not an mloop server's root URL
+            raise ConfigError(f"{response.request.url.path} is not found at {self.url}: set MLOOP_TRACKING_URI (or "
+                              "tracking_uri in mloop.yaml) to the mloop server's root URL, http://HOST:PORT "
+                              "without /api/v1 or a page's path")
+        if response.status_code == 401 or error.get("type") == "Unauthorized":
+            raise ConfigError(self._unauthorized())
+        if response.status_code == 403 or error.get("type") == "Forbidden":
+            raise ConfigError(f"the mloop server at {self.url} refused the call: {message}")
         cls = _ERRORS.get(str(error.get("type"))) or _BY_STATUS.get(response.status_code)
         if cls is None:
             raise BackendError(f"the mloop server at {self.url} failed with HTTP {response.status_code}: {message}")
         raise cls(message)
+
+    def _unauthorized(self) -> str:
+        """A 401 in one line: no token was sent, or the server does not know the one sent."""
+        if self.has_token:
+            return (f"the mloop server at {self.url} does not know the token in MLOOP_TOKEN (or `token:` in "
+                    "mloop.yaml): it is mistyped or revoked; ask an admin for one (mloop tokens create NAME)")
+        return (f"the mloop server at {self.url} needs a token: set MLOOP_TOKEN (or `token:` in mloop.yaml) to one "
+                "an admin created there (mloop tokens create NAME --role editor)")
 
     def close(self) -> None:
         self.http.close()
