@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LINT_PATHS := $(wildcard src tests benchmarks)
+LINT_PATHS := $(wildcard src tests benchmarks scripts)
 PYTEST_ARGS ?=
 
 .PHONY: venv demo lint test bench clean distclean constraints
