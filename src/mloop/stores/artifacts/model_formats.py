@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,18 @@ class SklearnMaterializer(Materializer):
         # Only types mloop itself saved can be in the file: the hash was checked before loading.
         # The types its schema names are read without building skops' whole tree (which
         # get_untrusted_types does, doubling the load time); it is the fallback.
-        try:
-            return sio.loads(data, trusted=_skops_types(data))
-        except UntrustedTypesFoundException:
-            return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+        with _SKOPS_LOADS:
+            try:
+                return sio.loads(data, trusted=_skops_types(data))
+            except UntrustedTypesFoundException:
+                return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+
+
+#: One skops load at a time in a process: numpy reads each array's header with ast.literal_eval,
+#: and CPython 3.11 builds AST objects with a per-interpreter depth counter that two threads doing
+#: so at once can corrupt ("SystemError: AST constructor recursion depth mismatch", CPython
+#: gh-106905). A load is milliseconds; steps and servers loading models in parallel wait in turn.
+_SKOPS_LOADS = threading.Lock()
 
 
 def _skops_types(data: bytes) -> list[str]:
