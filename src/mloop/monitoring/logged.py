@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.core.errors import NotFoundError, ValidationError
+from mloop.core.errors import ValidationError
 from mloop.quality.inputs import quote
 from mloop.serving.prediction_batch import TYPED_PREFIXES, prediction_schema
-from mloop.serving.prediction_segments import split_segments, typed_fields
+from mloop.serving.prediction_segments import local_files, split_segments, typed_fields
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -51,11 +50,8 @@ def logged_predictions(monitor: Monitor, workspace: Workspace, start: datetime, 
     version = monitor.version if version is None else version
     rows = store.prediction_rows(model=monitor.model, version=version, deployment=monitor.deployment,
                                  since=start, until=end)
-    files = [segment.path for segment in store.segments(model=monitor.model, since=start, until=end)]
-    missing = next((path for path in files if not Path(path).is_file()), None)
-    if missing is not None:
-        raise NotFoundError(f"prediction log file {missing} is missing; it was written on the machine that served "
-                            "the predictions: copy it back to that path, or run the monitor there")
+    files = local_files(workspace, [segment.path for segment in store.segments(model=monitor.model, since=start,
+                                                                               until=end)])
     typed, legacy = split_segments(files)
     where, params = _filters(monitor.model, version, monitor.deployment, start, end)
     connection = duckdb_module().connect()

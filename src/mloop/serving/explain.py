@@ -7,7 +7,6 @@ data bytes and features, with what inputs, outputs, latency and (when known) gro
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -133,9 +132,9 @@ def explain_prediction(request_id: str, *, workspace: Workspace | None = None) -
 
 def _from_segments(workspace: Workspace, request_id: str) -> PredictionRecord | None:
     from mloop.quality.inputs import duckdb_module
-    from mloop.serving.prediction_segments import segment_rows_sql
+    from mloop.serving.prediction_segments import local_files, segment_rows_sql
 
-    files = [s.path for s in workspace.predictions.segments() if os.path.isfile(s.path)]
+    files = local_files(workspace, [s.path for s in workspace.predictions.segments()], skip_missing=True)
     if not files:
         return None
     connection = duckdb_module().connect()

@@ -86,9 +86,10 @@ def _logged(workspace: Workspace, ids: list[str]) -> set[str]:
     import pyarrow as pa
 
     from mloop.quality.inputs import duckdb_module
+    from mloop.serving.prediction_segments import local_files
 
     found = workspace.predictions.logged_request_ids(ids)
-    files = [s.path for s in workspace.predictions.segments() if os.path.isfile(s.path)]
+    files = local_files(workspace, [s.path for s in workspace.predictions.segments()], skip_missing=True)
     if files and len(found) < len(set(ids)):
         connection = duckdb_module().connect()
         try:

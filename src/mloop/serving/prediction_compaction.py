@@ -4,12 +4,17 @@ per model and day (and per encoding: typed files with typed files, JSON ones wit
 one zstd file every `every` seconds and at close. The compacted segment replaces the small ones in
 one transaction; the small files are deleted at the next compaction, so a reader that listed them
 just before has had `every` seconds to read them.
+
+Segments kept in the artifact store (see prediction_segments) are merged from the logger's own
+local copies (no download), the merged file is stored as a new object and the replaced objects
+and local copies deleted the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 import uuid
 from collections import defaultdict
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mloop.serving.prediction_batch import TYPED_KEY
+from mloop.serving.prediction_segments import STORED, drop_segment, local_files, store_segment
 
 if TYPE_CHECKING:
     from mloop.stores.metadata.predictions import PredictionSegment
@@ -29,11 +35,15 @@ class Compactor:
     def __init__(self, workspace: Workspace, every: float = 60.0, min_files: int = 4) -> None:
         self.workspace, self.every, self.min_files = workspace, every, min_files
         self.written: list[tuple[PredictionSegment, bool]] = []  # this logger's segments, typed or not
-        self.doomed: list[Path] = []  # replaced files, deleted at the next compaction
+        self.local: dict[str, Path] = {}  # segment path (an artifact reference) -> this logger's local copy
+        self.doomed: list[str] = []  # replaced segments' paths, deleted at the next compaction
         self.last = time.monotonic()
 
-    def add(self, segment: PredictionSegment, typed: bool) -> None:
+    def add(self, segment: PredictionSegment, typed: bool, local: Path | None = None) -> None:
+        """Remember a segment this logger wrote (`local`: its local copy, when it is stored elsewhere)."""
         self.written.append((segment, typed))
+        if local is not None and local != Path(segment.path):
+            self.local[segment.path] = local
 
     def due(self) -> bool:
         return time.monotonic() - self.last >= self.every
@@ -59,11 +69,13 @@ class Compactor:
                 _log.exception("prediction log: compacting %d segments of %s failed", len(segments), segments[0].model)
                 continue
             replaced += len(segments)
-            self.doomed += [Path(s.path) for s in segments]
+            self.doomed += [s.path for s in segments]
         self.written = kept
         if final:
             self._delete(self.doomed)
             self.doomed = []
+            for path in [self.local.pop(s.path) for s, _ in kept if s.path in self.local]:
+                path.unlink(missing_ok=True)  # the object in the store is the segment now
         return replaced
 
     def _merge(self, segments: list[PredictionSegment], typed: bool) -> None:
@@ -73,10 +85,13 @@ class Compactor:
         from mloop.core.clock import utcnow
         from mloop.stores.metadata.predictions import PredictionSegment
 
-        table = pa.concat_tables([pq.read_table(s.path) for s in segments], promote_options="default")
+        files = [str(self.local[s.path]) if s.path in self.local and self.local[s.path].is_file()
+                 else local_files(self.workspace, [s.path])[0] for s in segments]
+        table = pa.concat_tables([pq.read_table(file) for file in files], promote_options="default")
         if typed:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), TYPED_KEY: b"1"})
-        folder = Path(segments[0].path).parent
+        stored = segments[0].path.startswith(STORED)
+        folder = Path(files[0]).parent if not stored else self.workspace.artifacts.staging_dir()
         path = folder / f"{uuid.uuid4().hex}.parquet"
         temporary = folder / f".{path.name}.{os.getpid()}.tmp"
         try:
@@ -84,17 +99,27 @@ class Compactor:
             os.replace(temporary, path)
         finally:
             temporary.unlink(missing_ok=True)
+        try:
+            ref = store_segment(self.workspace, path) if stored else str(path)
+        finally:
+            if stored:  # the store consumed or copied it
+                shutil.rmtree(folder, ignore_errors=True)
         compacted = PredictionSegment(
-            id=uuid.uuid4().hex, path=str(path), rows=sum(s.rows for s in segments),
+            id=uuid.uuid4().hex, path=ref, rows=sum(s.rows for s in segments),
             min_time=min(s.min_time for s in segments), max_time=max(s.max_time for s in segments),
             model=segments[0].model, created_at=utcnow())
         try:
             self.workspace.predictions.replace_segments(compacted, [s.id for s in segments])
         except Exception:
-            path.unlink(missing_ok=True)
+            drop_segment(self.workspace, ref)
             raise
 
-    @staticmethod
-    def _delete(paths: list[Path]) -> None:
-        for path in paths:
-            path.unlink(missing_ok=True)
+    def _delete(self, refs: list[str]) -> None:
+        for ref in refs:
+            local = self.local.pop(ref, None)
+            if local is not None:
+                local.unlink(missing_ok=True)
+            try:
+                drop_segment(self.workspace, ref)
+            except Exception:  # an object store that fails now: the object stays, unreferenced
+                _log.warning("prediction log: deleting the replaced segment %s failed", ref, exc_info=True)

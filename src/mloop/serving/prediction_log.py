@@ -17,8 +17,9 @@ raises into the caller. Only past `max_buffer_rows` rows held for retry are the 
 The spilled files of a busy logger are merged every `compact_seconds` and at close (see
 prediction_compaction), so a long window is a few files, not one per flush.
 
-Parquet files go to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`), also
-when artifacts live on S3: readers on another machine need that folder (or its copy) to see them.
+Parquet files are written to the local state folder (`.mloop/predictions/<model>/date=YYYY-MM-DD/`);
+when the artifact store is one other machines reach (S3, a team server), each is also stored there
+and recorded by its digest, so monitors and readers anywhere see it (see prediction_segments).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.serving.prediction_batch import TYPED_KEY, PredictionBatch, check_batch, encode_batches
 from mloop.serving.prediction_compaction import Compactor
+from mloop.serving.prediction_segments import shared_storage, store_segment
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -72,7 +74,8 @@ class _Write:
     written once and only its segment row retried)."""
 
     table: pa.Table
-    files: dict[str, tuple[Path, str]] = field(default_factory=dict)  # model -> (file, segment id)
+    files: dict[str, tuple[Path, str]] = field(default_factory=dict)  # model -> (local file, segment id)
+    refs: dict[str, str] = field(default_factory=dict)  # model -> the file's artifact reference, once stored
     recorded: set[str] = field(default_factory=set)  # models whose segment row is written
 
 
@@ -105,6 +108,7 @@ class PredictionLogger:
         self._closed = False
         self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
         self._compactor = Compactor(self.workspace, every=compact_seconds)
+        self._shared: bool | None = None  # segments go to the artifact store (decided at the first spill)
         self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
         self._thread.start()
         _OPEN.add(self)
@@ -282,15 +286,19 @@ class PredictionLogger:
                 part = table.filter(pc.equal(table["model"], model))
                 write.files[model] = (self._write_file(part, model), uuid.uuid4().hex)
         typed = table.num_columns > len(PREDICTION_COLUMNS)
+        if self._shared is None:
+            self._shared = shared_storage(self.workspace)
         for model, (path, segment_id) in write.files.items():
             if model in write.recorded:
                 continue
+            if self._shared and model not in write.refs:
+                write.refs[model] = store_segment(self.workspace, path)
             part = table.filter(pc.equal(table["model"], model))
             low, high = pc.min_max(part["time"]).values()
-            segment = PredictionSegment(id=segment_id, path=str(path), rows=part.num_rows, min_time=low.as_py(),
-                                        max_time=high.as_py(), model=model, created_at=utcnow())
+            segment = PredictionSegment(id=segment_id, path=write.refs.get(model, str(path)), rows=part.num_rows,
+                                        min_time=low.as_py(), max_time=high.as_py(), model=model, created_at=utcnow())
             self.workspace.predictions.add_segment(segment)
-            self._compactor.add(segment, typed)
+            self._compactor.add(segment, typed, local=path)
             write.recorded.add(model)  # a retry of this write records only the others
         return True
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.core.errors import NotFoundError, ValidationError
+from mloop.core.errors import ValidationError
 from mloop.quality.inputs import quote
 from mloop.serving.prediction_batch import SHADOW_SUFFIX, prediction_schema
-from mloop.serving.prediction_segments import segment_rows_sql
+from mloop.serving.prediction_segments import local_files, segment_rows_sql
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,11 +93,8 @@ def open_log(workspace: Workspace, window: Window) -> Any:
     store = workspace.predictions
     rows = store.prediction_rows(model=window.model, version=window.version, deployment=window.deployment,
                                  since=window.since, until=window.until, limit=window.limit)
-    files = [segment.path for segment in store.segments(model=window.model, since=window.since, until=window.until)]
-    missing = next((path for path in files if not Path(path).is_file()), None)
-    if missing is not None:
-        raise NotFoundError(f"prediction log file {missing} is missing; it was written on the machine that served "
-                            "the predictions: copy it back to that path, or read the log there")
+    files = local_files(workspace, [segment.path for segment in
+                                    store.segments(model=window.model, since=window.since, until=window.until)])
     connection = duckdb_module().connect()
     try:
         connection.execute("SET TimeZone = 'UTC'").fetchall()

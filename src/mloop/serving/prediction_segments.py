@@ -8,18 +8,81 @@ with TYPED_KEY in the schema metadata) and JSON (older files: the JSON text only
 Readers that want a few typed columns read typed files directly (mloop.monitoring.logged);
 mloop.predictions reads the typed columns beside the JSON of other rows (`keep_typed`); explain
 gets the JSON columns rebuilt here.
+
+Where the files live: a workspace whose artifact store other machines reach (S3, a team server)
+keeps every segment there as an object, recorded as `artifact:<digest>`, so a monitor or
+`mloop predictions` on another machine reads what a server logged (downloaded once into the
+store's cache); otherwise a segment is a file under the local state folder, recorded by its path.
+
+    ref = store_segment(workspace, file)     # "artifact:<digest>", or the file's own path
+    files = local_files(workspace, refs)     # local paths to read (downloads stored segments)
+    drop_segment(workspace, ref)             # after compaction replaced it
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mloop.core.errors import NotFoundError
 from mloop.quality.inputs import quote
 from mloop.serving.prediction_batch import TYPED_KEY, TYPED_PREFIXES, finite_sql
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from mloop.stores.workspace import Workspace
+
+#: how a segment kept in the artifact store is recorded: this prefix, then the object's digest
+STORED = "artifact:"
+
+
+def shared_storage(workspace: Workspace) -> bool:
+    """Whether segments go to the artifact store (one other machines reach) rather than a local folder."""
+    return bool(workspace.artifacts.supports_remote_access)
+
+
+def store_segment(workspace: Workspace, file: Path) -> str:
+    """Copy the segment `file` into the artifact store (idempotent: a retry uploads nothing twice);
+    its reference `artifact:<digest>`. The file itself is left in place."""
+    from mloop.core.hashing import hash_file
+
+    digest = hash_file(file)
+    workspace.artifacts.put(file, digest)
+    return STORED + digest
+
+
+def local_files(workspace: Workspace, refs: list[str], *, skip_missing: bool = False) -> list[str]:
+    """A local path for each segment reference (stored segments are downloaded into the artifact
+    store's cache once). A missing one raises NotFoundError naming it, or is left out with
+    `skip_missing`."""
+    files: list[str] = []
+    for ref in refs:
+        if ref.startswith(STORED):
+            try:
+                files.append(str(workspace.artifacts.local_path(ref[len(STORED):])))
+            except NotFoundError:
+                if not skip_missing:
+                    raise NotFoundError(f"prediction log segment {ref} is missing from the artifact store "
+                                        f"{workspace.artifacts.url}; check MLOOP_ARTIFACTS_URL names the store "
+                                        "the server wrote to") from None
+        elif os.path.isfile(ref):
+            files.append(ref)
+        elif not skip_missing:
+            raise NotFoundError(f"prediction log file {ref} is missing; it was written on the machine that served "
+                                "the predictions: copy it back to that path, or read the log there (with the "
+                                "artifacts on S3 or a team server, the log goes there and every machine reads it)")
+    return files
+
+
+def drop_segment(workspace: Workspace, ref: str) -> None:
+    """Delete a segment's file or object (one that compaction replaced); a missing one is no error."""
+    if ref.startswith(STORED):
+        workspace.artifacts.delete(ref[len(STORED):])
+    else:
+        Path(ref).unlink(missing_ok=True)
 
 
 def split_segments(files: list[str]) -> tuple[list[str], list[str]]:
