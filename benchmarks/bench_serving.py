@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -161,19 +162,20 @@ def print_table(rows: list[dict]) -> None:
                 for r in row["results"]}
     table = Table(title=f"Serving: one-row requests, HistGradientBoostingClassifier(100) on {FEATURES} floats, "
                         "1 worker, " + " ".join(f"{k}={v}" for k, v in THREAD_ENV.items()))
-    for column in ("tool", "mode", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "vs BentoML (batching)",
-                   "note"):
+    for column in ("tool", "mode", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "CPU µs/req",
+                   "vs BentoML (batching)", "note"):
         table.add_column(column, justify="left" if column in ("tool", "mode", "note") else "right")
     for row in rows:
         if not row["results"]:
-            table.add_row(row["tool"], row["mode"], "—", "—", "—", "—", "—", "—", row["problem"] or "")
+            table.add_row(row["tool"], row["mode"], "—", "—", "—", "—", "—", "—", "—", row["problem"] or "")
             continue
         for result in row["results"]:
             base = baseline.get(result["concurrency"])
             ratio = f"{result['requests_per_s'] / base:.2f}×" if base else "—"
+            cpu = result.get("cpu_us_per_request")
             table.add_row(row["tool"], row["mode"], str(result["concurrency"]), f"{result['requests_per_s']:,.0f}",
-                          f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}", str(result["errors"]), ratio,
-                          row["problem"] or "")
+                          f"{result['p50_ms']:.2f}", f"{result['p99_ms']:.2f}", str(result["errors"]),
+                          f"{cpu:,.0f}" if cpu else "—", ratio, row["problem"] or "")
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)
@@ -205,10 +207,25 @@ def target_checks(rows: list[dict], baseline: dict[int, float]) -> list[str]:
     for concurrency in (1, 16, 64):
         off, on = figures("batching", concurrency), figures("batching + logging", concurrency)
         if off and on and off["requests_per_s"]:
-            cost = 1 - on["requests_per_s"] / off["requests_per_s"]
-            lines.append(f"{mark(cost < 0.05)} target c={concurrency}: prediction logging costs < 5% of req/s — "
-                         f"{cost * 100:.1f}% ({off['requests_per_s']:,.0f} off → {on['requests_per_s']:,.0f} on)")
+            lines.append(logging_cost(concurrency, off, on))
     return lines
+
+
+def logging_cost(concurrency: int, off: dict, on: dict) -> str:
+    """Prediction logging's cost: the server's CPU per answered request with it on against off (a
+    saturated server's throughput is one over that; steady on a shared machine), and req/s itself."""
+    fewer = 1 - on["requests_per_s"] / off["requests_per_s"]
+    served = f"req/s {fewer * -100:+.1f}% ({off['requests_per_s']:,.0f} off → {on['requests_per_s']:,.0f} on)"
+    if not off.get("cpu_us_per_request") or not on.get("cpu_us_per_request"):
+        return f"{'✓' if fewer < 0.05 else '✗'} target c={concurrency}: prediction logging costs < 5% — {served}"
+    pairs = [(a["cpu_s"] / a["ok"], b["cpu_s"] / b["ok"]) for a, b in zip(off["rounds"], on["rounds"], strict=False)
+             if a.get("cpu_s") and b.get("cpu_s") and a["ok"] and b["ok"]]
+    more = statistics.median(b / a - 1 for a, b in pairs) if pairs else on["cpu_us_per_request"] / off["cpu_us_per_request"] - 1
+    share = on.get("log_writer_cpu_share")
+    writer = f", the log writer's own share of the server's CPU {share * 100:.1f}%" if share is not None else ""
+    return (f"{'✓' if more < 0.05 else '✗'} target c={concurrency}: prediction logging costs < 5% — CPU per request "
+            f"{more * 100:+.1f}% (median of {len(pairs)} interleaved pairs of rounds; {off['cpu_us_per_request']:,.0f} "
+            f"→ {on['cpu_us_per_request']:,.0f} µs over all){writer}; {served}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

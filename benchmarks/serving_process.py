@@ -27,16 +27,38 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(target: Target, base_url: str, log_path: Path, ready_timeout_s: float = 180.0) -> Iterator[None]:
+def running(target: Target, base_url: str, log_path: Path,
+            ready_timeout_s: float = 180.0) -> Iterator[subprocess.Popen]:
     """The server of `target`, ready and answering correctly, for the length of the block."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(target.command, cwd=target.cwd, env=target.env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_ready(process, base_url + target.health, ready_timeout_s, log_path)
-        yield
+        yield process
     finally:
         stop(process)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def session_cpu_seconds(session: int) -> float:
+    """User + system CPU seconds so far of every live process in `session` (a server started in a
+    session of its own: its workers and helpers too), from /proc; 0.0 where /proc is missing."""
+    total = 0
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        # after the command: state(0) ppid(1) pgrp(2) session(3) ... utime(11) stime(12)
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
 def _wait_ready(process: subprocess.Popen, url: str, timeout_s: float, log_path: Path) -> None:

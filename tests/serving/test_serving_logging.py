@@ -69,3 +69,28 @@ def test_an_all_float_model_logs_its_inputs_from_the_float_array(sqlite_workspac
     log = mloop.predictions("floats").set_index("request_id").loc[[f"f{i}" for i in range(6)]]
     assert log[["input.a", "input.b", "input.c"]].to_numpy().tolist() == frame.head(6).to_numpy().tolist()
     assert log["prediction"].tolist() == [a["predictions"][0] for a in answers]
+
+
+def test_metrics_show_the_log_writer_rows_and_cpu(fraud) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import time
+
+    def log_figures(url: str) -> dict[str, float]:
+        text = httpx.get(f"{url}/metrics").text
+        figures = {state: float(value) for state, value in
+                   re.findall(r'^mloop_prediction_log_rows\{state="(\w+)"\} (\S+)$', text, re.M)}
+        cpu = re.search(r"^mloop_prediction_log_writer_cpu_seconds (\S+)$", text, re.M)
+        return figures | ({"cpu": float(cpu.group(1))} if cpu else {})
+
+    with serving("fraud@champion") as server:
+        for record in serving_models.sample_records(4, seed=1):
+            assert httpx.post(f"{server.url}/predict", json=record).status_code == 200
+        deadline = time.monotonic() + 30  # the writer exports its figures after each round (every 2 s)
+        figures = log_figures(server.url)
+        while figures.get("written") != 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            figures = log_figures(server.url)
+    assert figures["logged"] == figures["written"] == 4
+    assert figures["dropped"] == figures["pending"] == figures["spilled"] == 0
+    assert figures["cpu"] > 0  # the writer's own thread time: what logging costs beyond an append
+    assert len(mloop.predictions("fraud")) == 4

@@ -1,5 +1,5 @@
 """The server's Prometheus metrics (prometheus_client): requests, latency, batch sizes, queue waits,
-predict times, errors, swaps. With several worker processes they are shared through files in
+predict times, errors, swaps, and the prediction log's rows and writer CPU. With several worker processes they are shared through files in
 PROMETHEUS_MULTIPROC_DIR (set by `serve` before the workers start), so any worker's /metrics
 answers for all of them.
 
@@ -56,6 +56,13 @@ class ServerMetrics:
         self.errors = Counter("mloop_errors", "Requests that failed, by reason.", ["reason"], **where)
         self.swaps = Counter("mloop_swaps", "Version switches (switched=true) and refused candidates.",
                              ["role", "switched"], **where)
+        live: dict[str, Any] = {"multiprocess_mode": "livesum"} if self.multiprocess else {}
+        self.log_rows = Gauge("mloop_prediction_log_rows",
+                              "Prediction log rows so far: logged, written, spilled (to Parquet), dropped, pending.",
+                              ["state"], **where, **live)
+        self.log_cpu = Gauge("mloop_prediction_log_writer_cpu_seconds",
+                             "CPU time of the prediction log's writer thread (encoding, writing, compaction).",
+                             **where, **live)
         self._max: dict[tuple[str, str], float] = {}
         #: requests on MODEL_ROUTES answered by this process, then those answered 4xx and 5xx (the
         #: deployment's heartbeat writes them to the metadata store)
@@ -81,6 +88,12 @@ class ServerMetrics:
         self._raise("predict", version, stats.predict_seconds, self.predict_max)
         self._raise("batch", version, stats.rows, self.batch_max)
         self._raise("late", version, stats.late, self.late_max)
+
+    def observe_log(self, stats: Any) -> None:
+        """The prediction logger's LoggerStats (after each of its writer's rounds)."""
+        for state in ("logged", "written", "spilled", "dropped", "pending"):
+            self.log_rows.labels(state).set(getattr(stats, state))
+        self.log_cpu.set(stats.writer_cpu_seconds)
 
     def _raise(self, what: str, version: str, value: float, gauge: Any) -> None:
         key = (what, version)

@@ -115,7 +115,8 @@ def prediction_schema() -> pa.Schema:
 
 
 def check_batch(batch: PredictionBatch) -> None:
-    """ValueError (one line) unless every per-request value has one entry per request id."""
+    """ValueError (one line) unless every per-request value has one entry per request id.
+    (Run on every logged batch by the writer: sizes first, the message only when one is wrong.)"""
     import numpy as np
 
     n = len(batch.request_ids)
@@ -123,18 +124,18 @@ def check_batch(batch: PredictionBatch) -> None:
         raise ValueError("a prediction batch needs at least one request id")
     if batch.role not in ROLES:
         raise ValueError(f"prediction role {batch.role!r} is not one of {', '.join(ROLES)}")
-    sizes = {"inputs": _rows(batch.inputs), "entity_keys": _rows(batch.entity_keys) if batch.entity_keys is not None
-             else n}
-    for name, values in batch.outputs.items():
-        sizes[f"outputs[{name!r}]"] = len(values)
-    for name in ("time", "latency_ms"):
-        value = getattr(batch, name)
-        if value is not None and not isinstance(value, (datetime, int, float, np.datetime64)):
-            sizes[name] = len(value)
-    wrong = [f"{name} has {size}" for name, size in sizes.items() if size != n]
+    sizes = [("inputs", _rows(batch.inputs))]
+    if batch.entity_keys is not None:
+        sizes.append(("entity_keys", _rows(batch.entity_keys)))
+    sizes += [(f"outputs[{name!r}]", len(values)) for name, values in batch.outputs.items()]
+    for name, value in (("time", batch.time), ("latency_ms", batch.latency_ms)):
+        if value is not None and not isinstance(value, (datetime, int, float, np.datetime64, np.number)):
+            sizes.append((name, len(value)))
+    wrong = [f"{name} has {size}" for name, size in sizes if size != n]
     if wrong:
         raise ValueError(f"prediction batch of {batch.model}/{batch.version} has {n} request ids but "
                          + ", ".join(wrong))
+
 
 
 def _rows(values: Any) -> int:
@@ -230,11 +231,14 @@ class MatrixColumns(Mapping[str, Any]):
     log writer concatenates the matrices of many micro-batches at once, then splits)."""
 
     def __init__(self, matrix: Any, names: Sequence[str]) -> None:
-        self.matrix, self.names = matrix, list(names)
-        self._index = {name: index for index, name in enumerate(self.names)}
+        self.matrix, self.names = matrix, names
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.matrix.shape[0]), len(self.names)
 
     def __getitem__(self, name: str) -> Any:
-        return self.matrix[:, self._index[name]]
+        return self.matrix[:, list(self.names).index(name)]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names)

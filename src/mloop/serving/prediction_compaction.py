@@ -13,7 +13,6 @@ and local copies deleted the same way.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -22,7 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mloop.serving.prediction_batch import TYPED_KEY
-from mloop.serving.prediction_segments import STORED, drop_segment, local_files, store_segment
+from mloop.serving.prediction_segments import (
+    STORED,
+    drop_segment,
+    local_files,
+    store_segment,
+    write_segment_file,
+)
 
 if TYPE_CHECKING:
     from mloop.stores.metadata.predictions import PredictionSegment
@@ -92,13 +97,7 @@ class Compactor:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), TYPED_KEY: b"1"})
         stored = segments[0].path.startswith(STORED)
         folder = Path(files[0]).parent if not stored else self.workspace.artifacts.staging_dir()
-        path = folder / f"{uuid.uuid4().hex}.parquet"
-        temporary = folder / f".{path.name}.{os.getpid()}.tmp"
-        try:
-            pq.write_table(table, temporary, compression="zstd")
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        path = write_segment_file(table, folder, "zstd")
         try:
             ref = store_segment(self.workspace, path) if stored else str(path)
         finally:

@@ -33,6 +33,7 @@ import time
 import uuid
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.serving.prediction_batch import TYPED_KEY, PredictionBatch, check_batch, encode_batches
 from mloop.serving.prediction_compaction import Compactor
-from mloop.serving.prediction_segments import shared_storage, store_segment
+from mloop.serving.prediction_segments import shared_storage, store_segment, write_segment_file
 from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ _OPEN: weakref.WeakSet[PredictionLogger] = weakref.WeakSet()
 class LoggerStats:
     """Rows (requests) so far: logged by callers, written (database + Parquet), of those spilled to
     Parquet, given up (`dropped`: malformed batches, or past the retry buffer), still `pending`;
-    `errors` counts failed write attempts and malformed batches."""
+    `errors` counts failed write attempts and malformed batches; `writer_cpu_seconds` is the CPU
+    time of the writer thread (encoding, writing, compaction): what logging costs the process
+    beyond one append per batch."""
 
     logged: int
     written: int
@@ -66,6 +69,7 @@ class LoggerStats:
     errors: int
     dropped: int
     pending: int
+    writer_cpu_seconds: float = field(default=0.0, compare=False)  # not part of what two stats agree on
 
 
 @dataclass
@@ -82,7 +86,8 @@ class _Write:
 class PredictionLogger:
     def __init__(self, workspace: Workspace | None = None, *, flush_rows: int = 1024, flush_seconds: float = 1.0,
                  spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
-                 max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0) -> None:
+                 max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0,
+                 on_flush: Callable[[LoggerStats], None] | None = None) -> None:
         from mloop.core.errors import ValidationError
         from mloop.stores.workspace import get_workspace
 
@@ -96,6 +101,8 @@ class PredictionLogger:
         self.folder = Path(folder) if folder is not None else self.workspace.settings.state_dir / "predictions"
         self.flush_rows, self.flush_seconds, self.spill_rows = flush_rows, flush_seconds, spill_rows
         self.max_buffer_rows = max_buffer_rows
+        self.on_flush = on_flush  # told the stats after each of the writer's rounds (e.g. to export them)
+        self._writer_cpu = 0.0
         self._pending: deque[PredictionBatch] = deque()
         self._pending_rows = 0
         self._failed: deque[_Write] = deque()
@@ -171,7 +178,8 @@ class PredictionLogger:
             counts = dict(self._counts)
             held = sum(w.table.num_rows for w in list(self._failed))
         taken = counts.pop("taken")
-        return LoggerStats(logged=taken + buffered, pending=buffered + held, **counts)
+        return LoggerStats(logged=taken + buffered, pending=buffered + held, writer_cpu_seconds=self._writer_cpu,
+                           **counts)
 
     def __enter__(self) -> PredictionLogger:
         return self
@@ -195,6 +203,12 @@ class PredictionLogger:
                 _log.exception("prediction logger: flush failed")
                 with self._lock:
                     self._counts["errors"] += 1
+            self._writer_cpu = time.thread_time()  # this thread's own CPU since it started
+            if self.on_flush is not None:
+                try:
+                    self.on_flush(self.stats)
+                except Exception:
+                    _log.exception("prediction logger: on_flush failed")
             if closing:
                 return
 
@@ -304,20 +318,12 @@ class PredictionLogger:
 
     def _write_file(self, table: pa.Table, model: str) -> Path:
         import pyarrow.compute as pc
-        import pyarrow.parquet as pq
 
         day = pc.min(table["time"]).as_py().strftime("%Y-%m-%d")
-        table = _with_typed_marker(table)
         folder = self.folder / model.replace("/", "_") / f"date={day}"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.parquet"
-        temporary = folder / f".{path.name}.{os.getpid()}.tmp"
-        try:
-            pq.write_table(table, temporary, compression="lz4")  # fast to write; compaction rewrites as zstd
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return path.resolve()
+        # fast to write; compaction rewrites as zstd
+        return write_segment_file(_with_typed_marker(table), folder, "lz4").resolve()
 
     def _trim_failed(self) -> None:
         held = sum(w.table.num_rows for w in self._failed)

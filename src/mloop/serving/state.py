@@ -54,7 +54,8 @@ class ServingState:
             from mloop.serving.prediction_log import PredictionLogger
 
             # busy servers flush big batches to Parquet files; quiet ones a few rows to the database
-            self.logger = PredictionLogger(self.workspace, flush_rows=8192, flush_seconds=2.0, spill_rows=512)
+            self.logger = PredictionLogger(self.workspace, flush_rows=8192, flush_seconds=2.0, spill_rows=512,
+                                           on_flush=self.metrics.observe_log)
 
     def close_log(self) -> None:
         if self.logger is not None:
