@@ -231,7 +231,7 @@ def logging_cost(concurrency: int, off: dict, on: dict) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=4.0, help="seconds of one timed run (4)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed runs per tool and concurrency, interleaved (3)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed runs per tool and concurrency, interleaved (5)")
     parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before a tool's first run (2)")
     parser.add_argument("--concurrency", default="1,16,64", help="open connections, comma-separated (1,16,64)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"which of {','.join(TOOLS)} (all)")

@@ -12,11 +12,13 @@ import time
 import pytest
 from served import run_apart
 
+from mloop.serving.app import SWITCH_INTERVAL
 from mloop.serving.batching import BatchStats, MicroBatcher, QueueFullError
 
-#: Python threads hand over the interpreter lock at most every switch interval (set to 0.5 ms by
-#: `serve`): a wake-up can be that late, twice (the worker waking, the worker starting its predict)
-SCHEDULING = 0.002
+#: Python threads hand over the interpreter lock at most every switch interval (SWITCH_INTERVAL,
+#: set by `serve`): a wake-up can be that late, twice (the worker waking, the worker starting its
+#: predict)
+SCHEDULING = 2 * SWITCH_INTERVAL + 0.001
 
 
 def run_bursts(batcher: MicroBatcher, seed: int) -> tuple[list[tuple[int, int, object]], int]:
@@ -44,7 +46,7 @@ def run_bursts(batcher: MicroBatcher, seed: int) -> tuple[list[tuple[int, int, o
         return answers, refused
 
     previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         return run_apart(main)
     finally:

@@ -17,7 +17,7 @@ ceil(max_queue / max_batch_size) predicts. Requests of `max_batch_size` rows or 
 queued; they are predicted as they come (`direct`).
 
 Python threads take turns holding the interpreter lock, so a wake-up can be late by up to the
-switch interval; `serve` sets it to 0.5 ms (from CPython's 5 ms).
+switch interval; `serve` sets it to 2 ms (from CPython's 5 ms; see serving.app.SWITCH_INTERVAL).
 """
 
 from __future__ import annotations

@@ -83,6 +83,17 @@ class _Write:
     recorded: set[str] = field(default_factory=set)  # models whose segment row is written
 
 
+@dataclass(frozen=True)
+class _Later:
+    """A batch to be made by the writer (see `log_later`)."""
+
+    make: Callable[[], PredictionBatch]
+    requests: int
+
+    def __len__(self) -> int:
+        return self.requests
+
+
 class PredictionLogger:
     def __init__(self, workspace: Workspace | None = None, *, flush_rows: int = 1024, flush_seconds: float = 1.0,
                  spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
@@ -103,7 +114,7 @@ class PredictionLogger:
         self.max_buffer_rows = max_buffer_rows
         self.on_flush = on_flush  # told the stats after each of the writer's rounds (e.g. to export them)
         self._writer_cpu = 0.0
-        self._pending: deque[PredictionBatch] = deque()
+        self._pending: deque[PredictionBatch | _Later] = deque()
         self._pending_rows = 0
         self._failed: deque[_Write] = deque()
         #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
@@ -135,6 +146,19 @@ class PredictionLogger:
         # writer (an update lost to a race delays a flush by at most flush_seconds).
         self._pending.append(batch)
         self._pending_rows += len(batch.request_ids)
+        if self._pending_rows >= self.flush_rows and not self._wake.is_set():
+            self._wake.set()
+
+    def log_later(self, make: Callable[[], PredictionBatch], requests: int) -> None:
+        """Like `log`, for a batch the writer thread makes when it flushes (`make()`, called once;
+        `requests`: how many it holds, for the flush threshold and `stats.pending` until then).
+        The caller's thread does one append: a server's batching thread hands over what it
+        answered without holding the interpreter lock while the event loop wants it back."""
+        if self._closed:
+            self.log(make())  # counted as dropped, with the usual warning
+            return
+        self._pending.append(_Later(make, requests))
+        self._pending_rows += requests
         if self._pending_rows >= self.flush_rows and not self._wake.is_set():
             self._wake.set()
 
@@ -173,7 +197,7 @@ class PredictionLogger:
 
     @property
     def stats(self) -> LoggerStats:
-        buffered = sum(len(b.request_ids) for b in list(self._pending))  # list(deque) is atomic
+        buffered = sum(len(b) for b in list(self._pending))  # list(deque) is atomic
         with self._lock:
             counts = dict(self._counts)
             held = sum(w.table.num_rows for w in list(self._failed))
@@ -213,16 +237,29 @@ class PredictionLogger:
                 return
 
     def _take(self) -> list[PredictionBatch]:
-        """Everything buffered so far (batches logged meanwhile stay for the next flush)."""
+        """Everything buffered so far (batches logged meanwhile stay for the next flush); batches
+        logged with `log_later` are made now."""
         self._pending_rows = 0
-        batches = []
+        batches: list[PredictionBatch] = []
+        failed = 0
         while True:
             try:
-                batches.append(self._pending.popleft())
+                item = self._pending.popleft()
             except IndexError:
                 break
+            if isinstance(item, _Later):
+                try:
+                    item = item.make()
+                except Exception:  # the caller's bug: say so, keep the others
+                    _log.exception("prediction batch dropped: it could not be made")
+                    failed += item.requests
+                    continue
+            batches.append(item)
         with self._lock:
-            self._counts["taken"] += sum(len(b.request_ids) for b in batches)
+            self._counts["taken"] += sum(len(b) for b in batches) + failed
+            if failed:
+                self._counts["errors"] += 1
+                self._counts["dropped"] += failed
         return batches
 
     def _write_pending(self) -> None:

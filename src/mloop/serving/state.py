@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
 import logging
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from mloop.core.clock import utcnow
 from mloop.core.errors import ValidationError
 from mloop.serving.batching import QueueFullError
 from mloop.serving.http import SignatureMismatch
@@ -23,6 +24,7 @@ from mloop.serving.protocol import ParsedInput
 from mloop.serving.router import Router, Slot, SwapEvent
 
 if TYPE_CHECKING:
+    from mloop.serving.prediction_batch import PredictionBatch
     from mloop.serving.prediction_log import PredictionLogger
     from mloop.stores.workspace import Workspace
 
@@ -74,19 +76,24 @@ class ServingState:
         return log_labels(frame, workspace=self.workspace)
 
     def record(self, model: ServedModel, jobs: Sequence[Job], outputs: Predictions) -> None:
-        """Hand answered requests to the prediction log: one entry per micro-batch (an append; a
-        thread writes it). Called by the batching thread, or once per unbatched request."""
-        if self.logger is None:
-            return
+        """Hand answered requests to the prediction log: one entry per micro-batch. Called by the
+        batching thread right after the answers left (or once per unbatched request): only the
+        times are taken here; the log's writer thread makes the entry (`_entry`) when it flushes."""
+        if self.logger is not None:
+            self.logger.log_later(functools.partial(self._entry, model, jobs, outputs, time.perf_counter(),
+                                                    time.time()), len(jobs))
+
+    def _entry(self, model: ServedModel, jobs: Sequence[Job], outputs: Predictions, answered: float,
+               at: float) -> PredictionBatch:
+        """The log's entry for a micro-batch answered at `answered` (perf_counter) / `at` (epoch)."""
         from mloop.serving.prediction_batch import SHADOW_SUFFIX, MatrixColumns, PredictionBatch
 
-        now = time.perf_counter()
         ids: list[str] = []
         latency: list[float] = []
         for job in jobs:
             rows = len(job.records)
             ids += [job.request_id] if rows == 1 else [f"{job.request_id}:{index}" for index in range(rows)]
-            latency += [(now - job.started) * 1000] * rows
+            latency += [(answered - job.started) * 1000] * rows
         if model.role == "shadow":
             ids = [one + SHADOW_SUFFIX for one in ids]
         answers: dict[str, Any] = {"prediction": outputs.prediction}
@@ -99,10 +106,11 @@ class ServingState:
         if model.enrichment is not None:
             keys = {name: [record.get(name) for job in jobs for record in job.records]
                     for name in model.enrichment.join_keys}
-        self.logger.log(PredictionBatch(
+        return PredictionBatch(
             request_ids=ids, model=model.version.name, version=model.version.version, inputs=inputs,
-            outputs=answers, time=utcnow(), latency_ms=latency, training_fingerprint=model.fingerprint,
-            deployment=self.options.deployment_id, role=model.role, entity_keys=keys, classes=outputs.classes))
+            outputs=answers, time=datetime.fromtimestamp(at, timezone.utc), latency_ms=latency,
+            training_fingerprint=model.fingerprint, deployment=self.options.deployment_id, role=model.role,
+            entity_keys=keys, classes=outputs.classes)
 
     def _observe(self, model: ServedModel, stats: Any) -> None:
         self.metrics.observe_batch(model.ref, stats)
