@@ -13,7 +13,10 @@ timed only after its health route answers and one answer equals the model's own 
 wrk (Debian package, installed when missing) POSTs one single-row JSON body in the tool's own
 format. Every server is started first; then, at each concurrency, --rounds rounds give each
 server one timed run of --duration seconds in turn (after --warmup untimed seconds before its
-first), so outside load on the shared machine hits every tool alike (serving_runs.py).
+first), so outside load on the shared machine hits every tool alike (serving_runs.py). Each
+server's CPU time per answered request is read from /proc around its runs; prediction logging's
+cost is the median, over the interleaved rounds, of mloop's CPU per request with logging on
+against off, beside the log writer thread's own share (from mloop's /metrics).
 Prints a table and writes benchmarks/results/serving.json.
 """
 

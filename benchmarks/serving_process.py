@@ -44,9 +44,11 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def session_cpu_seconds(session: int) -> float:
-    """User + system CPU seconds so far of every live process in `session` (a server started in a
-    session of its own: its workers and helpers too), from /proc; 0.0 where /proc is missing."""
-    total = 0
+    """User + system CPU seconds so far of the live processes of a server started in a session of
+    its own (`session` is its pid): that process, every process of its session, and every
+    descendant (some servers start their workers in sessions of their own), from /proc; 0.0
+    where /proc is missing."""
+    stats: dict[int, tuple[int, int, int]] = {}  # pid -> (parent, session, ticks)
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if not entry.name.isdigit():
             continue
@@ -56,9 +58,14 @@ def session_cpu_seconds(session: int) -> float:
         except OSError:  # gone meanwhile
             continue
         # after the command: state(0) ppid(1) pgrp(2) session(3) ... utime(11) stime(12)
-        if int(fields[3]) == session:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
+        stats[int(entry.name)] = (int(fields[1]), int(fields[3]), int(fields[11]) + int(fields[12]))
+    counted = {pid for pid, (_, sid, _) in stats.items() if sid == session or pid == session}
+    grew = True
+    while grew:  # descendants, whatever their session
+        more = {pid for pid, (parent, _, _) in stats.items() if parent in counted} - counted
+        counted |= more
+        grew = bool(more)
+    return sum(stats[pid][2] for pid in counted) / _TICKS
 
 
 def _wait_ready(process: subprocess.Popen, url: str, timeout_s: float, log_path: Path) -> None:

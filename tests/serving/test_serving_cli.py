@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import numpy as np
@@ -58,7 +59,12 @@ def test_two_workers_share_the_port_and_their_metrics(fraud) -> None:  # type: i
         with httpx.Client(base_url=server.url) as client:
             answers = [client.post("/predict", json=record, headers={"Connection": "close"}) for _ in range(30)]
         counted = metric(server.url, "mloop_requests_total", route="/predict", code="200")
+        deadline = time.monotonic() + 30  # each worker's log writer exports its rows after each round (2 s)
+        while metric(server.url, "mloop_prediction_log_rows", state="written") < 30 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        written = metric(server.url, "mloop_prediction_log_rows", state="written")  # summed over the workers
     assert {a.status_code for a in answers} == {200} and counted == 30
+    assert written == 30
 
 
 def test_tritonclient_infers_through_the_v2_routes(fraud) -> None:  # type: ignore[no-untyped-def]
