@@ -149,6 +149,28 @@ def test_a_malformed_batch_is_dropped_and_counted_the_others_are_written(fraud: 
     assert sorted(mloop.predictions()["request_id"]) == ["ok1", "ok2"]
 
 
+def test_batches_made_by_the_writer_are_logged_and_one_that_fails_is_counted(fraud: mloop.ModelVersion) -> None:
+    later, _ = predict_batch(fraud, ["l1", "l2"])
+    now, _ = predict_batch(fraud, ["n1"])
+    made: list[str] = []
+
+    def make() -> PredictionBatch:
+        made.append("later")
+        return later
+
+    def broken() -> PredictionBatch:
+        raise RuntimeError("a bug in the caller's entry")
+
+    with PredictionLogger(flush_seconds=600) as logger:
+        logger.log_later(make, 2)
+        logger.log_later(broken, 3)
+        logger.log(now)
+        assert made == [] and logger.stats.pending == 6  # made by the writer when it flushes
+    assert made == ["later"]
+    assert (logger.stats.written, logger.stats.dropped, logger.stats.errors) == (3, 3, 1)
+    assert sorted(mloop.predictions()["request_id"]) == ["l1", "l2", "n1"]
+
+
 def test_a_retried_flush_never_duplicates_a_request(fraud: mloop.ModelVersion) -> None:
     batch, _ = predict_batch(fraud, ["x1", "x2"])
     with PredictionLogger(flush_seconds=600) as logger:

@@ -249,11 +249,11 @@ class PredictionLogger:
                 break
             if isinstance(item, _Later):
                 try:
-                    item = item.make()
+                    batches.append(item.make())
                 except Exception:  # the caller's bug: say so, keep the others
                     _log.exception("prediction batch dropped: it could not be made")
                     failed += item.requests
-                    continue
+                continue
             batches.append(item)
         with self._lock:
             self._counts["taken"] += sum(len(b) for b in batches) + failed
