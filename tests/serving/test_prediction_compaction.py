@@ -34,7 +34,7 @@ def test_spilled_files_are_compacted_into_one_per_model_and_encoding(sqlite_work
         assert len(before) == 6
         expected = mloop.predictions("m").sort_values("request_id").reset_index(drop=True)
 
-        replaced = logger._compactor.compact()  # what the writer does every compact_seconds
+        replaced = logger._sink.compactor.compact()  # what the writer does every compact_seconds
 
         assert replaced == 5  # the five typed files of m; "other" and the JSON file are alone in their groups
         segments = get_workspace().predictions.segments(model="m")

@@ -52,7 +52,7 @@ def test_segments_written_on_one_machine_are_read_on_another(s3_url: str, tmp_pa
         assert len(small) == 5 and all(path.startswith(STORED) for path in small)
         assert len(list((server / ".mloop" / "predictions").rglob("*.parquet"))) == 5  # the writer's own copies
 
-        assert logger._compactor.compact() == 5  # what the writer does every compact_seconds
+        assert logger._sink.compactor.compact() == 5  # what the writer does every compact_seconds
         (merged,) = store.segments(model="fraud")
         assert merged.path.startswith(STORED) and merged.rows == 50
         artifacts = get_workspace().artifacts

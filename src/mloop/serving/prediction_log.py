@@ -9,7 +9,7 @@
 the writer. A writer thread flushes the buffer every `flush_seconds`, or as soon as it holds
 `flush_rows` rows: a flush of fewer than `spill_rows` rows is one INSERT statement into the
 metadata database; a larger one is one Parquet file per model under `folder` (its values as typed
-columns, see prediction_batch; temp file + rename), recorded as a segment row. A failing
+columns, see prediction_batch; temp file + rename), recorded as a segment row (prediction_sink). A failing
 database is retried, counted in `stats.errors` and retried again at the next flush; it never
 raises into the caller. Only past `max_buffer_rows` rows held for retry are the oldest given up
 (counted in `stats.dropped`).
@@ -30,7 +30,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -39,10 +38,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.serving.prediction_batch import TYPED_KEY, PredictionBatch, check_batch, encode_batches
-from mloop.serving.prediction_compaction import Compactor
-from mloop.serving.prediction_segments import shared_storage, store_segment, write_segment_file
-from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
+from mloop.serving.prediction_batch import PredictionBatch, check_batch, encode_batches
+from mloop.serving.prediction_sink import PendingWrite, PredictionSink
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,17 +67,6 @@ class LoggerStats:
     dropped: int
     pending: int
     writer_cpu_seconds: float = field(default=0.0, compare=False)  # not part of what two stats agree on
-
-
-@dataclass
-class _Write:
-    """Rows encoded and waiting to be stored (kept across failed attempts; a spilled file is
-    written once and only its segment row retried)."""
-
-    table: pa.Table
-    files: dict[str, tuple[Path, str]] = field(default_factory=dict)  # model -> (local file, segment id)
-    refs: dict[str, str] = field(default_factory=dict)  # model -> the file's artifact reference, once stored
-    recorded: set[str] = field(default_factory=set)  # models whose segment row is written
 
 
 @dataclass(frozen=True)
@@ -116,7 +102,7 @@ class PredictionLogger:
         self._writer_cpu = 0.0
         self._pending: deque[PredictionBatch | _Later] = deque()
         self._pending_rows = 0
-        self._failed: deque[_Write] = deque()
+        self._failed: deque[PendingWrite] = deque()
         #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
         self._counts = {"taken": 0, "written": 0, "spilled": 0, "errors": 0, "dropped": 0}
         # re-entrant: a SIGTERM handler may close the logger while this thread is inside log/flush
@@ -125,8 +111,7 @@ class PredictionLogger:
         self._wake = threading.Event()
         self._closed = False
         self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
-        self._compactor = Compactor(self.workspace, every=compact_seconds)
-        self._shared: bool | None = None  # segments go to the artifact store (decided at the first spill)
+        self._sink = PredictionSink(self.workspace, self.folder, spill_rows, compact_seconds)
         self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
         self._thread.start()
         _OPEN.add(self)
@@ -183,7 +168,7 @@ class PredictionLogger:
             time.sleep(RETRY_DELAYS[-1] if self._failed else 0)
             self.flush()
         with self._write_lock:
-            self._compactor.compact(final=True)
+            self._sink.compactor.compact(final=True)
             if self._duckdb is not None:
                 self._duckdb.close()
                 self._duckdb = None
@@ -220,9 +205,9 @@ class PredictionLogger:
             closing = self._closed
             try:
                 self.flush()
-                if not closing and self._compactor.due():
+                if not closing and self._sink.compactor.due():
                     with self._write_lock:
-                        self._compactor.compact()
+                        self._sink.compactor.compact()
             except Exception:  # never let the writer die: the rows stay buffered, counted as an error
                 _log.exception("prediction logger: flush failed")
                 with self._lock:
@@ -267,7 +252,7 @@ class PredictionLogger:
         if batches:
             table = self._encode(batches)
             if table is not None and table.num_rows:
-                self._failed.append(_Write(table))
+                self._failed.append(PendingWrite(table))
         while self._failed:
             write = self._failed[0]
             if not self._store(write):
@@ -303,13 +288,13 @@ class PredictionLogger:
                 self._counts["dropped"] += sum(len(b) for b in good)
             return None
 
-    def _store(self, write: _Write) -> bool:
+    def _store(self, write: PendingWrite) -> bool:
         """Write the rows (retried a few times); False when every attempt failed."""
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS)):
             if delay:
                 time.sleep(delay)
             try:
-                spilled = self._store_once(write)
+                spilled = self._sink.store(write)
             except Exception as exc:
                 with self._lock:
                     self._counts["errors"] += 1
@@ -321,47 +306,6 @@ class PredictionLogger:
             return True
         return False
 
-    def _store_once(self, write: _Write) -> bool:
-        table = write.table
-        # a table with typed columns (a flush of spill size) holds its values there only
-        if table.num_rows < self.spill_rows and table.num_columns == len(PREDICTION_COLUMNS):
-            self.workspace.predictions.add_predictions(table.select(list(PREDICTION_COLUMNS)).to_pydict())
-            return False
-        import pyarrow.compute as pc
-
-        from mloop.core.clock import utcnow
-        from mloop.stores.metadata.predictions import PredictionSegment
-
-        for model in pc.unique(table["model"]).to_pylist():
-            if model not in write.files:
-                part = table.filter(pc.equal(table["model"], model))
-                write.files[model] = (self._write_file(part, model), uuid.uuid4().hex)
-        typed = table.num_columns > len(PREDICTION_COLUMNS)
-        if self._shared is None:
-            self._shared = shared_storage(self.workspace)
-        for model, (path, segment_id) in write.files.items():
-            if model in write.recorded:
-                continue
-            if self._shared and model not in write.refs:
-                write.refs[model] = store_segment(self.workspace, path)
-            part = table.filter(pc.equal(table["model"], model))
-            low, high = pc.min_max(part["time"]).values()
-            segment = PredictionSegment(id=segment_id, path=write.refs.get(model, str(path)), rows=part.num_rows,
-                                        min_time=low.as_py(), max_time=high.as_py(), model=model, created_at=utcnow())
-            self.workspace.predictions.add_segment(segment)
-            self._compactor.add(segment, typed, local=path)
-            write.recorded.add(model)  # a retry of this write records only the others
-        return True
-
-    def _write_file(self, table: pa.Table, model: str) -> Path:
-        import pyarrow.compute as pc
-
-        day = pc.min(table["time"]).as_py().strftime("%Y-%m-%d")
-        folder = self.folder / model.replace("/", "_") / f"date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        # fast to write; compaction rewrites as zstd
-        return write_segment_file(_with_typed_marker(table), folder, "lz4").resolve()
-
     def _trim_failed(self) -> None:
         held = sum(w.table.num_rows for w in self._failed)
         while self._failed and held > self.max_buffer_rows:
@@ -370,17 +314,6 @@ class PredictionLogger:
             with self._lock:
                 self._counts["dropped"] += lost
             _log.error("prediction log: %d prediction(s) given up after repeated write failures", lost)
-
-
-def _with_typed_marker(table: pa.Table) -> pa.Table:
-    """The table without typed columns that hold only nulls here (another model's inputs), marked
-    as typed when it has typed columns: a reader then reads a missing one as null."""
-    extra = table.column_names[len(PREDICTION_COLUMNS):]
-    if not extra:
-        return table
-    empty = [name for name in extra if table[name].null_count == table.num_rows]
-    table = table.drop_columns(empty) if empty else table
-    return table.replace_schema_metadata({**(table.schema.metadata or {}), TYPED_KEY: b"1"})
 
 
 def close_all() -> None:
