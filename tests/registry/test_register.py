@@ -57,6 +57,22 @@ def test_register_inside_a_notebook_run_links_the_run_and_its_logged_metrics(wor
     assert mloop.register_model("fraud", model, training_data=frame, target="y").run_id is None
 
 
+def test_a_table_in_memory_is_fingerprinted_by_its_content(sqlite_workspace: Path) -> None:
+    frame = fe.transactions(300, seed=3)
+    model = fe.fit_fraud(frame)
+    first = mloop.register_model("fraud", model, training_data=frame, target="y")
+    same = mloop.register_model("fraud", model, training_data=frame.copy(), target="y")
+    changed = frame.copy()
+    changed.loc[7, "amount"] += 1.0
+    other = mloop.register_model("fraud", model, training_data=changed, target="y")
+
+    described = first.lineage["training_frame"]
+    assert described["shape"] == list(frame.shape) and described["bytes"] > 0
+    assert first.training_fingerprint == described["fingerprint"] == same.training_fingerprint
+    assert other.training_fingerprint != first.training_fingerprint  # one value differs: other bytes
+    assert mloop.get_model_version(first.ref).training_fingerprint == described["fingerprint"]  # read back
+
+
 def test_register_from_an_artifact_id_prefix_and_from_run_and_step(trained: mloop.Run) -> None:
     artifact = trained.output("train")
     by_id = mloop.register_model("fraud", artifact.id[:10])

@@ -120,3 +120,18 @@ def test_explain_of_a_version_missing_from_the_registry_still_shows_the_predicti
     assert not explained.registered and explained.run_id is None and explained.training_data == []
     assert explained.training_fingerprint == fraud.training_fingerprint  # as logged with the prediction
     assert "(fraud-other/1 is not in this registry: no lineage)" in str(explained)
+
+
+def test_explain_names_the_content_hash_of_a_table_registered_in_memory(sqlite_workspace: Path) -> None:
+    frame = serving_models.transactions(300, seed=4)
+    model = serving_models.train(frame)
+    version = mloop.register_model("fraud", model, training_data=frame, target="y")
+    with PredictionLogger(flush_seconds=600) as logger:
+        batch, _ = predict_batch(version, ["mem-1"], time=at(1))
+        logger.log(batch)
+
+    explained = mloop.explain_prediction("mem-1")
+    fingerprint = version.lineage["training_frame"]["fingerprint"]
+    assert explained.training_fingerprint == fingerprint and explained.run_id is None
+    assert f"a table in memory: sha256 {fingerprint}" in str(explained)
+    assert "300×5 rows×columns" in str(explained)

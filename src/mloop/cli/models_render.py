@@ -77,6 +77,10 @@ def version_detail(console: Console, version: Any) -> None:
                      + (" (dirty)" if code.get("dirty") else "") + f", step source {render.short(code.get('step_source_hash'))}"))
     for item in lineage.get("training_data", []):
         rows.append(("training data", f"{item['name']}: {item['artifact_id'][:12]} {item['type']} {item.get('shape') or ''}"))
+    if lineage.get("training_frame"):
+        frame = lineage["training_frame"]
+        rows.append(("training data", f"a table in memory, sha256 {render.short(frame['fingerprint'])} "
+                                      f"{frame.get('shape') or ''}"))
     for item in lineage.get("data_sources", []):
         rows.append(("raw data", f"{item['artifact_id'][:12]} {item.get('source') or ''}"))
     for label, value in rows:

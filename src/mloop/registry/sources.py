@@ -119,6 +119,25 @@ def add_inputs(workspace: Workspace, source: ModelSource) -> ModelSource:
     return source
 
 
+def frame_fingerprint(frame: Any) -> dict[str, Any] | None:
+    """A training table given in memory (not stored as an artifact): sha256 over its column names,
+    dtypes and pandas' per-row hashes (vectorised), with its shape and size in memory; None for
+    what is not a table."""
+    import hashlib
+
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        if not hasattr(frame, "to_pandas"):
+            return None
+        frame = frame.to_pandas()
+    digest = hashlib.sha256()
+    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return {"fingerprint": digest.hexdigest(), "shape": list(frame.shape),
+            "bytes": int(frame.memory_usage(deep=False, index=False).sum())}
+
+
 def describe_lineage(workspace: Workspace, source: ModelSource, training: ArtifactRecord | None) -> dict[str, Any]:
     """What the version records about its origin: run, step, training data, raw data, code."""
     lineage: dict[str, Any] = {"training_data": [], "data_sources": [], "code_version": None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import math
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,8 @@ class ModelVersion:
         if features.get("training_set"):
             return str(features["training_set"])
         ids = sorted(str(d["artifact_id"]) for d in lineage.get("training_data", []) if d.get("artifact_id"))
+        if lineage.get("training_frame"):  # registered with a table in memory
+            ids.append(str(lineage["training_frame"]["fingerprint"]))
         if not ids:
             return None
         if len(ids) == 1:
@@ -172,6 +175,10 @@ def register_model(
         signature=signature, metrics=clean_metrics, lineage=lineage, description=description, card=None,
         stage=None, created_at=utcnow(), created_by=current_user(),
     )
+    if frame is not None and training is None:  # a table in memory: its content hash stands for its bytes
+        described = sources.frame_fingerprint(frame)
+        if described is not None:
+            draft = dataclasses.replace(draft, lineage={**lineage, "training_frame": described})
     version = ModelVersion(workspace.registry.create_model_version(draft, description), workspace)
     _profile_training_data(workspace, version, tables)
     return version

@@ -48,6 +48,8 @@ class PredictionExplanation:
     pipeline: str | None
     step: str | None
     training_data: list[TrainingData] = field(default_factory=list)
+    #: a table registered in memory (not an artifact): its content hash, shape and size
+    training_frame: dict[str, Any] | None = None
     #: the feature-store training set: its artifact id, service, features and view versions
     features: dict[str, Any] | None = None
     code_version: dict[str, Any] | None = None
@@ -80,6 +82,11 @@ class PredictionExplanation:
         if self.code_version and self.code_version.get("git_sha"):
             lines.append(f"  code          git {self.code_version['git_sha']}")
         lines.append(f"  trained on    {self.training_fingerprint or '(no training data recorded)'}")
+        if self.training_frame:
+            frame = self.training_frame
+            shape = "×".join(str(n) for n in frame.get("shape") or []) or "?"
+            lines.append(f"    a table in memory: sha256 {frame['fingerprint']} ({frame.get('bytes', 0):,} bytes, "
+                         f"{shape} rows×columns)")
         for data in self.training_data:
             shape = "×".join(str(n) for n in data.shape) if data.shape else "?"
             size = f"{data.bytes:,} bytes" if data.bytes is not None else "bytes unknown"
@@ -125,6 +132,7 @@ def explain_prediction(request_id: str, *, workspace: Workspace | None = None) -
         training_fingerprint=record.training_fingerprint or (version.training_fingerprint if version else None),
         run_id=version.run_id if version else None, pipeline=lineage.get("pipeline") or lineage.get("experiment"),
         step=lineage.get("step"), training_data=_training_data(workspace, lineage),
+        training_frame=lineage.get("training_frame"),
         features=lineage.get("features"), code_version=lineage.get("code_version"),
         label=json.loads(labels[request_id]) if request_id in labels else None, has_label=request_id in labels,
         registered=version is not None)
