@@ -139,8 +139,10 @@ class PredictionLogger:
         `requests`: how many it holds, for the flush threshold and `stats.pending` until then).
         The caller's thread does one append: a server's batching thread hands over what it
         answered without holding the interpreter lock while the event loop wants it back."""
-        if self._closed:
-            self.log(make())  # counted as dropped, with the usual warning
+        if self._closed:  # counted as dropped, with a warning, without making the batch
+            with self._lock:
+                self._counts["dropped"] += requests
+            _log.warning("prediction logger is closed: %d prediction(s) were not logged", requests)
             return
         self._pending.append(_Later(make, requests))
         self._pending_rows += requests
