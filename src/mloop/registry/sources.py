@@ -131,9 +131,13 @@ def frame_fingerprint(frame: Any) -> dict[str, Any] | None:
         if not hasattr(frame, "to_pandas"):
             return None
         frame = frame.to_pandas()
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:  # unhashable cells (lists, dicts): no fingerprint claimed rather than a failed register
+        return None
     digest = hashlib.sha256()
     digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(rows.tobytes())
     return {"fingerprint": digest.hexdigest(), "shape": list(frame.shape),
             "bytes": int(frame.memory_usage(deep=False, index=False).sum())}
 
