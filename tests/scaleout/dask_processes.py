@@ -121,7 +121,7 @@ def wait_for_file(folder: Path, pattern: str, timeout: float = 60) -> Path:
     deadline = time.monotonic() + timeout
     while True:
         found = sorted(folder.glob(pattern)) if folder.is_dir() else []
-        if found:
+        if found and found[0].stat().st_size:  # created and written: a step writes its trace file in two moves
             return found[0]
         if time.monotonic() > deadline:
             raise AssertionError(f"no {pattern} appeared in {folder} within {timeout:g} s")
