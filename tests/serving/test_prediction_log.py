@@ -19,15 +19,24 @@ from prediction_logs import at, predict_batch
 
 import mloop
 from mloop.serving import PredictionBatch, PredictionLogger, prediction_log
+from mloop.serving.prediction_writer import ProcessPredictionLogger
 from mloop.stores.workspace import get_workspace
+
+LOGGERS = {"thread": PredictionLogger, "process": ProcessPredictionLogger}
+
+
+@pytest.fixture(params=sorted(LOGGERS))
+def new_logger(request: pytest.FixtureRequest) -> type[PredictionLogger] | type[ProcessPredictionLogger]:
+    """Both loggers keep the same promises: writing in this process's thread, or in a process of its own."""
+    return LOGGERS[request.param]
 
 
 def test_everything_logged_is_readable_after_close_from_the_database_and_parquet(
-        fraud: mloop.ModelVersion, sqlite_workspace: Path) -> None:
+        fraud: mloop.ModelVersion, sqlite_workspace: Path, new_logger: type) -> None:
     small, small_expected = predict_batch(fraud, [f"db-{i}" for i in range(12)], seed=1, time=at(0))
     large, large_expected = predict_batch(fraud, [f"pq-{i}" for i in range(80)], seed=2, time=at(1))
     tail, tail_expected = predict_batch(fraud, [f"tail-{i}" for i in range(3)], seed=3, time=at(2))
-    logger = PredictionLogger(spill_rows=50, flush_seconds=60)
+    logger = new_logger(spill_rows=50, flush_seconds=60)
     logger.log(small)
     logger.flush()  # 12 rows < spill_rows: the database
     logger.log(large)
@@ -74,11 +83,11 @@ def test_filters_and_the_limit_apply_across_database_and_parquet(fraud: mloop.Mo
     assert mloop.predictions("churn").empty and mloop.predictions(version=2).empty
 
 
-def test_one_parquet_file_per_model_when_a_flush_holds_several(fraud: mloop.ModelVersion) -> None:
+def test_one_parquet_file_per_model_when_a_flush_holds_several(fraud: mloop.ModelVersion, new_logger: type) -> None:
     import serving_models
 
     second = serving_models.register_fraud(seed=5, c=0.1, alias=None)
-    with PredictionLogger(spill_rows=10, flush_seconds=60) as logger:
+    with new_logger(spill_rows=10, flush_seconds=60) as logger:
         first_batch, _ = predict_batch(fraud, [f"a{i}" for i in range(8)])
         second_batch, _ = predict_batch(second, [f"b{i}" for i in range(8)])
         renamed = PredictionBatch(**{**second_batch.__dict__, "model": "fraud-shadow"})
@@ -90,8 +99,8 @@ def test_one_parquet_file_per_model_when_a_flush_holds_several(fraud: mloop.Mode
     assert sorted(mloop.predictions("fraud-shadow")["request_id"]) == [f"b{i}" for i in range(8)]
 
 
-def test_close_writes_a_partly_filled_buffer_and_is_idempotent(fraud: mloop.ModelVersion) -> None:
-    logger = PredictionLogger(flush_rows=1000, flush_seconds=600)
+def test_close_writes_a_partly_filled_buffer_and_is_idempotent(fraud: mloop.ModelVersion, new_logger: type) -> None:
+    logger = new_logger(flush_rows=1000, flush_seconds=600)
     batch, _ = predict_batch(fraud, ["r1", "r2", "r3"])
     logger.log(batch)
     assert logger.stats.written == 0 and logger.stats.pending == 3  # far below flush_rows, long before a flush
@@ -104,8 +113,8 @@ def test_close_writes_a_partly_filled_buffer_and_is_idempotent(fraud: mloop.Mode
     assert "late" not in set(mloop.predictions()["request_id"])
 
 
-def test_the_writer_flushes_by_itself_once_flush_rows_are_buffered(fraud: mloop.ModelVersion) -> None:
-    logger = PredictionLogger(flush_rows=10, flush_seconds=600)
+def test_the_writer_flushes_by_itself_once_flush_rows_are_buffered(fraud: mloop.ModelVersion, new_logger: type) -> None:
+    logger = new_logger(flush_rows=10, flush_seconds=600)
     try:
         for start in (0, 6):
             batch, _ = predict_batch(fraud, [f"r{start + i}" for i in range(6)])
@@ -138,11 +147,11 @@ def test_a_failing_database_is_retried_and_never_raises_into_the_caller(
     assert sorted(mloop.predictions()["request_id"]) == ["a", "b", "c"]
 
 
-def test_a_malformed_batch_is_dropped_and_counted_the_others_are_written(fraud: mloop.ModelVersion) -> None:
+def test_a_malformed_batch_is_dropped_and_counted_the_others_are_written(fraud: mloop.ModelVersion, new_logger: type) -> None:
     good, _ = predict_batch(fraud, ["ok1", "ok2"])
     bad, _ = predict_batch(fraud, ["bad1", "bad2"])
     bad.outputs = {"prediction": [1]}  # one answer for two requests
-    with PredictionLogger(flush_seconds=600) as logger:
+    with new_logger(flush_seconds=600) as logger:
         logger.log(bad)
         logger.log(good)
     assert logger.stats.dropped == 2 and logger.stats.errors == 1 and logger.stats.written == 2
@@ -171,9 +180,9 @@ def test_batches_made_by_the_writer_are_logged_and_one_that_fails_is_counted(fra
     assert sorted(mloop.predictions()["request_id"]) == ["l1", "l2", "n1"]
 
 
-def test_a_retried_flush_never_duplicates_a_request(fraud: mloop.ModelVersion) -> None:
+def test_a_retried_flush_never_duplicates_a_request(fraud: mloop.ModelVersion, new_logger: type) -> None:
     batch, _ = predict_batch(fraud, ["x1", "x2"])
-    with PredictionLogger(flush_seconds=600) as logger:
+    with new_logger(flush_seconds=600) as logger:
         logger.log(batch)
         logger.flush()
         logger.log(batch)  # the same request ids again (a client retry)
@@ -186,7 +195,8 @@ sys.path.insert(0, {tests!r})
 import mloop
 from prediction_logs import predict_batch
 version = mloop.get_model_version("fraud/1")
-logger = mloop.PredictionLogger(flush_rows=100000, flush_seconds=600)
+from mloop.serving.prediction_writer import ProcessPredictionLogger
+logger = {logger}(flush_rows=100000, flush_seconds=600)
 for start in range(0, 30, 3):
     batch, _ = predict_batch(version, [f"{{start + i}}" for i in range(3)])
     logger.log(batch)
@@ -197,9 +207,10 @@ if {wait}:
 
 
 @pytest.mark.parametrize("ending", ["sigterm", "exit"])
-def test_a_process_that_ends_loses_nothing_it_logged(fraud: mloop.ModelVersion, ending: str) -> None:
+@pytest.mark.parametrize("logger", ["mloop.PredictionLogger", "ProcessPredictionLogger"])
+def test_a_process_that_ends_loses_nothing_it_logged(fraud: mloop.ModelVersion, ending: str, logger: str) -> None:
     tests = str(Path(__file__).parent)
-    code = textwrap.dedent(SCRIPT.format(tests=tests, wait=ending == "sigterm"))
+    code = textwrap.dedent(SCRIPT.format(tests=tests, wait=ending == "sigterm", logger=logger))
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -226,12 +237,12 @@ def test_settings_and_read_filters_are_checked_before_any_work(sqlite_workspace:
     assert not (sqlite_workspace / "mloop.db").exists()  # nothing was created
 
 
-def test_inputs_given_as_columns_and_entity_keys_are_logged(fraud: mloop.ModelVersion) -> None:
+def test_inputs_given_as_columns_and_entity_keys_are_logged(fraud: mloop.ModelVersion, new_logger: type) -> None:
     batch = PredictionBatch(request_ids=["one"], model="fraud", version=1,
                             inputs={"amount": [float("nan")], "age": [40], "country": ["FR"], "hour": [7]},
                             outputs={"prediction": [1], "probabilities": [[0.25, float("inf")]]},
                             entity_keys={"customer": [42]}, latency_ms=1.25)
-    with PredictionLogger(flush_seconds=600) as logger:
+    with new_logger(flush_seconds=600) as logger:
         logger.log(batch)
     [row] = mloop.predictions().to_dict(orient="records")
     assert pd.isna(row["input.amount"])  # NaN and infinities are logged as null (JSON has neither)

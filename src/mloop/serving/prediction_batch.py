@@ -25,6 +25,7 @@ from mloop.stores.metadata.predictions import PREDICTION_COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from numpy.typing import NDArray
 
 ROLES = ("primary", "canary", "shadow")
 #: Parquet schema metadata of a segment that holds typed input./output./entity. columns
@@ -50,8 +51,8 @@ class PredictionBatch:
     version: int
     inputs: Any
     outputs: Mapping[str, Any]
-    time: datetime | Sequence[Any] | None = None
-    latency_ms: float | Sequence[float] | None = None
+    time: datetime | Sequence[Any] | NDArray[Any] | None = None
+    latency_ms: float | Sequence[float] | NDArray[Any] | None = None
     training_fingerprint: str | None = None
     deployment: str | None = None
     role: str = "primary"
@@ -310,9 +311,10 @@ def _times(batches: list[PredictionBatch], sizes: Any) -> Any:
     if all(_one_time(b.time) for b in batches):  # the usual case: one time per batch
         stamps = pd.DatetimeIndex(pd.to_datetime([_now_if_none(b.time) for b in batches], utc=True))
         return pd.DatetimeIndex(np.repeat(stamps.as_unit("us"), sizes))
-    parts = [pd.DatetimeIndex(pd.to_datetime([_now_if_none(b.time)] * len(b) if _one_time(b.time)
-                                             else list(b.time), utc=True)).as_unit("us")  # type: ignore[arg-type]
-             for b in batches]
+    parts = [pd.DatetimeIndex(pd.to_datetime(
+        [_now_if_none(b.time)] * len(b) if _one_time(b.time)
+        else b.time if hasattr(b.time, "dtype") else list(b.time), utc=True)).as_unit("us")  # type: ignore[arg-type]
+        for b in batches]
     return parts[0].append(parts[1:]) if len(parts) > 1 else parts[0]
 
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger("mloop.serving.prediction_log")
 #: pauses between the attempts of one write (then the rows wait for the next flush)
 RETRY_DELAYS = (0.05, 0.2, 0.5)
-_OPEN: weakref.WeakSet[PredictionLogger] = weakref.WeakSet()
+_OPEN: weakref.WeakSet[LogBuffer] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,12 @@ class _Later:
         return self.requests
 
 
-class PredictionLogger:
-    def __init__(self, workspace: Workspace | None = None, *, flush_rows: int = 1024, flush_seconds: float = 1.0,
-                 spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
-                 max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0,
-                 on_flush: Callable[[LoggerStats], None] | None = None) -> None:
+class LogBuffer:
+    """What a prediction logger's callers see: `log` and `log_later` append to a buffer (no
+    encoding, no I/O, no lock); a subclass's writer takes the buffer (`_drain`) and writes it."""
+
+    def __init__(self, flush_rows: int, flush_seconds: float, spill_rows: int, max_buffer_rows: int) -> None:
         from mloop.core.errors import ValidationError
-        from mloop.stores.workspace import get_workspace
 
         for name, value in (("flush_rows", flush_rows), ("spill_rows", spill_rows),
                             ("max_buffer_rows", max_buffer_rows)):
@@ -94,38 +93,22 @@ class PredictionLogger:
                 raise ValidationError(f"{name} must be at least 1, not {value}")
         if flush_seconds <= 0:
             raise ValidationError(f"flush_seconds must be positive, not {flush_seconds}")
-        self.workspace = workspace or get_workspace()
-        self.folder = Path(folder) if folder is not None else self.workspace.settings.state_dir / "predictions"
         self.flush_rows, self.flush_seconds, self.spill_rows = flush_rows, flush_seconds, spill_rows
         self.max_buffer_rows = max_buffer_rows
-        self.on_flush = on_flush  # told the stats after each of the writer's rounds (e.g. to export them)
-        self._writer_cpu = 0.0
         self._pending: deque[PredictionBatch | _Later] = deque()
         self._pending_rows = 0
-        self._failed: deque[PendingWrite] = deque()
-        #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
-        self._counts = {"taken": 0, "written": 0, "spilled": 0, "errors": 0, "dropped": 0}
         # re-entrant: a SIGTERM handler may close the logger while this thread is inside log/flush
         self._lock = threading.RLock()
-        self._write_lock = threading.RLock()
         self._wake = threading.Event()
         self._closed = False
-        self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
-        self._sink = PredictionSink(self.workspace, self.folder, spill_rows, compact_seconds)
-        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
-        self._thread.start()
-        _OPEN.add(self)
-        _install_exit_hooks()
+        self._refused = 0  # rows handed over after close
 
     def log(self, batch: PredictionBatch) -> None:
         """Hand a batch to the log (an append to a buffer; never raises, never waits on I/O)."""
         if batch.time is None:
             batch.time = datetime.now(timezone.utc)
         if self._closed:
-            with self._lock:
-                self._counts["dropped"] += len(batch.request_ids)
-            _log.warning("prediction logger is closed: %d prediction(s) of %s were not logged",
-                         len(batch.request_ids), batch.model)
+            self._refuse(len(batch.request_ids), f" of {batch.model}")
             return
         # No lock here: deque.append is atomic, and the row count only decides when to wake the
         # writer (an update lost to a race delays a flush by at most flush_seconds).
@@ -135,19 +118,69 @@ class PredictionLogger:
             self._wake.set()
 
     def log_later(self, make: Callable[[], PredictionBatch], requests: int) -> None:
-        """Like `log`, for a batch the writer thread makes when it flushes (`make()`, called once;
+        """Like `log`, for a batch the writer makes when it flushes (`make()`, called once;
         `requests`: how many it holds, for the flush threshold and `stats.pending` until then).
         The caller's thread does one append: a server's batching thread hands over what it
-        answered without holding the interpreter lock while the event loop wants it back."""
+        answered without holding the interpreter lock while the event loop wants it back.
+        A logger whose writer is another process pickles `make`: pass a picklable callable."""
         if self._closed:  # counted as dropped, with a warning, without making the batch
-            with self._lock:
-                self._counts["dropped"] += requests
-            _log.warning("prediction logger is closed: %d prediction(s) were not logged", requests)
+            self._refuse(requests, "")
             return
         self._pending.append(_Later(make, requests))
         self._pending_rows += requests
         if self._pending_rows >= self.flush_rows and not self._wake.is_set():
             self._wake.set()
+
+    def _refuse(self, rows: int, what: str) -> None:
+        with self._lock:
+            self._refused += rows
+        _log.warning("prediction logger is closed: %d prediction(s)%s were not logged", rows, what)
+
+    def _drain(self) -> list[PredictionBatch | _Later]:
+        """Everything buffered so far (batches logged meanwhile stay for the next flush)."""
+        self._pending_rows = 0
+        items: list[PredictionBatch | _Later] = []
+        while True:
+            try:
+                items.append(self._pending.popleft())
+            except IndexError:
+                return items
+
+    def _buffered(self) -> int:
+        return sum(len(item) for item in list(self._pending))  # list(deque) is atomic
+
+    def __enter__(self) -> LogBuffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class PredictionLogger(LogBuffer):
+    def __init__(self, workspace: Workspace | None = None, *, flush_rows: int = 1024, flush_seconds: float = 1.0,
+                 spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
+                 max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0,
+                 on_flush: Callable[[LoggerStats], None] | None = None) -> None:
+        from mloop.stores.workspace import get_workspace
+
+        super().__init__(flush_rows, flush_seconds, spill_rows, max_buffer_rows)
+        self.workspace = workspace or get_workspace()
+        self.folder = Path(folder) if folder is not None else self.workspace.settings.state_dir / "predictions"
+        self.on_flush = on_flush  # told the stats after each of the writer's rounds (e.g. to export them)
+        self._writer_cpu = 0.0
+        self._failed: deque[PendingWrite] = deque()
+        #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
+        self._counts = {"taken": 0, "written": 0, "spilled": 0, "errors": 0, "dropped": 0}
+        self._write_lock = threading.RLock()
+        self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
+        self._sink = PredictionSink(self.workspace, self.folder, spill_rows, compact_seconds)
+        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
+        self._thread.start()
+        _OPEN.add(self)
+        _install_exit_hooks()
 
     def flush(self) -> None:
         """Write everything logged so far (in the calling thread); rows whose write fails stay
@@ -184,19 +217,14 @@ class PredictionLogger:
 
     @property
     def stats(self) -> LoggerStats:
-        buffered = sum(len(b) for b in list(self._pending))  # list(deque) is atomic
+        buffered = self._buffered()
         with self._lock:
             counts = dict(self._counts)
+            counts["dropped"] += self._refused
             held = sum(w.table.num_rows for w in list(self._failed))
         taken = counts.pop("taken")
         return LoggerStats(logged=taken + buffered, pending=buffered + held, writer_cpu_seconds=self._writer_cpu,
                            **counts)
-
-    def __enter__(self) -> PredictionLogger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ writer side
 
@@ -226,14 +254,9 @@ class PredictionLogger:
     def _take(self) -> list[PredictionBatch]:
         """Everything buffered so far (batches logged meanwhile stay for the next flush); batches
         logged with `log_later` are made now."""
-        self._pending_rows = 0
         batches: list[PredictionBatch] = []
         failed = 0
-        while True:
-            try:
-                item = self._pending.popleft()
-            except IndexError:
-                break
+        for item in self._drain():
             if isinstance(item, _Later):
                 try:
                     batches.append(item.make())

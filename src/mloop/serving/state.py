@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import itertools
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from mloop.core.errors import ValidationError
+from mloop.serving.answered import Answered, LoggedModel
 from mloop.serving.batching import QueueFullError
 from mloop.serving.http import SignatureMismatch
 from mloop.serving.metrics import ServerMetrics
@@ -24,8 +24,8 @@ from mloop.serving.protocol import ParsedInput
 from mloop.serving.router import Router, Slot, SwapEvent
 
 if TYPE_CHECKING:
-    from mloop.serving.prediction_batch import PredictionBatch
     from mloop.serving.prediction_log import PredictionLogger
+    from mloop.serving.prediction_writer import ProcessPredictionLogger
     from mloop.stores.workspace import Workspace
 
 log = logging.getLogger("mloop.serving")
@@ -43,10 +43,12 @@ class ServingState:
                              require_ready=options.require_ready, on_predicted=self.record)
         self.started = time.time()
         self.shadow_tasks: set[asyncio.Task[Any]] = set()
-        self.logger: PredictionLogger | None = None
+        self.logger: PredictionLogger | ProcessPredictionLogger | None = None
         # request ids: a random prefix per process and a counter (no entropy to draw per request)
         self._id_prefix = uuid.uuid4().hex[:16]
         self._ids = itertools.count(1)
+        #: each served version as its log rows name it (weak: a swapped-out version is let go)
+        self._logged: weakref.WeakKeyDictionary[ServedModel, LoggedModel] = weakref.WeakKeyDictionary()
 
     def new_request_id(self) -> str:
         return f"{self._id_prefix}{next(self._ids):08x}"
@@ -54,10 +56,16 @@ class ServingState:
     def open_log(self) -> None:
         if self.options.log_predictions:
             from mloop.serving.prediction_log import PredictionLogger
+            from mloop.serving.prediction_writer import ProcessPredictionLogger
 
             # busy servers flush big batches to Parquet files; quiet ones a few rows to the database
-            self.logger = PredictionLogger(self.workspace, flush_rows=8192, flush_seconds=2.0, spill_rows=512,
-                                           on_flush=self.metrics.observe_log)
+            options: dict[str, Any] = {"flush_rows": 8192, "flush_seconds": 2.0, "spill_rows": 512,
+                       "on_flush": self.metrics.observe_log}
+            try:  # encoding and writing in a process of its own: off this one's interpreter lock
+                self.logger = ProcessPredictionLogger(self.workspace, **options)
+            except OSError as exc:
+                log.warning("prediction log: no writer process (%s); writing in the server's process", exc)
+                self.logger = PredictionLogger(self.workspace, **options)
 
     def close_log(self) -> None:
         if self.logger is not None:
@@ -78,39 +86,20 @@ class ServingState:
     def record(self, model: ServedModel, jobs: Sequence[Job], outputs: Predictions) -> None:
         """Hand answered requests to the prediction log: one entry per micro-batch. Called by the
         batching thread right after the answers left (or once per unbatched request): only the
-        times are taken here; the log's writer thread makes the entry (`_entry`) when it flushes."""
+        times are taken here; the log's writer makes the entry (answered.Answered) when it flushes."""
         if self.logger is not None:
-            self.logger.log_later(functools.partial(self._entry, model, jobs, outputs, time.perf_counter(),
-                                                    time.time()), len(jobs))
+            logged = self._logged.get(model)
+            if logged is None:
+                logged = self._logged[model] = self._logged_model(model)
+            self.logger.log_later(Answered(logged, jobs, outputs, time.perf_counter(), time.time()), len(jobs))
 
-    def _entry(self, model: ServedModel, jobs: Sequence[Job], outputs: Predictions, answered: float,
-               at: float) -> PredictionBatch:
-        """The log's entry for a micro-batch answered at `answered` (perf_counter) / `at` (epoch)."""
-        from mloop.serving.prediction_batch import SHADOW_SUFFIX, MatrixColumns, PredictionBatch
-
-        ids: list[str] = []
-        latency: list[float] = []
-        for job in jobs:
-            rows = len(job.records)
-            ids += [job.request_id] if rows == 1 else [f"{job.request_id}:{index}" for index in range(rows)]
-            latency += [(answered - job.started) * 1000] * rows
-        if model.role == "shadow":
-            ids = [one + SHADOW_SUFFIX for one in ids]
-        answers: dict[str, Any] = {"prediction": outputs.prediction}
-        if outputs.probabilities is not None:
-            answers["probabilities"] = outputs.probabilities
-        inputs = outputs.inputs
-        if model.array_input and model.signature is not None:  # one float array: named, split by the writer
-            inputs = MatrixColumns(inputs, model.signature.columns)
-        keys = None
-        if model.enrichment is not None:
-            keys = {name: [record.get(name) for job in jobs for record in job.records]
-                    for name in model.enrichment.join_keys}
-        return PredictionBatch(
-            request_ids=ids, model=model.version.name, version=model.version.version, inputs=inputs,
-            outputs=answers, time=datetime.fromtimestamp(at, timezone.utc), latency_ms=latency,
-            training_fingerprint=model.fingerprint, deployment=self.options.deployment_id, role=model.role,
-            entity_keys=keys, classes=outputs.classes)
+    def _logged_model(self, model: ServedModel) -> LoggedModel:
+        columns = None
+        if model.array_input and model.signature is not None:
+            columns = tuple(model.signature.columns)
+        join_keys = tuple(model.enrichment.join_keys) if model.enrichment is not None else None
+        return LoggedModel(model.version.name, model.version.version, model.fingerprint, model.role,
+                           self.options.deployment_id, columns, join_keys)
 
     def _observe(self, model: ServedModel, stats: Any) -> None:
         self.metrics.observe_batch(model.ref, stats)
