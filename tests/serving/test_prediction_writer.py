@@ -21,6 +21,7 @@ import mloop
 from mloop.serving.answered import Answered, LoggedModel, Requests
 from mloop.serving.models import Job, Predictions
 from mloop.serving.prediction_batch import MatrixColumns, PredictionBatch
+from mloop.serving.prediction_log import LoggerStats
 from mloop.serving.prediction_writer import ProcessPredictionLogger
 
 
@@ -53,7 +54,8 @@ def test_the_writer_is_another_process_and_ends_with_close(fraud: mloop.ModelVer
 
 def test_nothing_handed_over_is_lost_when_the_writer_process_is_killed(
         fraud: mloop.ModelVersion, caplog: pytest.LogCaptureFixture) -> None:
-    logger = ProcessPredictionLogger(flush_seconds=600)
+    reported: list[LoggerStats] = []  # what /metrics shows: told after every flush, by either writer
+    logger = ProcessPredictionLogger(flush_seconds=0.2, on_flush=reported.append)
     first, _ = predict_batch(fraud, [f"a{i}" for i in range(5)])
     logger.log(first)
     logger.flush()
@@ -61,6 +63,10 @@ def test_nothing_handed_over_is_lost_when_the_writer_process_is_killed(
     assert _gone(logger.pid)
     second, _ = predict_batch(fraud, [f"b{i}" for i in range(7)])
     logger.log(second)
+    deadline = time.monotonic() + 60
+    while not (reported and reported[-1].written == 12) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (reported[-1].logged, reported[-1].written, reported[-1].pending) == (12, 12, 0)  # still reported
     logger.close()  # the server's own process wrote what the dead writer could not
     assert sorted(mloop.predictions()["request_id"]) == sorted([f"a{i}" for i in range(5)] + [f"b{i}" for i in range(7)])
     assert (logger.stats.logged, logger.stats.written, logger.stats.dropped) == (12, 12, 0)

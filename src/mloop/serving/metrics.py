@@ -61,7 +61,8 @@ class ServerMetrics:
                               "Prediction log rows so far: logged, written, spilled (to Parquet), dropped, pending.",
                               ["state"], **where, **live)
         self.log_cpu = Gauge("mloop_prediction_log_writer_cpu_seconds",
-                             "CPU time of the prediction log's writer thread (encoding, writing, compaction).",
+                             "CPU time of the prediction log's writer: its process (encoding, writing, "
+                             "compaction) and the server's sending thread.",
                              **where, **live)
         self._max: dict[tuple[str, str], float] = {}
         #: requests on MODEL_ROUTES answered by this process, then those answered 4xx and 5xx (the

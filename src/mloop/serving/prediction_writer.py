@@ -234,9 +234,10 @@ class ProcessPredictionLogger(LogBuffer):
             unconfirmed = list(self._unconfirmed)
             self._unconfirmed.clear()
             self._sent -= sum(rows for _, _, rows in unconfirmed)
-            self._fallback = PredictionLogger(self.workspace, **{**self._options, "on_flush": None})
-        _log.error("prediction log writer process (pid %d) is gone (%s): %d unconfirmed prediction(s) and "
-                   "the rest are written by the server's own process", self.pid, why,
+            self._fallback = PredictionLogger(self.workspace, **self._options,
+                                              on_flush=lambda _stats: self._report())
+        _log.error("prediction log writer process (pid %d) is gone (%s): this process writes the log from now "
+                   "on, starting with the %d prediction(s) it had sent and not seen written", self.pid, why,
                    sum(rows for _, _, rows in unconfirmed))
         for _, items, _ in unconfirmed:
             self._send(items)
@@ -267,11 +268,13 @@ def _start_child() -> tuple[subprocess.Popen[bytes], Connection, Connection]:
     """The writer process, importing what this one imports (its sys.path), with a pipe each way."""
     from_parent, to_child = os.pipe()
     from_child, to_parent = os.pipe()
-    code = (f"import sys; sys.path[:] = {sys.path!r}; "
-            "from mloop.serving.prediction_writer import main; sys.exit(main(sys.argv[1:]))")
-    try:
-        process = subprocess.Popen([sys.executable, "-c", code, str(from_parent), str(to_parent)],
-                                   pass_fds=(from_parent, to_parent), stdin=subprocess.DEVNULL)
+    code = ("import os, sys; sys.path[:] = os.environ.pop('MLOOP_WRITER_PATH').split(os.pathsep); "
+            "from mloop.serving.prediction_writer import main; sys.exit(main(sys.argv[2:]))")
+    env = {**os.environ, "MLOOP_WRITER_PATH": os.pathsep.join(sys.path)}
+    try:  # named in ps: `python -c … mloop-prediction-log-writer 5 8`
+        process = subprocess.Popen([sys.executable, "-c", code, "mloop-prediction-log-writer", str(from_parent),
+                                    str(to_parent)], pass_fds=(from_parent, to_parent), stdin=subprocess.DEVNULL,
+                                   env=env)
     except BaseException:
         for fd in (to_child, from_child):
             os.close(fd)
