@@ -68,9 +68,10 @@ class ProcessPredictionLogger(LogBuffer):
         super().__init__(flush_rows, flush_seconds, spill_rows, max_buffer_rows)
         self.workspace = workspace or get_workspace()
         self.on_flush = on_flush
-        self._options: dict[str, Any] = {"flush_rows": flush_rows, "flush_seconds": flush_seconds, "spill_rows": spill_rows,
-                         "folder": str(folder) if folder is not None else None,
-                         "max_buffer_rows": max_buffer_rows, "compact_seconds": compact_seconds}
+        self._options: dict[str, Any] = {
+            "flush_rows": flush_rows, "flush_seconds": flush_seconds, "spill_rows": spill_rows,
+            "folder": str(folder) if folder is not None else None, "max_buffer_rows": max_buffer_rows,
+            "compact_seconds": compact_seconds}
         self._sent = 0  # rows sent to the child (and not taken back)
         self._lost = 0  # rows that could not be sent (not picklable)
         self._child: dict[str, Any] = dict.fromkeys(_COUNTS, 0)  # its counts, as it last said
@@ -82,7 +83,7 @@ class ProcessPredictionLogger(LogBuffer):
         self._answered = threading.Condition(self._lock)
         self._last_answer = 0  # the number of the last message the child answered
         self._fallback: PredictionLogger | None = None  # once the child is gone
-        self._send_lock = threading.Lock()
+        self._send_lock = threading.RLock()  # re-entrant: close() may run in a signal handler mid-send
         self._process, self._outbox, self._inbox = _start_child()
         self._outbox.send_bytes(pickle.dumps({"settings": self.workspace.settings, **self._options}, protocol=5))
         self._reader = threading.Thread(target=self._read, name="mloop-prediction-log-reader", daemon=True)
