@@ -86,8 +86,10 @@ class LogBuffer:
     """What a prediction logger's callers see: `log` and `log_later` append to a buffer (no
     encoding, no I/O, no lock); a subclass's writer takes the buffer (`_drain`) and writes it."""
 
-    def __init__(self, flush_rows: int, flush_seconds: float, spill_rows: int, max_buffer_rows: int) -> None:
+    def __init__(self, workspace: Workspace | None, flush_rows: int, flush_seconds: float, spill_rows: int,
+                 max_buffer_rows: int, on_flush: Callable[[LoggerStats], None] | None) -> None:
         from mloop.core.errors import ValidationError
+        from mloop.stores.workspace import get_workspace
 
         for name, value in (("flush_rows", flush_rows), ("spill_rows", spill_rows),
                             ("max_buffer_rows", max_buffer_rows)):
@@ -97,6 +99,8 @@ class LogBuffer:
             raise ValidationError(f"flush_seconds must be positive, not {flush_seconds}")
         self.flush_rows, self.flush_seconds, self.spill_rows = flush_rows, flush_seconds, spill_rows
         self.max_buffer_rows = max_buffer_rows
+        self.workspace = workspace or get_workspace()
+        self.on_flush = on_flush  # told the stats after each of the writer's rounds (e.g. to export them)
         self._pending: deque[PredictionBatch | _Later] = deque()
         self._pending_rows = 0
         # re-entrant: a SIGTERM handler may close the logger while this thread is inside log/flush
@@ -148,6 +152,28 @@ class LogBuffer:
             except IndexError:
                 return items
 
+    def _start_writer(self) -> None:
+        """Start the writer thread (`_run`); the logger is closed at exit and on SIGTERM."""
+        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
+        self._thread.start()
+        _OPEN.add(self)
+        _install_exit_hooks()
+
+    def _stop_writer(self) -> bool:
+        """Mark the logger closed and let the writer thread finish its last round; False when it
+        was closed already."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10.0)  # it was woken; bounded, in case this thread holds a write lock
+        return True
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
     def _buffered(self) -> int:
         return sum(len(item) for item in list(self._pending))  # list(deque) is atomic
 
@@ -166,12 +192,8 @@ class PredictionLogger(LogBuffer):
                  spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
                  max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0,
                  on_flush: Callable[[LoggerStats], None] | None = None) -> None:
-        from mloop.stores.workspace import get_workspace
-
-        super().__init__(flush_rows, flush_seconds, spill_rows, max_buffer_rows)
-        self.workspace = workspace or get_workspace()
+        super().__init__(workspace, flush_rows, flush_seconds, spill_rows, max_buffer_rows, on_flush)
         self.folder = Path(folder) if folder is not None else self.workspace.settings.state_dir / "predictions"
-        self.on_flush = on_flush  # told the stats after each of the writer's rounds (e.g. to export them)
         self._writer_cpu = 0.0
         self._failed: deque[PendingWrite] = deque()
         #: rows: taken from the buffer by the writer, written, spilled; errors; rows given up
@@ -179,10 +201,7 @@ class PredictionLogger(LogBuffer):
         self._write_lock = threading.RLock()
         self._duckdb: Any = None  # the writer's JSON encoder, opened on the first flush
         self._sink = PredictionSink(self.workspace, self.folder, spill_rows, compact_seconds)
-        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
-        self._thread.start()
-        _OPEN.add(self)
-        _install_exit_hooks()
+        self._start_writer()
 
     def flush(self) -> None:
         """Write everything logged so far (in the calling thread); rows whose write fails stay
@@ -193,13 +212,8 @@ class PredictionLogger(LogBuffer):
     def close(self) -> None:
         """Stop the writer and write everything logged: nothing is lost on a graceful shutdown.
         Idempotent; also run at interpreter exit and on SIGTERM (when nothing else handles it)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._wake.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=10.0)  # it was woken; bounded, in case this thread holds the write lock
+        if not self._stop_writer():
+            return
         self.flush()
         if self._failed or self._pending:  # a failing database, or a log() that raced with close: once more
             time.sleep(RETRY_DELAYS[-1] if self._failed else 0)

@@ -41,7 +41,6 @@ from mloop.serving.prediction_log import (
     LogBuffer,
     LoggerStats,
     PredictionLogger,
-    _install_exit_hooks,
     _Later,
 )
 
@@ -63,11 +62,7 @@ class ProcessPredictionLogger(LogBuffer):
                  spill_rows: int = 5000, folder: str | os.PathLike[str] | None = None,
                  max_buffer_rows: int = 1_000_000, compact_seconds: float = 60.0,
                  on_flush: Callable[[LoggerStats], None] | None = None) -> None:
-        from mloop.stores.workspace import get_workspace
-
-        super().__init__(flush_rows, flush_seconds, spill_rows, max_buffer_rows)
-        self.workspace = workspace or get_workspace()
-        self.on_flush = on_flush
+        super().__init__(workspace, flush_rows, flush_seconds, spill_rows, max_buffer_rows, on_flush)
         self._options: dict[str, Any] = {
             "flush_rows": flush_rows, "flush_seconds": flush_seconds, "spill_rows": spill_rows,
             "folder": str(folder) if folder is not None else None, "max_buffer_rows": max_buffer_rows,
@@ -88,10 +83,7 @@ class ProcessPredictionLogger(LogBuffer):
         self._outbox.send_bytes(pickle.dumps({"settings": self.workspace.settings, **self._options}, protocol=5))
         self._reader = threading.Thread(target=self._read, name="mloop-prediction-log-reader", daemon=True)
         self._reader.start()
-        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
-        self._thread.start()
-        _OPEN.add(self)
-        _install_exit_hooks()
+        self._start_writer()
 
     @property
     def pid(self) -> int:
@@ -109,13 +101,8 @@ class ProcessPredictionLogger(LogBuffer):
     def close(self) -> None:
         """Send everything logged, let the child write it and end; nothing is lost on a graceful
         shutdown. Idempotent; also run at interpreter exit and on SIGTERM (see prediction_log)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._wake.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=10.0)
+        if not self._stop_writer():
+            return
         seq = self._send(self._drain(), ask=True, kind="close")
         if seq and not self._wait_for(seq, CLOSE_TIMEOUT):
             _log.error("prediction log writer (pid %d) did not finish within %.0f s", self.pid, CLOSE_TIMEOUT)
